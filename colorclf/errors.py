@@ -1,0 +1,13 @@
+"""The project's own error: a mistake a user can cause, with a message that says what and where."""
+
+
+class ColorclfError(Exception):
+    """Bad input from a user (file, URL, number). The page shows it with st.error, the CLI exits 2."""
+
+
+class DataError(ColorclfError):
+    """A data source that cannot be read or holds no usable row."""
+
+
+class ModelFileError(ColorclfError):
+    """A model file that cannot be loaded or does not fit the colour classifier."""

@@ -1,0 +1,51 @@
+"""The colour classifier network, built from a Hyperparams.
+
+Safe to build while other sessions of the same server build theirs: every layer has an
+explicit name (Streamlit calls ``keras.backend.clear_session()`` after each script run,
+which resets Keras' automatic name counters) and every initialiser its own seed (never
+``keras.utils.set_random_seed``, which is process-wide).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from colorclf.hyperparams import Hyperparams
+from colorclf.labels import NUM_LABELS
+
+if TYPE_CHECKING:
+    import keras
+
+
+def build_model(hp: Hyperparams) -> keras.Model:
+    """inputs r/255, g/255, b/255 → Dense(hidden, activation) → Dense(9, softmax), compiled."""
+    import keras
+
+    inputs = keras.Input(shape=(3,), name="rgb")
+    hidden = keras.layers.Dense(
+        hp.hidden_units,
+        activation=hp.activation,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=hp.seed),
+        name="hidden",
+    )(inputs)
+    outputs = keras.layers.Dense(
+        NUM_LABELS,
+        activation="softmax",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=hp.seed + 1),
+        name="label",
+    )(hidden)
+    model = keras.Model(inputs, outputs, name="color_classifier")
+    model.compile(
+        optimizer=make_optimizer(hp),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def make_optimizer(hp: Hyperparams) -> keras.optimizers.Optimizer:
+    import keras
+
+    if hp.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=hp.learning_rate)
+    return keras.optimizers.SGD(learning_rate=hp.learning_rate)
