@@ -1,0 +1,234 @@
+"""The live loss chart: a fixed Vega-Lite spec (made once with Altair) and bounded data.
+
+Redrawing must cost the server almost nothing and send little, whatever the history length:
+- the spec is built once and never changes while a run trains (a changed spec or title
+  makes the browser rebuild its view instead of updating the data);
+- ``LiveChartData`` keeps the full history in growing NumPy arrays and sends at most
+  ``MAX_BATCH_POINTS`` batch points: older batches are averaged in power-of-two buckets
+  aligned to the start, so buckets stay put until the bucket size doubles;
+- the data frame holds float32 values and a categorical series name (small Arrow).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from colorclf.labels import LABEL_COLORS, LABELS
+from colorclf.training import Row
+
+MAX_BATCH_POINTS = 200
+MAX_EPOCH_POINTS = 80
+SERIES = (
+    "batch loss",
+    "epoch loss",
+    "val loss",
+    "batch accuracy",
+    "epoch accuracy",
+    "val accuracy",
+)
+SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#c7e9c0", "#31a354", "#e6550d")
+
+
+class _Growable:
+    """A float array that grows by doubling (appends are O(1) amortised)."""
+
+    def __init__(self, columns: int) -> None:
+        self.data = np.empty((256, columns), dtype=np.float64)
+        self.size = 0
+
+    def append(self, values: tuple[float, ...]) -> None:
+        if self.size == len(self.data):
+            self.data = np.concatenate([self.data, np.empty_like(self.data)])
+        self.data[self.size] = values
+        self.size += 1
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+
+class LiveChartData:
+    """Consumes a run's rows incrementally and builds the bounded frame the chart shows."""
+
+    def __init__(self) -> None:
+        self.consumed = 0
+        self._batches = _Growable(3)  # step, loss, accuracy
+        self._epochs = _Growable(5)  # step, loss, accuracy, val_loss, val_accuracy
+
+    def update(self, rows: list[Row]) -> bool:
+        """Take the rows not yet seen; True if there were any."""
+        end = len(rows)
+        for row in rows[self.consumed : end]:
+            if row["kind"] == "batch":
+                self._batches.append((row["step"], row["loss"], row["accuracy"]))
+            else:
+                self._epochs.append(
+                    (
+                        row["step"],
+                        row["loss"],
+                        row["accuracy"],
+                        _nan(row["val_loss"]),
+                        _nan(row["val_accuracy"]),
+                    )
+                )
+        changed = end > self.consumed
+        self.consumed = end
+        return changed
+
+    def frame(self) -> pd.DataFrame:
+        """Long-format data: step, series, value (bounded row count)."""
+        steps: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        codes: list[np.ndarray] = []
+        batch = _thin(self._batches.view, MAX_BATCH_POINTS)
+        epoch = _thin_epochs(self._epochs.view, MAX_EPOCH_POINTS)
+        for code, (table, column) in enumerate(
+            [(batch, 1), (epoch, 1), (epoch, 3), (batch, 2), (epoch, 2), (epoch, 4)]
+        ):
+            steps.append(table[:, 0])
+            values.append(table[:, column])
+            codes.append(np.full(len(table), code, dtype=np.int8))
+        code_array = np.concatenate(codes)
+        series = pd.Categorical.from_codes(code_array, categories=list(SERIES))
+        frame = pd.DataFrame(
+            {
+                "step": np.concatenate(steps).astype(np.float32),
+                "series": series,
+                "value": np.concatenate(values).astype(np.float32),
+            }
+        )
+        return frame[np.isfinite(frame["value"].to_numpy())]
+
+    @property
+    def batch_count(self) -> int:
+        return self._batches.size
+
+    @property
+    def epoch_count(self) -> int:
+        return self._epochs.size
+
+
+def _nan(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
+def _thin(table: np.ndarray, limit: int) -> np.ndarray:
+    """Average rows in power-of-two buckets aligned to the first row, at most ``limit`` rows.
+
+    Each bucket is drawn at its last step; the newest, partial bucket is averaged too, so the
+    line always reaches the latest batch.
+    """
+    n = len(table)
+    if n <= limit:
+        return table
+    size = 1 << int(np.ceil(np.log2(n / limit)))
+    starts = np.arange(0, n, size)
+    sums = np.add.reduceat(table[:, 1:], starts, axis=0)
+    counts = np.diff(np.append(starts, n)).reshape(-1, 1)
+    last_steps = table[np.minimum(starts + size, n) - 1, 0:1]
+    return np.hstack([last_steps, sums / counts])
+
+
+def _thin_epochs(table: np.ndarray, limit: int) -> np.ndarray:
+    """Keep every k-th epoch (and always the last) when there are more than ``limit``."""
+    n = len(table)
+    if n <= limit:
+        return table
+    stride = -(-n // limit)
+    keep = np.unique(np.append(np.arange(0, n, stride), n - 1))
+    return table[keep]
+
+
+@functools.cache
+def loss_chart_spec() -> dict[str, Any]:
+    """The live chart's Vega-Lite spec: loss and accuracy panels over the training step.
+
+    Built once with Altair (without data); the page passes the frame separately, so each
+    redraw only sends data.
+    """
+    import altair as alt
+
+    placeholder = pd.DataFrame(
+        {"step": [0.0], "series": [SERIES[0]], "value": [0.0]}
+    )
+    color = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=list(SERIES), range=list(SERIES_COLORS)),
+        legend=alt.Legend(title=None, orient="bottom", columns=3),
+    )
+    dash = alt.StrokeDash(
+        "series:N",
+        scale=alt.Scale(domain=list(SERIES), range=[[1, 0], [1, 0], [5, 3]] * 2),
+        legend=None,
+    )
+
+    def panel(name: str, title: str, y_scale: alt.Scale) -> alt.LayerChart:
+        names = [s for s in SERIES if s.endswith(name)]
+        base = alt.Chart(placeholder)
+        batches = (
+            base.transform_filter(alt.FieldOneOfPredicate("series", names[:1]))
+            .mark_line(strokeWidth=1, opacity=0.8)
+            .encode(x=alt.X("step:Q", title="step (batch)"), y=alt.Y("value:Q", title=title,
+                    scale=y_scale), color=color, detail="series:N")
+        )
+        epochs = (
+            base.transform_filter(
+                alt.FieldOneOfPredicate("series", names[1:])
+            )
+            .mark_line(point=True, strokeWidth=2.5)
+            .encode(
+                x="step:Q",
+                y=alt.Y("value:Q", scale=y_scale),
+                color=color,
+                strokeDash=dash,
+                tooltip=["series:N", "step:Q", alt.Tooltip("value:Q", format=".4f")],
+            )
+        )
+        return alt.layer(batches, epochs).properties(height=180)
+
+    chart = alt.vconcat(
+        panel("loss", "loss", alt.Scale(zero=False)),
+        panel("accuracy", "accuracy", alt.Scale(domain=[0, 1])),
+    ).resolve_scale(color="shared")
+    spec = chart.to_dict()
+    # The data travels separately on every redraw; the spec must not carry any.
+    spec.pop("datasets", None)
+    spec.pop("data", None)
+    _strip_data(spec)
+    return spec
+
+
+def _strip_data(node: Any) -> None:
+    if isinstance(node, dict):
+        node.pop("data", None)
+        for value in node.values():
+            _strip_data(value)
+    elif isinstance(node, list):
+        for value in node:
+            _strip_data(value)
+
+
+def probability_spec() -> dict[str, Any]:
+    """Bars of the nine probabilities, each in its label's colour."""
+    return {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]}},
+            "y": {"field": "label", "type": "nominal", "sort": list(LABELS), "title": None},
+            "color": {
+                "field": "label",
+                "type": "nominal",
+                "scale": {"domain": list(LABELS), "range": [LABEL_COLORS[x] for x in LABELS]},
+                "legend": None,
+            },
+            "tooltip": [
+                {"field": "label", "type": "nominal"},
+                {"field": "probability", "type": "quantitative", "format": ".3f"},
+            ],
+        },
+        "height": 220,
+    }

@@ -1,0 +1,402 @@
+"""The training page: widgets, the live chart, the status element and the RGB sliders.
+
+The only module (with ``label_page`` and ``teaching_ui``) that imports Streamlit. Functions
+return widget values; session state holds everything that belongs to one user:
+
+- ``runs``      list[Run]: every training of this session (rows = full history)
+- ``job``       TrainingJob | None: the latest training (running in its own thread)
+- ``charts``    dict[run number, LiveChartData]: what the live chart has consumed
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from colorclf import charts
+from colorclf.data import CODING_TRAIN_URL
+from colorclf.dataset import ColorDataset
+from colorclf.errors import ColorclfError
+from colorclf.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
+from colorclf.jobs import TrainingJob, describe_status
+from colorclf.labels import LABELS
+from colorclf.runs import Run
+
+POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
+SESSION_GRACE_SECONDS = 10.0  # a closed tab's training stops after this long
+SOURCES = ("Built-in", "Upload a file", "URL", "Class votes")
+
+_runtime_ready = threading.Lock()
+_runtime_prepared = False
+
+
+# ----- once per process ------------------------------------------------------------------
+def prepare_runtime() -> None:
+    """Process-wide set-up, done once: nothing here belongs to a user.
+
+    - Streamlit calls ``keras.backend.clear_session()`` after every script run: a full
+      ``gc.collect()`` (350–580 ms with TensorFlow loaded) and a reset of Keras' global state
+      under other sessions' running trainings. Our models name every layer and seed every
+      initialiser, so they need none of it; we keep Streamlit's other clean-up.
+    - TensorFlow is imported (and one tiny model fitted) in a background thread while the
+      page paints, then ``gc.freeze()`` moves its objects out of the collector's way.
+    """
+    global _runtime_prepared
+    with _runtime_ready:
+        if _runtime_prepared:
+            return
+        _runtime_prepared = True
+    _skip_keras_clear_session()
+    threading.Thread(target=_warm_up, name="colorclf-warm-up", daemon=True).start()
+
+
+def _skip_keras_clear_session() -> None:
+    import sys
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    def clean_problem_modules() -> None:
+        if "matplotlib.pyplot" in sys.modules:
+            with contextlib.suppress(Exception):
+                sys.modules["matplotlib.pyplot"].close("all")
+
+    script_runner._clean_problem_modules = clean_problem_modules  # type: ignore[attr-defined]
+
+
+def _warm_up() -> None:
+    import gc
+
+    import numpy as np
+
+    from colorclf.model import build_model
+    from colorclf.predict import Predictor
+
+    model = build_model(Hyperparams(epochs=1, hidden_units=4))
+    x = np.zeros((64, 3), dtype=np.float32)
+    y = np.eye(len(LABELS), dtype=np.float32)[np.zeros(64, dtype=int)]
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    model(x[:1], training=False)
+    Predictor.from_model(model)
+    del model
+    gc.collect()
+    gc.freeze()
+
+
+# ----- session state ---------------------------------------------------------------------
+def _state() -> Any:
+    state = st.session_state
+    state.setdefault("runs", [])
+    state.setdefault("job", None)
+    state.setdefault("charts", {})
+    return state
+
+
+def current_job() -> TrainingJob | None:
+    return _state()["job"]
+
+
+def _session_alive_checker() -> Callable[[], bool]:
+    """True while this browser session is connected (with a grace period for reconnects)."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return lambda: True
+    session_id = ctx.session_id
+    instance = runtime.get_instance()
+    last_seen = [time.monotonic()]
+
+    def alive() -> bool:
+        now = time.monotonic()
+        if instance.is_active_session(session_id):
+            last_seen[0] = now
+            return True
+        return now - last_seen[0] < SESSION_GRACE_SECONDS
+
+    return alive
+
+
+# ----- controls --------------------------------------------------------------------------
+def _widget_key(param: Param) -> str:
+    return f"hp_{param.name}"
+
+
+def apply_settings(hp: Hyperparams, preset_name: str | None = None) -> None:
+    """Put settings into the widgets' session-state keys (before the widgets are drawn)."""
+    state = st.session_state
+    for param in PARAMS:
+        state[_widget_key(param)] = getattr(hp, param.name)
+    if preset_name is not None:
+        state["preset"] = preset_name
+
+
+def _on_preset_change() -> None:
+    name = st.session_state["preset"]
+    if name in PRESETS:
+        apply_settings(PRESETS[name])
+
+
+def hyperparameter_controls(*, disabled: bool = False) -> Hyperparams:
+    """``Preset`` and one widget per hyperparameter, all generated from ``PARAMS``."""
+    state = st.session_state
+    if "preset" not in state:
+        apply_settings(PRESETS[DEFAULT_PRESET], DEFAULT_PRESET)
+    st.selectbox(
+        "Preset",
+        list(PRESETS),
+        key="preset",
+        on_change=_on_preset_change,
+        help="coding-train is the tutorial's network; tuned learns the crowd data better.",
+        disabled=disabled,
+    )
+    values: dict[str, object] = {}
+    for param in PARAMS:
+        key = _widget_key(param)
+        if param.kind is str:
+            values[param.name] = st.selectbox(
+                param.label, list(param.choices), key=key, help=param.help, disabled=disabled
+            )
+        elif param.kind is int:
+            values[param.name] = st.number_input(
+                param.label,
+                min_value=int(param.minimum),
+                max_value=int(param.maximum),
+                step=1,
+                key=key,
+                help=param.help,
+                disabled=disabled,
+            )
+        else:
+            values[param.name] = st.number_input(
+                param.label,
+                min_value=float(param.minimum),
+                max_value=float(param.maximum),
+                step=0.01 if param.name == "val_split" else 0.001,
+                format="%.2f" if param.name == "val_split" else "%.4f",
+                key=key,
+                help=param.help,
+                disabled=disabled,
+            )
+    hp, notices = Hyperparams.from_mapping(values)
+    for notice in notices:
+        st.warning(notice)
+    return hp
+
+
+def data_source_controls() -> tuple[str, Any]:
+    """The data source widgets; returns (kind, detail): detail is an upload, a URL or None."""
+    kind = st.radio("Data", SOURCES, key="source", horizontal=False)
+    if kind == "Upload a file":
+        upload = st.file_uploader(
+            "Coding Train JSON or CSV (r, g, b, label[, uid])",
+            type=["json", "csv"],
+            key="upload",
+        )
+        return kind, upload
+    if kind == "URL":
+        url = st.text_input(
+            "URL of a Coding Train JSON or CSV file",
+            key="url",
+            placeholder=CODING_TRAIN_URL,
+            help="Press Enter to load. The Coding Train community data set is at "
+            + CODING_TRAIN_URL,
+        )
+        return kind, url.strip() or None
+    return kind, None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _parse_upload(data: bytes, name: str) -> ColorDataset:
+    from colorclf.data import parse_bytes
+
+    return parse_bytes(data, name)
+
+
+@st.cache_data(show_spinner="Downloading…", ttl=600, max_entries=8)
+def _load_url(url: str) -> ColorDataset:
+    from colorclf.data import load_url
+
+    return load_url(url)
+
+
+@st.cache_data(show_spinner=False, ttl=5)
+def _load_votes() -> ColorDataset:
+    from colorclf.store import load_votes_dataset
+
+    return load_votes_dataset()
+
+
+def load_dataset(kind: str, detail: Any) -> ColorDataset | None:
+    """The chosen data set, or None (with ``st.error`` for bad input, ``st.info`` for none)."""
+    from colorclf.builtin import builtin_dataset
+
+    try:
+        if kind == "Built-in":
+            return builtin_dataset()
+        if kind == "Upload a file":
+            if detail is None:
+                st.info("Choose a Coding Train JSON or CSV file to train on.")
+                return None
+            if detail.size > 50 * 1024 * 1024:
+                raise ColorclfError(f"{detail.name} is larger than 50 MB")
+            return _parse_upload(detail.getvalue(), detail.name)
+        if kind == "URL":
+            if not detail:
+                st.info("Type the address of a data file and press Enter.")
+                return None
+            return _load_url(detail)
+        return _load_votes()
+    except ColorclfError as error:
+        st.error(str(error))
+        return None
+
+
+def dataset_summary(dataset: ColorDataset) -> None:
+    skipped = sum(dataset.skipped.values())
+    text = (
+        f"**{len(dataset):,}** colours from **{dataset.contributor_count()}** contributors "
+        f"· {dataset.source}"
+    )
+    if skipped:
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in dataset.skipped.items())
+        text += f" · {skipped} rows skipped ({reasons})"
+    st.caption(text)
+
+
+# ----- training --------------------------------------------------------------------------
+def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None:
+    """Start a new run unless one is already queued or training (the tutorial's istraining)."""
+    state = _state()
+    job: TrainingJob | None = state["job"]
+    if job is not None and job.active:
+        return None
+    run = Run(number=len(state["runs"]) + 1, hyperparams=hp, data_source=dataset.source)
+    job = TrainingJob(run, dataset, is_alive=_session_alive_checker())
+    state["runs"].append(run)
+    state["job"] = job
+    job.start()
+    return job
+
+
+def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
+    """``Train`` and, for a stopped run, ``Resume``. ``Stop`` lives in the live panel."""
+    job = current_job()
+    busy = job is not None and job.active
+    left, right = st.columns(2)
+    if left.button(
+        "Train",
+        type="primary",
+        disabled=busy or dataset is None,
+        width="stretch",
+        key="train",
+    ):
+        start_training(dataset, hp)  # type: ignore[arg-type]
+    if job is not None and job.can_resume and right.button(
+        "Resume", width="stretch", key="resume"
+    ):
+        job.resume()
+
+
+def live_panel() -> None:
+    """Status and live chart; polls the job ~10×/s while it runs (a fragment, so the rest
+    of the page does not re-run and no widget event can interrupt the training)."""
+    job = current_job()
+    polling = job is not None and job.active
+    st.fragment(_live_panel_body, run_every=POLL_SECONDS if polling else None)()
+
+
+def _live_panel_body() -> None:
+    job = current_job()
+    if job is None:
+        st.info("Press **Train** to watch the network learn the colour names.")
+        return
+    status = describe_status(job)
+    lines = ["Training started"]
+    for row in job.run.epoch_rows():
+        lines.append(
+            f"Epoch {row['epoch']}/{job.hp.epochs} · loss {row['loss']:.4f} · "
+            f"val_loss {row['val_loss']:.4f} · val_accuracy {row['val_accuracy']:.3f}"
+        )
+    if job.state in ("complete", "stopped", "failed"):
+        lines.append(status["label"])
+    state_name = {"complete": "complete", "failed": "error"}.get(job.state, "running")
+    with st.status(f"{job.run.name}: {status['label']}", state=state_name, expanded=True):
+        st.progress(status["fraction"])
+        st.text("\n".join(lines[-12:]))
+        if job.active and st.button("Stop", key="stop"):
+            job.stop()
+    draw_loss_chart(job.run)
+    was_polling = st.session_state.get("_polling", False)
+    st.session_state["_polling"] = job.active
+    if was_polling and not job.active:
+        st.rerun(scope="app")  # show the finished page: sliders, views, Resume
+
+
+def draw_loss_chart(run: Run) -> None:
+    data: charts.LiveChartData = _state()["charts"].setdefault(run.number, charts.LiveChartData())
+    data.update(run.rows)
+    st.vega_lite_chart(data.frame(), charts.loss_chart_spec(), width="stretch")
+
+
+# ----- asking the model ------------------------------------------------------------------
+def ask_panel() -> None:
+    st.fragment(_ask_panel_body)()
+
+
+def _ask_panel_body() -> None:
+    job = current_job()
+    predictor = st.session_state.get("uploaded_predictor") or (job.predictor if job else None)
+    if predictor is None:
+        st.caption("After the first epoch, sliders here ask the model what a colour is called.")
+        return
+    r = st.slider("Red", 0, 255, 255, key="red")
+    g = st.slider("Green", 0, 255, 0, key="green")
+    b = st.slider("Blue", 0, 255, 0, key="blue")
+    label, probabilities = predictor.predict_one(r, g, b)
+    swatch, metric = st.columns([1, 2])
+    swatch.markdown(
+        f'<div style="background: rgb({r:d},{g:d},{b:d}); height: 88px; '
+        'border-radius: 8px; border: 1px solid #8884"></div>',
+        unsafe_allow_html=True,
+    )
+    metric.metric("Prediction", label)
+    import pandas as pd
+
+    frame = pd.DataFrame({"label": list(probabilities), "probability": list(probabilities.values())})
+    st.vega_lite_chart(frame, charts.probability_spec(), width="stretch")
+
+
+# ----- the page ----------------------------------------------------------------------------
+def training_page() -> None:
+    """The whole training page, top to bottom."""
+    prepare_runtime()
+    _state()
+    st.title("Colour classifier")
+    st.caption(
+        "Label colours, watch a small neural network learn the names, then ask it. "
+        "After The Coding Train's *TensorFlow.js Color Classifier* (videos 7.1–7.12)."
+    )
+    job = current_job()
+    busy = job is not None and job.active
+    with st.sidebar:
+        st.header("Data")
+        kind, detail = data_source_controls()
+        st.header("Network")
+        hp = hyperparameter_controls()
+    dataset = load_dataset(kind, detail)
+    if dataset is not None:
+        dataset_summary(dataset)
+    train_column, ask_column = st.columns([3, 2], gap="large")
+    with train_column:
+        training_buttons(dataset, hp)
+        live_panel()
+    with ask_column:
+        st.subheader("Ask the model")
+        ask_panel()
+    del busy
