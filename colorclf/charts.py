@@ -145,7 +145,7 @@ def _thin_epochs(table: np.ndarray, limit: int) -> np.ndarray:
 
 @functools.cache
 def loss_chart_spec() -> dict[str, Any]:
-    """The live chart's Vega-Lite spec: loss and accuracy panels over the training step.
+    """The live chart's Vega-Lite spec: loss (left axis) and accuracy (right) per step.
 
     Built once with Altair (without data); the page passes the frame separately, so each
     redraw only sends data.
@@ -166,34 +166,37 @@ def loss_chart_spec() -> dict[str, Any]:
         legend=None,
     )
 
-    def panel(name: str, title: str, y_scale: alt.Scale) -> alt.LayerChart:
+    def panel(name: str, y_axis: alt.Axis, y_scale: alt.Scale) -> alt.LayerChart:
         names = [s for s in SERIES if s.endswith(name)]
         base = alt.Chart(placeholder)
+        y = alt.Y("value:Q", title=name, scale=y_scale, axis=y_axis)
         batches = (
             base.transform_filter(alt.FieldOneOfPredicate("series", names[:1]))
             .mark_line(strokeWidth=1, opacity=0.8)
-            .encode(x=alt.X("step:Q", title="step (batch)"), y=alt.Y("value:Q", title=title,
-                    scale=y_scale), color=color, detail="series:N")
+            .encode(x=alt.X("step:Q", title="step (batch)"), y=y, color=color)
         )
         epochs = (
-            base.transform_filter(
-                alt.FieldOneOfPredicate("series", names[1:])
-            )
+            base.transform_filter(alt.FieldOneOfPredicate("series", names[1:]))
             .mark_line(point=True, strokeWidth=2.5)
             .encode(
                 x="step:Q",
-                y=alt.Y("value:Q", scale=y_scale),
+                y=y,
                 color=color,
                 strokeDash=dash,
                 tooltip=["series:N", "step:Q", alt.Tooltip("value:Q", format=".4f")],
             )
         )
-        return alt.layer(batches, epochs).properties(height=180)
+        return alt.layer(batches, epochs)
 
-    chart = alt.vconcat(
-        panel("loss", "loss", alt.Scale(zero=False)),
-        panel("accuracy", "accuracy", alt.Scale(domain=[0, 1])),
-    ).resolve_scale(color="shared")
+    # Loss on the left axis, accuracy (0–1) on its own scale on the right.
+    chart = (
+        alt.layer(
+            panel("loss", alt.Axis(orient="left"), alt.Scale(zero=False)),
+            panel("accuracy", alt.Axis(orient="right", format="%"), alt.Scale(domain=[0, 1])),
+        )
+        .resolve_scale(y="independent")
+        .properties(width="container", height=300)
+    )
     spec = chart.to_dict()
     # The data travels separately on every redraw; the spec must not carry any.
     spec.pop("datasets", None)
@@ -218,7 +221,13 @@ def probability_spec() -> dict[str, Any]:
         "mark": {"type": "bar"},
         "encoding": {
             "x": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]}},
-            "y": {"field": "label", "type": "nominal", "sort": list(LABELS), "title": None},
+            "y": {
+                "field": "label",
+                "type": "nominal",
+                "sort": list(LABELS),
+                "title": None,
+                "axis": {"labelOverlap": False},
+            },
             "color": {
                 "field": "label",
                 "type": "nominal",
@@ -230,5 +239,5 @@ def probability_spec() -> dict[str, Any]:
                 {"field": "probability", "type": "quantitative", "format": ".3f"},
             ],
         },
-        "height": 220,
+        "height": 250,
     }

@@ -13,6 +13,7 @@ Nothing here imports Streamlit.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import threading
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from colorclf.dataset import ColorDataset, Split, stratified_split
 from colorclf.hyperparams import Hyperparams
 from colorclf.runs import Run
-from colorclf.training import Progress, Row, train
+from colorclf.training import Progress, Row, batches_per_epoch, train
 
 if TYPE_CHECKING:
     import keras
@@ -92,10 +93,8 @@ SHARED_GATE = FairGate(_default_limit())
 
 def release_memory() -> None:
     """Give freed heap back to the OS (glibc keeps it otherwise; ~4 MB per fitted model)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 class TrainingJob:
@@ -120,6 +119,7 @@ class TrainingJob:
         self.dataset = dataset
         self.split: Split = stratified_split(dataset, self.hp.val_split, self.hp.seed)
         self.progress = Progress(epochs_planned=self.hp.epochs)
+        self.batches_per_epoch = batches_per_epoch(len(self.split.x_train), self.hp.batch_size)
         self.model: keras.Model | None = None
         self.predictor: Predictor | None = None
         self.error: str | None = None
@@ -239,40 +239,36 @@ class TrainingJob:
             release_memory()
 
     def discard(self) -> None:
-        """Drop the model (the session is gone or the job is replaced)."""
+        """Drop the model: the session is gone, nobody will resume or ask it."""
         self.model = None
-        self.split = None  # type: ignore[assignment]
 
 
 def describe_status(job: TrainingJob) -> dict[str, Any]:
-    """What the status element shows: a label, a state and a progress fraction (0–1)."""
-    hp = job.hp
+    """What the status element shows: a label, the state and a progress fraction (0–1)."""
     progress = job.progress
-    last = progress.last_epoch_row
+    per_epoch = job.batches_per_epoch
+    fraction = min(1.0, progress.step / max(1, job.hp.epochs * per_epoch))
     state = job.state
-    total_steps = max(1, hp.epochs * -(-len(job.split.x_train) // hp.batch_size)) if job.split else 1
-    fraction = min(1.0, progress.step / total_steps)
-    epoch_line = (
-        f"Epoch {last['epoch']}/{hp.epochs} · loss {last['loss']:.4f} · "
-        f"val_loss {last['val_loss']:.4f}"
-        if last
-        else None
-    )
     if state == "queued":
         position = job.queue_position()
-        label = f"Waiting for a free trainer (place {position} in the queue)" if position else "Training started"
+        label = f"Waiting for a free trainer: place {position} in the queue" if position else (
+            "Training started"
+        )
     elif state == "training":
-        label = epoch_line or "Training started"
+        last = progress.last_epoch_row
+        label = (
+            f"Epoch {last['epoch']}/{job.hp.epochs} · loss {last['loss']:.4f} · "
+            f"val_loss {last['val_loss']:.4f}"
+            if last
+            else "Training started"
+        )
     elif state == "complete":
         label = f"Training complete in {progress.seconds:.1f} s"
     elif state == "stopped":
-        label = f"Stopped at epoch {progress.epoch + 1}, batch {progress.batch}"
-        if progress.batch == 0 and progress.epoch > 0:
-            label = f"Stopped at epoch {progress.epoch}, batch {_batches(job)}"
+        epoch, batch = progress.epoch + 1, progress.batch
+        if batch == 0 and progress.epoch > 0:  # stopped right at an epoch's end
+            epoch, batch = progress.epoch, per_epoch
+        label = f"Stopped at epoch {epoch}, batch {batch}"
     else:
         label = f"Training failed: {job.error}"
-    return {"label": label, "state": state, "fraction": fraction, "epoch_line": epoch_line}
-
-
-def _batches(job: TrainingJob) -> int:
-    return -(-len(job.split.x_train) // job.hp.batch_size)
+    return {"label": label, "state": state, "fraction": fraction}

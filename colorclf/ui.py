@@ -368,7 +368,9 @@ def _ask_panel_body() -> None:
     metric.metric("Prediction", label)
     import pandas as pd
 
-    frame = pd.DataFrame({"label": list(probabilities), "probability": list(probabilities.values())})
+    frame = pd.DataFrame(
+        {"label": list(probabilities), "probability": list(probabilities.values())}
+    )
     st.vega_lite_chart(frame, charts.probability_spec(), width="stretch")
 
 

@@ -1,0 +1,171 @@
+"""The training page through Streamlit's AppTest: train, watch, stop, resume, ask."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+TIMEOUT = 120  # importing TensorFlow alone takes seconds
+
+
+def new_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def set_epochs(at: AppTest, epochs: int) -> None:
+    at.number_input(key="hp_epochs").set_value(epochs).run()
+
+
+def wait_for_job(at: AppTest, timeout: float = 180, until=None) -> None:
+    """Re-run the page (as the live fragment's polling would) until the job is done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        job = at.session_state["job"]
+        if (until or (lambda j: not j.active))(job):
+            return
+        time.sleep(0.1)
+    raise AssertionError("training did not finish in time")
+
+
+def status_of(at: AppTest):
+    statuses = at.get("status")
+    assert len(statuses) == 1
+    return statuses[0]
+
+
+def status_text(at: AppTest) -> str:
+    return "\n".join(t.value for t in at.text)
+
+
+def chart_data(chart) -> tuple[dict, "pa.Table"]:
+    proto = chart.proto
+    spec = json.loads(proto.spec)
+    table = pa.ipc.open_stream(io.BytesIO(proto.data.data)).read_all()
+    return spec, table
+
+
+def test_train_two_epochs_then_chart_status_and_sliders():
+    at = new_app()
+    assert [b.label for b in at.button] == ["Train"]
+    assert at.selectbox(key="preset").value == "coding-train"
+    set_epochs(at, 2)
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    job = at.session_state["job"]
+    assert job.state == "complete"
+
+    status = status_of(at)
+    assert "Training complete in" in status.label
+    lines = status_text(at).splitlines()
+    assert lines[0] == "Training started"
+    assert lines[-2].startswith("Epoch 2/2 · loss ")
+    assert lines[-1].startswith("Training complete in ")
+    seconds = float(lines[-1].split()[-2])
+    assert seconds == pytest.approx(job.progress.seconds, abs=0.05)
+
+    loss_chart = at.get("vega_lite_chart")[0]
+    spec, table = chart_data(loss_chart)
+    series = table.column("series").to_pylist()
+    batches = job.batches_per_epoch * 2
+    # Batches are thinned into power-of-two buckets: at most 200 points, never under 100.
+    assert 100 <= series.count("batch loss") <= 200
+    assert series.count("epoch loss") == 2 and series.count("val loss") == 2
+    assert series.count("epoch accuracy") == 2 and series.count("val accuracy") == 2
+    assert max(table.column("step").to_pylist()) == batches
+    assert "datasets" not in spec and "data" not in json.dumps(spec)
+
+    assert [s.label for s in at.slider] == ["Red", "Green", "Blue"]
+    assert at.metric[0].label == "Prediction"
+
+
+def test_trained_model_names_primary_colours():
+    at = new_app()
+    at.selectbox(key="preset").select("tuned").run()
+    assert at.number_input(key="hp_hidden_units").value == 64
+    set_epochs(at, 8)
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    expected = {(255, 0, 0): "red-ish", (0, 255, 0): "green-ish", (0, 0, 255): "blue-ish"}
+    for (r, g, b), label in expected.items():
+        at.slider(key="red").set_value(r)
+        at.slider(key="green").set_value(g)
+        at.slider(key="blue").set_value(b)
+        at.run()
+        assert at.metric[0].value == label, (r, g, b)
+        probability_chart = at.get("vega_lite_chart")[-1]
+        _, table = chart_data(probability_chart)
+        probabilities = dict(
+            zip(table.column("label").to_pylist(), table.column("probability").to_pylist(),
+                strict=True)
+        )
+        assert len(probabilities) == 9
+        assert max(probabilities, key=probabilities.get) == label
+        assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_slider_and_settings_during_training_neither_error_nor_lose_work():
+    at = new_app()
+    set_epochs(at, 6)
+    at.button(key="train").click().run()
+    wait_for_job(at, until=lambda job: job.predictor is not None)
+    job = at.session_state["job"]
+    assert job.active
+    at.slider(key="green").set_value(200).run()
+    at.number_input(key="hp_hidden_units").set_value(8).run()  # a setting for the *next* run
+    assert at.button(key="train").disabled  # a second Train while one runs: not possible
+    assert not at.exception
+    assert at.session_state["job"] is job
+    wait_for_job(at)
+    assert job.state == "complete"
+    assert len(at.session_state["runs"]) == 1
+    assert [row["epoch"] for row in job.run.epoch_rows()] == [1, 2, 3, 4, 5, 6]
+
+
+def test_stop_then_resume_finishes_the_planned_epochs():
+    at = new_app()
+    set_epochs(at, 4)
+    at.button(key="train").click().run()
+    wait_for_job(at, until=lambda job: job.progress.step > 10)
+    at.button(key="stop").click().run()
+    wait_for_job(at)
+    job = at.session_state["job"]
+    assert job.state == "stopped"
+    assert job.progress.step < 4 * job.batches_per_epoch
+    assert status_of(at).label.startswith("Run 1: Stopped at epoch ")
+    assert "Stopped at epoch" in status_text(at)
+    assert job.predictor is not None  # the half-trained weights answer the sliders
+    assert at.metric[0].label == "Prediction"
+
+    at.button(key="resume").click().run()
+    wait_for_job(at)
+    assert job.state == "complete"
+    lines = status_text(at).splitlines()
+    assert lines[-2].startswith("Epoch 4/4 ")
+    assert lines[-1].startswith("Training complete in ")
+    steps = [row["step"] for row in job.run.rows if row["kind"] == "batch"]
+    assert steps == list(range(1, 4 * job.batches_per_epoch + 1))
+
+
+def test_bad_url_shows_one_error_and_the_page_keeps_working():
+    at = new_app()
+    at.radio(key="source").set_value("URL").run()
+    at.text_input(key="url").input("http://127.0.0.1:9/colors.json").run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "127.0.0.1" in at.error[0].value
+    assert at.button(key="train").disabled
+    at.radio(key="source").set_value("Built-in").run()
+    assert not at.error
+    assert not at.button(key="train").disabled

@@ -1,0 +1,157 @@
+"""Background training jobs: stop, resume, a second Train, sessions at once, the fair queue."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from colorclf.builtin import builtin_dataset
+from colorclf.hyperparams import Hyperparams
+from colorclf.jobs import FairGate, TrainingJob, describe_status
+from colorclf.runs import Run
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    return builtin_dataset(n=600, seed=3)
+
+
+def make_job(dataset, gate=None, **changes) -> TrainingJob:
+    hp = Hyperparams(**{"epochs": 3, "batch_size": 32, **changes})
+    kwargs = {"gate": gate} if gate is not None else {}
+    return TrainingJob(Run(1, hp, dataset.source), dataset, **kwargs)
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def batch_rows(job: TrainingJob) -> list[dict]:
+    return [row for row in job.run.rows if row["kind"] == "batch"]
+
+
+def test_job_trains_to_the_planned_epochs_and_reports_complete(small_data):
+    job = make_job(small_data)
+    assert job.start()
+    assert job.join(timeout=120)
+    assert job.state == "complete", job.error
+    epochs = job.run.epoch_rows()
+    assert [row["epoch"] for row in epochs] == [1, 2, 3]
+    assert len(batch_rows(job)) == 3 * job.batches_per_epoch
+    assert describe_status(job)["label"].startswith("Training complete in ")
+    assert job.predictor is not None
+
+
+def test_second_start_while_running_does_not_double_the_work(small_data):
+    job = make_job(small_data, epochs=4)
+    assert job.start()
+    assert not job.start()  # the tutorial's istraining flag
+    assert job.join(timeout=120)
+    steps = [row["step"] for row in batch_rows(job)]
+    assert steps == list(range(1, 4 * job.batches_per_epoch + 1))
+
+
+def test_stop_keeps_progress_and_resume_finishes_like_an_uninterrupted_run(small_data):
+    reference = make_job(small_data, epochs=3)
+    reference.start()
+    reference.join(timeout=120)
+
+    job = make_job(small_data, epochs=3)
+    job.start()
+    assert wait_until(lambda: len(batch_rows(job)) >= job.batches_per_epoch + 3)
+    job.stop()
+    assert job.join(timeout=60)
+    assert job.state == "stopped"
+    stopped_at = job.progress.step
+    assert 0 < stopped_at < 3 * job.batches_per_epoch
+    label = describe_status(job)["label"]
+    epoch = job.progress.epoch + 1
+    assert label == f"Stopped at epoch {epoch}, batch {job.progress.batch}"
+    assert job.can_resume and job.predictor is not None
+
+    assert job.resume()
+    assert job.join(timeout=120)
+    assert job.state == "complete"
+    assert [row["epoch"] for row in job.run.epoch_rows()] == [1, 2, 3]
+    assert [row["step"] for row in batch_rows(job)] == [
+        row["step"] for row in batch_rows(reference)
+    ]
+    # Same batches in the same order with SGD: the same weights as never stopping.
+    for ours, theirs in zip(job.model.get_weights(), reference.model.get_weights(), strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_a_job_whose_session_is_gone_stops_by_itself(small_data):
+    alive = threading.Event()
+    alive.set()
+    hp = Hyperparams(epochs=50, batch_size=8)
+    job = TrainingJob(Run(1, hp, "x"), small_data, is_alive=alive.is_set)
+    job.start()
+    assert wait_until(lambda: len(job.run.rows) > 5)
+    alive.clear()
+    assert job.join(timeout=30), "training thread outlived its session"
+    assert job.state == "stopped"
+    assert job.stop_reason == "Session closed"
+    assert job.model is None  # nobody can resume it: memory is given back
+
+
+def test_three_sessions_at_once_see_only_their_own_rows(small_data):
+    jobs = [make_job(small_data, epochs=2, seed=seed) for seed in (1, 2, 3)]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        assert job.join(timeout=180)
+        assert job.state == "complete", job.error
+        assert len(batch_rows(job)) == 2 * job.batches_per_epoch
+        assert [row["step"] for row in batch_rows(job)] == list(
+            range(1, 2 * job.batches_per_epoch + 1)
+        )
+    losses = [tuple(row["loss"] for row in job.run.epoch_rows()) for job in jobs]
+    assert len(set(losses)) == 3  # different seeds, different runs: nothing shared
+
+
+def test_fair_gate_serves_in_arrival_order_and_reports_positions():
+    gate = FairGate(1)
+    order: list[str] = []
+    first = object()
+    assert gate.acquire(first, lambda: False)
+    waiting = {name: object() for name in ("a", "b", "c")}
+
+    def wait(name: str) -> None:
+        if gate.acquire(waiting[name], lambda: False):
+            order.append(name)
+            gate.release()
+
+    threads = []
+    for name in ("a", "b", "c"):
+        thread = threading.Thread(target=wait, args=(name,))
+        thread.start()
+        threads.append(thread)
+        assert wait_until(lambda name=name: gate.position(waiting[name]) is not None, 5)
+    assert [gate.position(waiting[n]) for n in ("a", "b", "c")] == [1, 2, 3]
+    gate.release()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["a", "b", "c"]
+
+
+def test_queued_job_shows_its_place_and_can_leave_the_queue(small_data):
+    gate = FairGate(1)
+    blocker = object()
+    gate.acquire(blocker, lambda: False)
+    job = make_job(small_data, gate=gate)
+    job.start()
+    assert wait_until(lambda: job.queue_position() == 1, 5)
+    assert "place 1 in the queue" in describe_status(job)["label"]
+    job.stop()
+    assert job.join(timeout=5)
+    assert job.state == "stopped" and job.progress.step == 0
+    gate.release()
