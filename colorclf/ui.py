@@ -308,6 +308,8 @@ def live_panel() -> None:
     of the page does not re-run and no widget event can interrupt the training)."""
     job = current_job()
     polling = job is not None and job.active
+    # Whether this full run draws the sliders; the fragment reruns the page once they can be.
+    st.session_state["_ask_ready"] = _predictor() is not None
     st.fragment(_live_panel_body, run_every=POLL_SECONDS if polling else None)()
 
 
@@ -332,10 +334,13 @@ def _live_panel_body() -> None:
         if job.active and st.button("Stop", key="stop"):
             job.stop()
     draw_loss_chart(job.run)
-    was_polling = st.session_state.get("_polling", False)
-    st.session_state["_polling"] = job.active
+    state = st.session_state
+    was_polling = state.get("_polling", False)
+    state["_polling"] = job.active
     if was_polling and not job.active:
         st.rerun(scope="app")  # show the finished page: sliders, views, Resume
+    if job.predictor is not None and not state.get("_ask_ready"):
+        st.rerun(scope="app")  # the first epoch is done: the sliders can ask it already
 
 
 def draw_loss_chart(run: Run) -> None:
@@ -349,9 +354,14 @@ def ask_panel() -> None:
     st.fragment(_ask_panel_body)()
 
 
-def _ask_panel_body() -> None:
+def _predictor():
+    """The model the sliders ask: an uploaded one, else the current run's latest weights."""
     job = current_job()
-    predictor = st.session_state.get("uploaded_predictor") or (job.predictor if job else None)
+    return st.session_state.get("uploaded_predictor") or (job.predictor if job else None)
+
+
+def _ask_panel_body() -> None:
+    predictor = _predictor()
     if predictor is None:
         st.caption("After the first epoch, sliders here ask the model what a colour is called.")
         return

@@ -49,7 +49,7 @@ def status_text(at: AppTest) -> str:
     return "\n".join(t.value for t in at.text)
 
 
-def chart_data(chart) -> tuple[dict, "pa.Table"]:
+def chart_data(chart) -> tuple[dict, pa.Table]:
     proto = chart.proto
     spec = json.loads(proto.spec)
     table = pa.ipc.open_stream(io.BytesIO(proto.data.data)).read_all()

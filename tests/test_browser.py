@@ -1,0 +1,143 @@
+"""The page in a real browser (the system Chromium through Playwright).
+
+Skips without a browser locally; CI installs Debian's chromium and makes it mandatory.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_idle
+
+pytestmark = pytest.mark.browser
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+# A fingerprint of what the loss chart shows right now (canvas pixels or SVG markup).
+CHART_SIGNATURE = """() => {
+  const chart = document.querySelector('[data-testid="stVegaLiteChart"]');
+  if (!chart) return null;
+  const canvas = chart.querySelector('canvas');
+  const text = canvas ? canvas.toDataURL() : (chart.querySelector('svg') || chart).innerHTML;
+  let hash = 0;
+  for (let i = 0; i < text.length; i += 7) hash = (hash * 31 + text.charCodeAt(i)) | 0;
+  return text.length + ':' + hash;
+}"""
+
+
+def open_page(browser, url: str, path: str = ""):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{url}/{path}")
+    page.get_by_role("button", name="Train").wait_for(timeout=60_000)
+    wait_idle(page)
+    return context, page
+
+
+def set_epochs(page, epochs: int) -> None:
+    field = page.get_by_role("spinbutton", name="Epochs")
+    field.fill(str(epochs))
+    field.press("Enter")
+    wait_idle(page)
+
+
+def status_label(page) -> str:
+    return page.locator('[data-testid="stExpander"] summary').first.inner_text()
+
+
+def prediction(page) -> str:
+    return page.locator('[data-testid="stMetricValue"]').first.inner_text()
+
+
+def assert_no_error(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+
+
+def test_train_watch_the_chart_then_ask_with_a_slider(browser, streamlit_server):
+    context, page = open_page(browser, streamlit_server)
+    try:
+        page.get_by_role("button", name="Train").click()
+        page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=60_000)
+        states = set()
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            signature = page.evaluate(CHART_SIGNATURE)
+            if signature:
+                states.add(signature)
+            if page.get_by_text("Training complete in").count():
+                break
+            time.sleep(0.05)
+        page.get_by_text("Training complete in").first.wait_for(timeout=5_000)
+        assert len(states) >= 10, f"the chart changed only {len(states)} times while training"
+        wait_idle(page)
+        assert page.get_by_text("Epoch 10/10 · loss").count() >= 1
+        assert_no_error(page)
+
+        red = page.get_by_role("slider").first
+        red.focus()
+        before = prediction(page)
+        red.press("End")  # Red 255: already at the end, so go down and along the hue
+        for _ in range(255):
+            red.press("ArrowLeft")
+        page.get_by_role("slider").nth(2).focus()
+        page.keyboard.press("End")  # (0, 0, 255)
+        wait_idle(page)
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stMetricValue\"]').innerText"
+            " === 'blue-ish'",
+            timeout=10_000,
+        )
+        assert before != prediction(page)
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / "screenshot.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_slider_stop_resume_in_the_browser(browser, streamlit_server):
+    context, page = open_page(browser, streamlit_server)
+    try:
+        set_epochs(page, 12)
+        train = page.get_by_role("button", name="Train")
+        train.click()
+        train.click(force=True, no_wait_after=True)  # an impatient double click
+        page.get_by_text("Epoch 1/12 · loss").first.wait_for(timeout=60_000)
+        slider = page.get_by_role("slider").first
+        slider.focus()
+        for _ in range(5):
+            slider.press("ArrowLeft")
+        page.get_by_role("button", name="Stop").click()
+        page.get_by_text("Stopped at epoch").first.wait_for(timeout=30_000)
+        wait_idle(page)
+        assert_no_error(page)
+        assert page.get_by_text("Run 2").count() == 0  # the double click made one run
+        page.get_by_role("button", name="Resume").click()
+        page.get_by_text("Training complete in").first.wait_for(timeout=240_000)
+        assert page.get_by_text("Epoch 12/12 · loss").count() >= 1
+        assert_no_error(page)
+    finally:
+        context.close()
+
+
+def test_two_sessions_train_at_once_and_see_only_their_own_runs(browser, streamlit_server):
+    first_context, first = open_page(browser, streamlit_server)
+    second_context, second = open_page(browser, streamlit_server)
+    try:
+        set_epochs(first, 3)
+        set_epochs(second, 5)
+        first.get_by_role("button", name="Train").click()
+        second.get_by_role("button", name="Train").click()
+        first.get_by_text("Training complete in").first.wait_for(timeout=240_000)
+        second.get_by_text("Training complete in").first.wait_for(timeout=240_000)
+        for page, epochs, other in ((first, 3, 5), (second, 5, 3)):
+            wait_idle(page)
+            assert page.get_by_text(f"Epoch {epochs}/{epochs} · loss").count() >= 1
+            assert page.get_by_text(f"Epoch 1/{other} ").count() == 0
+            assert page.get_by_text("Run 2").count() == 0
+            assert_no_error(page)
+    finally:
+        first_context.close()
+        second_context.close()
