@@ -152,9 +152,7 @@ def loss_chart_spec() -> dict[str, Any]:
     """
     import altair as alt
 
-    placeholder = pd.DataFrame(
-        {"step": [0.0], "series": [SERIES[0]], "value": [0.0]}
-    )
+    placeholder = pd.DataFrame({"step": [0.0], "series": [SERIES[0]], "value": [0.0]})
     color = alt.Color(
         "series:N",
         scale=alt.Scale(domain=list(SERIES), range=list(SERIES_COLORS)),

@@ -94,11 +94,8 @@ def stratified_split(dataset: ColorDataset, val_fraction: float, seed: int) -> S
     for label in range(NUM_LABELS):
         rows = np.flatnonzero(dataset.label == label)
         rows = rows[rng.permutation(len(rows))]
-        n_val = int(round(len(rows) * val_fraction))
-        if len(rows) >= 2:
-            n_val = min(max(n_val, 1), len(rows) - 1)
-        else:
-            n_val = 0
+        n_val = round(len(rows) * val_fraction)
+        n_val = min(max(n_val, 1), len(rows) - 1) if len(rows) >= 2 else 0
         val_parts.append(rows[:n_val])
         train_parts.append(rows[n_val:])
     val_index = np.sort(np.concatenate(val_parts)) if val_parts else np.array([], dtype=np.int64)

@@ -2,7 +2,7 @@
 
 
 class ColorclfError(Exception):
-    """Bad input from a user (file, URL, number). The page shows it with st.error, the CLI exits 2."""
+    """Bad input from a user (file, URL, number): st.error on the page, exit status 2 on the CLI."""
 
 
 class DataError(ColorclfError):

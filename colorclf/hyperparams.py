@@ -40,9 +40,7 @@ class Param:
         if self.kind is str:
             text = str(raw).strip().lower()
             if text not in self.choices:
-                raise ColorclfError(
-                    f"{self.name}: {raw!r} is not one of {', '.join(self.choices)}"
-                )
+                raise ColorclfError(f"{self.name}: {raw!r} is not one of {', '.join(self.choices)}")
             return text
         try:
             number = float(str(raw).strip()) if not isinstance(raw, (int, float)) else float(raw)
@@ -112,7 +110,9 @@ PARAMS: tuple[Param, ...] = (
         0.05,
         0.5,
     ),
-    Param("seed", "Seed", int, "Same seed, same run: weights, split and batch order.", 0, 2**31 - 1),
+    Param(
+        "seed", "Seed", int, "Same seed, same run: weights, split and batch order.", 0, 2**31 - 1
+    ),
 )
 PARAMS_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 

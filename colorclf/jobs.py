@@ -251,8 +251,10 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
     state = job.state
     if state == "queued":
         position = job.queue_position()
-        label = f"Waiting for a free trainer: place {position} in the queue" if position else (
-            "Training started"
+        label = (
+            f"Waiting for a free trainer: place {position} in the queue"
+            if position
+            else ("Training started")
         )
     elif state == "training":
         last = progress.last_epoch_row

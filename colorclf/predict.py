@@ -64,7 +64,9 @@ class Predictor:
             if isinstance(activation, dict):
                 activation = activation.get("config", {}).get("name", activation.get("class_name"))
             if activation not in ACTIVATIONS:
-                raise ModelFileError(f"layer {layer.name!r} uses unsupported activation {activation!r}")
+                raise ModelFileError(
+                    f"layer {layer.name!r} uses unsupported activation {activation!r}"
+                )
             kernel, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
             chain.append((kernel, bias, str(activation)))
         if not chain or chain[0][0].shape[0] != 3 or chain[-1][0].shape[1] != len(LABELS):

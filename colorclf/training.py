@@ -168,7 +168,7 @@ class TrainOutcome:
 
 
 def evaluate_arrays(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Categorical cross-entropy and accuracy of ``model`` on one-hot ``y``, as Keras computes them."""
+    """Categorical cross-entropy and accuracy on one-hot ``y``, computed as Keras does."""
     if len(x) == 0:
         return math.nan, math.nan
     probs = np.asarray(model(x, training=False), dtype=np.float64)
@@ -189,7 +189,7 @@ def train(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainOutcome:
-    """Train ``model`` for ``hp.epochs`` epochs (or resume ``progress``), streaming rows to ``sink``.
+    """Train for ``hp.epochs`` epochs (or resume ``progress``), streaming rows to ``sink``.
 
     Stops after the batch during which ``should_stop()`` turned true; the model then holds the
     weights after that batch and the returned progress resumes from the next one.

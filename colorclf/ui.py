@@ -297,9 +297,7 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
         key="train",
     ):
         start_training(dataset, hp)  # type: ignore[arg-type]
-    if job is not None and job.can_resume and right.button(
-        "Resume", width="stretch", key="resume"
-    ):
+    if job is not None and job.can_resume and right.button("Resume", width="stretch", key="resume"):
         job.resume()
 
 
@@ -387,15 +385,12 @@ def _ask_panel_body() -> None:
 # ----- the page ----------------------------------------------------------------------------
 def training_page() -> None:
     """The whole training page, top to bottom."""
-    prepare_runtime()
     _state()
     st.title("Colour classifier")
     st.caption(
         "Label colours, watch a small neural network learn the names, then ask it. "
         "After The Coding Train's *TensorFlow.js Color Classifier* (videos 7.1–7.12)."
     )
-    job = current_job()
-    busy = job is not None and job.active
     with st.sidebar:
         st.header("Data")
         kind, detail = data_source_controls()
@@ -411,4 +406,5 @@ def training_page() -> None:
     with ask_column:
         st.subheader("Ask the model")
         ask_panel()
-    del busy
+    # Last, so that the first page is painted before TensorFlow's import competes for it.
+    prepare_runtime()
