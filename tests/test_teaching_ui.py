@@ -1,0 +1,384 @@
+"""The teaching views on a simulated page (AppTest): what each draws and how its widgets act."""
+
+from __future__ import annotations
+
+import gc
+import json
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit import dataframe_util
+from streamlit.testing.v1 import AppTest
+
+from colorclf import teaching
+from colorclf.dataset import ColorDataset
+from colorclf.hyperparams import Hyperparams
+from colorclf.labels import LABELS
+from colorclf.predict import Predictor
+from colorclf.runs import Run
+from colorclf.training import make_row
+
+TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _quick_collections() -> Iterator[None]:
+    """Streamlit runs ``gc.collect(2)`` after every script run, which takes ~0.5 s once
+    TensorFlow is imported (by other tests of the session); freezing the objects that exist
+    now (as the page does after importing TensorFlow) keeps these many reruns fast."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+def random_predictor(seed: int) -> Predictor:
+    rng = np.random.default_rng(seed)
+    return Predictor(
+        (
+            (rng.normal(size=(3, 8)) * 4, rng.normal(size=8), "sigmoid"),
+            (rng.normal(size=(8, 9)) * 4, rng.normal(size=9), "softmax"),
+        )
+    )
+
+
+def random_dataset(n: int = 600, seed: int = 0, people: int = 6) -> ColorDataset:
+    rng = np.random.default_rng(seed)
+    return ColorDataset(
+        rgb=rng.integers(0, 256, (n, 3)),
+        label=rng.integers(0, 9, n),
+        contributor=np.array([f"c{i % people}" for i in range(n)], dtype=object),
+        source="test",
+    )
+
+
+def chart_frames(at: AppTest) -> list[tuple[dict, pd.DataFrame]]:
+    """Every Vega-Lite chart on the page: its spec and its data."""
+    charts = []
+    for chart in at.get("vega_lite_chart"):
+        proto = chart.proto
+        frame = dataframe_util.convert_arrow_bytes_to_pandas_df(proto.data.data)
+        charts.append((json.loads(proto.spec), frame))
+    return charts
+
+
+def hex_to_rgb(values: pd.Series) -> np.ndarray:
+    return np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in values])
+
+
+# ---------------------------------------------------------------------------- decision map
+
+
+def decision_map_page(predictor, dataset) -> None:
+    from colorclf import teaching_ui
+
+    teaching_ui.render_decision_map(predictor, key="dm", overlay_dataset=dataset)
+
+
+def test_decision_map_shows_what_the_predictor_says() -> None:
+    predictor, dataset = random_predictor(1), random_dataset()
+    at = AppTest.from_function(decision_map_page, args=(predictor, dataset))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert [h.value for h in at.subheader] == ["Decision map"]
+    slider = at.slider(key="dm-saturation")
+    assert slider.label == "Saturation" and slider.value == 100
+    (spec, frame), = chart_frames(at)
+    assert spec["layer"][0]["mark"]["type"] == "rect"
+    cells = frame[frame["layer"] == "map"].reset_index(drop=True)
+    assert len(cells) == 72 * 24
+    # Each cell's label is the fast predictor's answer for the cell's colour.
+    rgb = hex_to_rgb(cells["rgb"])
+    expected = [LABELS[i] for i in predictor.predict_labels(rgb)]
+    assert cells["label"].tolist() == expected
+    assert len(set(expected)) > 2
+    assert (frame["layer"] == "data").sum() > 0
+
+    slider.set_value(40).run(timeout=TIMEOUT)
+    (_, frame), = chart_frames(at)
+    cells = frame[frame["layer"] == "map"].reset_index(drop=True)
+    slice_40 = teaching.decision_map(predictor, 0.4)
+    assert cells["rgb"].tolist() == slice_40["rgb"].tolist()
+    assert cells["label"].tolist() == slice_40["label"].tolist()
+
+    at.checkbox(key="dm-overlay").uncheck().run(timeout=TIMEOUT)
+    (_, frame), = chart_frames(at)
+    assert (frame["layer"] == "data").sum() == 0
+
+
+def redraw_page(first, second) -> None:
+    from colorclf import teaching_ui
+
+    placeholder = teaching_ui.render_decision_map(first, key="dm")
+    for _ in range(3):  # as at every epoch end, within one script run
+        teaching_ui.render_decision_map(second, key="dm", placeholder=placeholder)
+
+
+def test_decision_map_redraws_in_its_placeholder() -> None:
+    first, second = random_predictor(1), random_predictor(2)
+    at = AppTest.from_function(redraw_page, args=(first, second))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert len(at.slider) == 1
+    (_, frame), = chart_frames(at)
+    assert frame["label"].tolist() == teaching.decision_map(second)["label"].tolist()
+    assert frame["label"].tolist() != teaching.decision_map(first)["label"].tolist()
+
+
+def test_decision_map_without_a_model() -> None:
+    at = AppTest.from_function(decision_map_page, args=(None, None))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert not chart_frames(at)
+    assert "Train a model" in at.info[0].value
+
+
+# ---------------------------------------------------------------------------- confusion matrix
+
+
+def confusion_page(predictor, dataset, val_index) -> None:
+    from colorclf import teaching_ui
+
+    teaching_ui.render_confusion_matrix(predictor, dataset, val_index, key="cm")
+
+
+def test_confusion_matrix_sums_to_the_validation_size() -> None:
+    predictor, dataset = random_predictor(3), random_dataset(900)
+    val_index = np.arange(5, 900, 7)
+    at = AppTest.from_function(confusion_page, args=(predictor, dataset, val_index))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    (spec, frame), = chart_frames(at)
+    assert spec["title"] == "Confusion matrix"
+    assert len(frame) == 81
+    assert frame["count"].sum() == len(val_index)
+    predicted = predictor.predict_labels(dataset.rgb[val_index])
+    truth = dataset.label[val_index]
+    diagonal = frame[frame["true"] == frame["predicted"]]["count"].sum()
+    assert diagonal == (predicted == truth).sum()
+    accuracy = at.dataframe[0].value
+    assert accuracy["colours"].sum() == len(val_index)
+    assert accuracy["colours"].tolist() == np.bincount(truth, minlength=9).tolist()
+    assert f"{len(val_index):,} validation colours" in at.caption[0].value
+
+
+def test_confusion_matrix_with_nothing_to_show() -> None:
+    at = AppTest.from_function(confusion_page, args=(random_predictor(3), random_dataset(), []))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and not chart_frames(at)
+    assert at.info
+
+
+# ---------------------------------------------------------------------------- run comparison
+
+
+def make_runs(count: int) -> list[Run]:
+    runs = []
+    for number in range(1, count + 1):
+        run = Run(number, Hyperparams(seed=number), "test", status="complete")
+        for epoch in range(1, 4):
+            run.rows.append(make_row("batch", step=epoch, epoch=epoch, batch=1, loss=9.0))
+            run.rows.append(
+                make_row("epoch", step=epoch, epoch=epoch, batch=1, loss=number + 1 / epoch,
+                         accuracy=0.5, val_loss=number + 2 / epoch, val_accuracy=0.4, seconds=1.0)
+            )
+        runs.append(run)
+    return runs
+
+
+def runs_page(runs) -> None:
+    from colorclf import teaching_ui
+
+    teaching_ui.render_run_comparison(runs, key="rc")
+
+
+def test_run_comparison_overlays_the_chosen_runs() -> None:
+    runs = make_runs(4)
+    at = AppTest.from_function(runs_page, args=(runs,))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert at.dataframe[0].value["run"].tolist() == ["Run 1", "Run 2", "Run 3", "Run 4"]
+    chooser = at.multiselect(key="rc-runs")
+    assert chooser.value == ["Run 2", "Run 3", "Run 4"]
+    (spec, frame), = chart_frames(at)
+    assert set(frame["run"]) == {"Run 2", "Run 3", "Run 4"}
+    assert set(frame["set"]) == {"training", "validation"}
+    assert 9.0 not in frame["value"].tolist()  # epoch rows only
+    run2 = frame[(frame["run"] == "Run 2") & (frame["set"] == "validation")]
+    assert run2["value"].tolist() == pytest.approx([2 + 2 / e for e in (1, 2, 3)])
+    buttons = at.get("download_button")
+    assert [b.label for b in buttons] == ["Download history CSV"] * 3
+
+    chooser.set_value(["Run 1"]).run(timeout=TIMEOUT)
+    (_, frame), = chart_frames(at)
+    assert set(frame["run"]) == {"Run 1"}
+    assert len(at.get("download_button")) == 1
+
+    at.radio(key="rc-metric").set_value("Accuracy").run(timeout=TIMEOUT)
+    (spec, frame), = chart_frames(at)
+    assert set(frame["value"]) == {0.5, 0.4}
+    assert spec["title"] == "Accuracy per epoch"
+
+
+def test_run_comparison_without_runs() -> None:
+    at = AppTest.from_function(runs_page, args=([],))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and at.info and not chart_frames(at)
+
+
+# ---------------------------------------------------------------------------- explorer
+
+
+def explorer_page(dataset) -> None:
+    import streamlit as st
+
+    from colorclf import teaching_ui
+
+    cleaned = teaching_ui.render_explorer(dataset, key="ex")
+    st.session_state["rows"] = len(cleaned)
+    st.session_state["people"] = sorted(set(cleaned.contributor.tolist()))
+
+
+def dropped_caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if re.match(r"\d+ rows? dropped", c.value))
+
+
+def test_explorer_cleaning_counts() -> None:
+    dataset = random_dataset(1200, seed=5)
+    n = len(dataset)
+    at = AppTest.from_function(explorer_page, args=(dataset,))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert at.session_state["rows"] == n
+    assert dropped_caption(at) == "0 rows dropped."
+    export = [b.label for b in at.get("download_button")]
+    assert export == ["Export cleaned set (Coding Train JSON)"]
+    bars = next(f for spec, f in chart_frames(at) if spec.get("title") == "Colours per label")
+    assert bars["count"].tolist() == np.bincount(dataset.label, minlength=9).tolist()
+
+    # Dropping a contributor drops exactly their rows.
+    theirs = dataset.contributor == "c3"
+    at.multiselect(key="ex-drop").select("c3").run(timeout=TIMEOUT)
+    assert at.session_state["rows"] == n - theirs.sum()
+    assert "c3" not in at.session_state["people"]
+    assert dropped_caption(at) == f"{theirs.sum()} rows dropped: {theirs.sum()} from contributor c3"
+
+    # A wrap-around hue range for red drops exactly the other reds (not c3's, counted already).
+    at.selectbox(key="ex-label").set_value("red-ish").run(timeout=TIMEOUT)
+    at.slider(key="ex-hue-red-ish").set_value((-30, 20)).run(timeout=TIMEOUT)
+    hue, _, _ = teaching.rgb_to_hsl(dataset.rgb)
+    inside = (hue >= 330) | (hue <= 20)
+    grey = dataset.rgb.min(axis=1) == dataset.rgb.max(axis=1)
+    red = (dataset.label == LABELS.index("red-ish")) & ~theirs & ~inside & ~grey
+    assert red.sum() > 0
+    assert at.session_state["rows"] == n - theirs.sum() - red.sum()
+    assert f"{red.sum()} outside hue range for red-ish" in dropped_caption(at)
+    assert at.session_state["ex"].hue_ranges == {"red-ish": (330.0, 20.0)}
+    tiles = next(frame for spec, frame in chart_frames(at) if "x2" in spec.get("encoding", {}))
+    assert (~tiles["kept"]).sum() == (
+        (dataset.label == LABELS.index("red-ish")) & (theirs | (~inside & ~grey))
+    ).sum()
+
+    # Rules persist while another label is shown, and its slider comes back with them.
+    at.selectbox(key="ex-label").set_value("blue-ish").run(timeout=TIMEOUT)
+    assert at.session_state["rows"] == n - theirs.sum() - red.sum()
+    at.selectbox(key="ex-label").set_value("red-ish").run(timeout=TIMEOUT)
+    assert at.slider(key="ex-hue-red-ish").value == (-30, 20)
+
+    at.button(key="ex-reset").click().run(timeout=TIMEOUT)
+    assert at.session_state["rows"] == n
+    assert at.multiselect(key="ex-drop").value == []
+    assert at.slider(key="ex-hue-red-ish").value == (0, 360)
+    assert dropped_caption(at) == "0 rows dropped."
+
+
+# ---------------------------------------------------------------------------- model files
+
+
+def model_page(model) -> None:
+    import streamlit as st
+
+    from colorclf import teaching_ui
+
+    got = teaching_ui.render_model_files(model, key="mf")
+    st.session_state.setdefault("got", []).append(None if got is None else got.count_params())
+
+
+@pytest.fixture(scope="module")
+def model() -> object:
+    from colorclf.model import build_model
+
+    return build_model(Hyperparams(hidden_units=5, seed=2))
+
+
+def test_model_files(model) -> None:
+    from colorclf.modelfile import model_to_bytes
+
+    at = AppTest.from_function(model_page, args=(None,))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert not at.get("download_button")
+    uploader = at.get("file_uploader")[0]
+    assert uploader.label == "Upload a model (.keras)"
+
+    at = AppTest.from_function(model_page, args=(model,))
+    at.run(timeout=TIMEOUT)
+    assert [b.label for b in at.get("download_button")] == ["Download model"]
+
+    # A good upload comes back once, as a model of the same size.
+    good = model_to_bytes(model)
+    at.get("file_uploader")[0].set_value(("mine.keras", good, "application/zip"))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    at.run(timeout=TIMEOUT)
+    assert at.session_state["got"][-2:] == [model.count_params(), None]
+
+    # A bad one shows one error (and keeps showing it) and returns nothing.
+    at.get("file_uploader")[0].set_value(("bad.keras", good[:300], "application/zip"))
+    at.run(timeout=TIMEOUT)
+    assert len(at.error) == 1 and "bad.keras" in at.error[0].value
+    at.run(timeout=TIMEOUT)
+    assert len(at.error) == 1
+    assert at.session_state["got"][-2:] == [None, None]
+
+
+def switching_page(first, second) -> None:
+    import streamlit as st
+
+    from colorclf import teaching_ui
+
+    dataset = second if st.session_state.get("switch") else first
+    st.session_state["rows"] = len(teaching_ui.render_explorer(dataset, key="ex"))
+
+
+def test_explorer_survives_a_new_data_set() -> None:
+    first = random_dataset(300, seed=1)
+    second = ColorDataset(first.rgb, first.label, np.array(["d1"] * 300, dtype=object))
+    at = AppTest.from_function(switching_page, args=(first, second))
+    at.run(timeout=TIMEOUT)
+    at.multiselect(key="ex-drop").select("c3").run(timeout=TIMEOUT)
+    assert at.session_state["rows"] == 250
+    at.session_state["switch"] = True
+    at.run(timeout=TIMEOUT)
+    # The dropped contributor is not in the new data: nothing of it is dropped, nothing fails.
+    assert not at.exception
+    assert at.session_state["rows"] == 300
+    assert at.multiselect(key="ex-drop").options == ["d1 (300)"]
+
+
+def test_export_is_the_cleaned_set_in_coding_train_json() -> None:
+    from colorclf import teaching_ui
+    from colorclf.data import parse_bytes
+
+    dataset = random_dataset(200, seed=3)
+    cleaned, _ = teaching.clean(dataset, teaching.CleaningRules(drop_contributors={"c1"}))
+    data = teaching_ui._export_json(cleaned)
+    assert set(json.loads(data)) == {"entries"}
+    back = parse_bytes(data, "colorData-cleaned.json")
+    assert len(back) == len(cleaned) < len(dataset)
+    assert np.array_equal(back.rgb, cleaned.rgb)
+    assert np.array_equal(back.label, cleaned.label)
+    assert back.contributor.tolist() == cleaned.contributor.tolist()
