@@ -30,7 +30,7 @@ SERIES = (
     "epoch accuracy",
     "val accuracy",
 )
-SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#c7e9c0", "#31a354", "#e6550d")
+SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#c7e9c0", "#31a354", "#8e44ad")
 
 
 class _Growable:

@@ -145,8 +145,12 @@ def _on_preset_change() -> None:
 def hyperparameter_controls(*, disabled: bool = False) -> Hyperparams:
     """``Preset`` and one widget per hyperparameter, all generated from ``PARAMS``."""
     state = st.session_state
-    if "preset" not in state:
-        apply_settings(PRESETS[DEFAULT_PRESET], DEFAULT_PRESET)
+    if "preset" not in state or _widget_key(PARAMS[0]) not in state:
+        # First run, or the widgets were hidden (presenter mode): last settings, else defaults.
+        apply_settings(
+            state.get("settings", PRESETS[DEFAULT_PRESET]),
+            state.get("settings_preset", DEFAULT_PRESET),
+        )
     st.selectbox(
         "Preset",
         list(PRESETS),
@@ -276,6 +280,8 @@ def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None
     job: TrainingJob | None = state["job"]
     if job is not None and job.active:
         return None
+    state["uploaded_predictor"] = None  # the sliders follow the new run
+    state["_link_notices"] = []
     run = Run(number=len(state["runs"]) + 1, hyperparams=hp, data_source=dataset.source)
     job = TrainingJob(run, dataset, is_alive=_session_alive_checker())
     state["runs"].append(run)
@@ -301,17 +307,23 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
         job.resume()
 
 
-def live_panel() -> None:
+def live_panel(views: TeachingSlots) -> None:
     """Status and live chart; polls the job ~10×/s while it runs (a fragment, so the rest
-    of the page does not re-run and no widget event can interrupt the training)."""
+    of the page does not re-run and no widget event can interrupt the training). At each
+    epoch end it also redraws the decision map and the confusion matrix in ``views``."""
     job = current_job()
     polling = job is not None and job.active
     # Whether this full run draws the sliders; the fragment reruns the page once they can be.
     st.session_state["_ask_ready"] = _predictor() is not None
-    st.fragment(_live_panel_body, run_every=POLL_SECONDS if polling else None)()
+    st.session_state["_views_epochs"] = _epochs_done(job)
+    st.fragment(_live_panel_body, run_every=POLL_SECONDS if polling else None)(views)
 
 
-def _live_panel_body() -> None:
+def _epochs_done(job: TrainingJob | None) -> tuple[int, int]:
+    return (job.run.number, len(job.run.epoch_rows())) if job is not None else (0, 0)
+
+
+def _live_panel_body(views: TeachingSlots) -> None:
     job = current_job()
     if job is None:
         st.info("Press **Train** to watch the network learn the colour names.")
@@ -333,6 +345,9 @@ def _live_panel_body() -> None:
             job.stop()
     draw_loss_chart(job.run)
     state = st.session_state
+    if job.active and state.get("_views_epochs") != _epochs_done(job):
+        state["_views_epochs"] = _epochs_done(job)
+        views.redraw(job)
     was_polling = state.get("_polling", False)
     state["_polling"] = job.active
     if was_polling and not job.active:
@@ -382,27 +397,154 @@ def _ask_panel_body() -> None:
     st.vega_lite_chart(frame, charts.probability_spec(), width="stretch")
 
 
+# ----- teaching views --------------------------------------------------------------------
+class TeachingSlots:
+    """The decision map and confusion matrix of the current run, redrawable at epoch ends."""
+
+    def __init__(self, map_slot: Any, matrix_slot: Any) -> None:
+        self.map_slot = map_slot
+        self.matrix_slot = matrix_slot
+
+    def redraw(self, job: TrainingJob) -> None:
+        from colorclf import teaching_ui
+
+        teaching_ui.render_decision_map(
+            job.predictor, key="map", overlay_dataset=job.dataset, placeholder=self.map_slot
+        )
+        with self.matrix_slot.container():
+            teaching_ui.render_confusion_matrix(
+                job.predictor, job.dataset, job.split.val_index, key="matrix"
+            )
+
+
+def teaching_views(tabs: Any, dataset: ColorDataset | None) -> TeachingSlots:
+    """Fill the view tabs (decision map, confusion matrix, runs, model files)."""
+    from colorclf import teaching_ui
+    from colorclf.predict import Predictor
+
+    state = _state()
+    job = current_job()
+    map_tab, matrix_tab, runs_tab, files_tab = tabs
+    with map_tab:
+        overlay = job.dataset if job is not None else dataset
+        map_slot = teaching_ui.render_decision_map(_predictor(), key="map", overlay_dataset=overlay)
+    with matrix_tab:
+        st.subheader("Confusion matrix")
+        matrix_slot = st.empty()
+        if job is not None and job.predictor is not None:
+            with matrix_slot.container():
+                teaching_ui.render_confusion_matrix(
+                    job.predictor, job.dataset, job.split.val_index, key="matrix"
+                )
+        else:
+            matrix_slot.info("Train a model to see its confusion matrix on the validation colours.")
+    with runs_tab:
+        if state["runs"]:
+            teaching_ui.render_run_comparison(state["runs"], key="runs")
+        else:
+            st.info("Every training of this session becomes a run you can compare here.")
+    if files_tab is not None:
+        with files_tab:
+            finished_model = job.model if job is not None and not job.active else None
+            uploaded = teaching_ui.render_model_files(finished_model, key="files")
+            if uploaded is not None:
+                state["uploaded_predictor"] = Predictor.from_model(uploaded)
+                st.success("The sliders and the decision map now ask the uploaded model.")
+                st.rerun()
+            if state.get("uploaded_predictor") is not None and st.button(
+                "Use the trained model again", key="forget_upload"
+            ):
+                state["uploaded_predictor"] = None
+                st.rerun()
+    return TeachingSlots(map_slot, matrix_slot)
+
+
+# ----- shareable links -------------------------------------------------------------------
+def read_link_once() -> None:
+    """On a session's first run, set the widgets from the page's query parameters."""
+    from colorclf.links import read_link
+
+    state = st.session_state
+    if state.get("_link_read"):
+        return
+    state["_link_read"] = True
+    query = st.query_params.to_dict()
+    config = read_link(query)
+    state["_link_notices"] = list(config.notices)
+    state["presenter"] = config.presenter
+    if any(name in query for name in ("preset", *(p.name for p in PARAMS))):
+        preset_name = config.preset or DEFAULT_PRESET
+        state["settings"], state["settings_preset"] = config.hyperparams, preset_name
+        apply_settings(config.hyperparams, preset_name)
+    if config.data == "builtin":
+        state["source"] = "Built-in"
+    elif config.data:
+        state["source"], state["url"] = "URL", config.data
+
+
+def write_link(hp: Hyperparams, kind: str, detail: Any, presenter: bool) -> None:
+    """Keep the page's query parameters equal to the settings, so the URL is the link."""
+    from colorclf.links import LinkConfig, to_query
+
+    data = "builtin" if kind == "Built-in" else (detail if kind == "URL" and detail else None)
+    config = LinkConfig(
+        hyperparams=hp,
+        preset=st.session_state.get("preset"),
+        data=data,
+        presenter=presenter,
+    )
+    query = to_query(config)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
 # ----- the page ----------------------------------------------------------------------------
 def training_page() -> None:
     """The whole training page, top to bottom."""
-    _state()
+    state = _state()
+    read_link_once()
     st.title("Colour classifier")
     st.caption(
         "Label colours, watch a small neural network learn the names, then ask it. "
         "After The Coding Train's *TensorFlow.js Color Classifier* (videos 7.1–7.12)."
     )
+    for notice in state.get("_link_notices", []):
+        st.warning(f"Link: {notice}")
     with st.sidebar:
-        st.header("Data")
-        kind, detail = data_source_controls()
-        st.header("Network")
-        hp = hyperparameter_controls()
+        presenter = st.toggle(
+            "Presenter mode", key="presenter", help="Hide the controls for a projector."
+        )
+        if presenter:
+            kind, detail = state.get("source_choice", ("Built-in", None))
+            hp = state.get("settings", PRESETS[DEFAULT_PRESET])
+        else:
+            st.header("Data")
+            kind, detail = data_source_controls()
+            st.header("Network")
+            hp = hyperparameter_controls()
+            state["source_choice"] = (kind, detail)
+            state["settings"], state["settings_preset"] = hp, state["preset"]
+    write_link(hp, kind, detail, presenter)
     dataset = load_dataset(kind, detail)
-    if dataset is not None:
-        dataset_summary(dataset)
-    train_column, ask_column = st.columns([3, 2], gap="large")
+
+    main = st.container()
+    names = ["Decision map", "Confusion matrix", "Runs"]
+    if not presenter:
+        names += ["Data explorer", "Model files"]
+    tabs = st.tabs(names)
+    if dataset is not None and not presenter:
+        from colorclf import teaching_ui
+
+        with tabs[3]:
+            dataset = teaching_ui.render_explorer(dataset, key="explorer")
+    with main:
+        if dataset is not None:
+            dataset_summary(dataset)
+        train_column, ask_column = st.columns([3, 2], gap="large")
+    views = teaching_views([*tabs[:3], None if presenter else tabs[4]], dataset)
     with train_column:
         training_buttons(dataset, hp)
-        live_panel()
+        live_panel(views)
     with ask_column:
         st.subheader("Ask the model")
         ask_panel()

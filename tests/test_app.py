@@ -56,9 +56,19 @@ def chart_data(chart) -> tuple[dict, pa.Table]:
     return spec, table
 
 
+def find_chart(at: AppTest, column: str):
+    """The chart whose data has ``column`` (loss chart: "series"; probabilities: "probability")."""
+    for chart in at.get("vega_lite_chart"):
+        spec, table = chart_data(chart)
+        if column in table.column_names:
+            return spec, table
+    raise AssertionError(f"no chart with a {column!r} column")
+
+
 def test_train_two_epochs_then_chart_status_and_sliders():
     at = new_app()
-    assert [b.label for b in at.button] == ["Train"]
+    labels = [b.label for b in at.button]
+    assert "Train" in labels and "Stop" not in labels and "Resume" not in labels
     assert at.selectbox(key="preset").value == "coding-train"
     set_epochs(at, 2)
     at.button(key="train").click().run()
@@ -75,8 +85,7 @@ def test_train_two_epochs_then_chart_status_and_sliders():
     seconds = float(lines[-1].split()[-2])
     assert seconds == pytest.approx(job.progress.seconds, abs=0.05)
 
-    loss_chart = at.get("vega_lite_chart")[0]
-    spec, table = chart_data(loss_chart)
+    spec, table = find_chart(at, "series")
     series = table.column("series").to_pylist()
     batches = job.batches_per_epoch * 2
     # Batches are thinned into power-of-two buckets: at most 200 points, never under 100.
@@ -86,7 +95,7 @@ def test_train_two_epochs_then_chart_status_and_sliders():
     assert max(table.column("step").to_pylist()) == batches
     assert "datasets" not in spec and "data" not in json.dumps(spec)
 
-    assert [s.label for s in at.slider] == ["Red", "Green", "Blue"]
+    assert [s.label for s in at.slider][:3] == ["Red", "Green", "Blue"]
     assert at.metric[0].label == "Prediction"
 
 
@@ -104,8 +113,7 @@ def test_trained_model_names_primary_colours():
         at.slider(key="blue").set_value(b)
         at.run()
         assert at.metric[0].value == label, (r, g, b)
-        probability_chart = at.get("vega_lite_chart")[-1]
-        _, table = chart_data(probability_chart)
+        _, table = find_chart(at, "probability")
         probabilities = dict(
             zip(table.column("label").to_pylist(), table.column("probability").to_pylist(),
                 strict=True)
@@ -169,3 +177,73 @@ def test_bad_url_shows_one_error_and_the_page_keeps_working():
     at.radio(key="source").set_value("Built-in").run()
     assert not at.error
     assert not at.button(key="train").disabled
+
+
+def link_app(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_a_shared_link_sets_the_widgets_and_the_url_follows_changes():
+    at = link_app(preset="coding-train", epochs="3", hidden_units="8", seed="7")
+    assert at.number_input(key="hp_epochs").value == 3
+    assert at.number_input(key="hp_hidden_units").value == 8
+    assert at.number_input(key="hp_seed").value == 7
+    assert at.number_input(key="hp_learning_rate").value == pytest.approx(0.25)
+    assert not at.warning
+    at.number_input(key="hp_batch_size").set_value(64).run()
+    assert at.query_params["batch_size"] == "64"
+    assert at.query_params["epochs"] == "3"
+    assert at.query_params["data"] == "builtin"
+
+
+def test_bad_link_values_are_clamped_with_a_visible_notice():
+    at = link_app(epochs="999", learning_rate="abc", preset="nope")
+    assert at.number_input(key="hp_epochs").value == 200
+    assert at.number_input(key="hp_learning_rate").value == pytest.approx(0.25)
+    notices = " ".join(w.value for w in at.warning)
+    assert "epochs=999" in notices and "learning_rate" in notices and "nope" in notices
+
+
+def test_presenter_link_hides_the_controls_but_keeps_the_settings():
+    at = link_app(presenter="1", epochs="4")
+    assert not at.number_input and not at.radio
+    assert "Data explorer" not in [t.label for t in at.tabs]
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    assert [row["epoch"] for row in at.session_state["job"].run.epoch_rows()] == [1, 2, 3, 4]
+    at.toggle(key="presenter").set_value(False).run()
+    assert at.number_input(key="hp_epochs").value == 4
+
+
+def test_views_after_training_agree_with_the_model():
+    import numpy as np
+
+    from colorclf import teaching
+
+    at = new_app()
+    set_epochs(at, 2)
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    job = at.session_state["job"]
+    # Confusion matrix: every validation colour counted once.
+    _, matrix = next(
+        (spec, table)
+        for spec, table in map(chart_data, at.get("vega_lite_chart"))
+        if "predicted" in table.column_names
+    )
+    assert sum(matrix.column("count").to_pylist()) == len(job.split.val_index)
+    # Decision map: each cell's label is what the fast predictor says for its colour.
+    _, cells = find_chart(at, "lightness")
+    frame = cells.to_pandas()
+    frame = frame[frame["layer"] == "map"]
+    assert len(frame) == 72 * 24
+    rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in frame["rgb"]])
+    predicted = np.array(teaching.LABELS)[job.predictor.predict_labels(rgb)]
+    assert (frame["label"].to_numpy() == predicted).all()
+    # Run comparison lists the run.
+    assert any("Run 1" in str(df.value) for df in at.dataframe)

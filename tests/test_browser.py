@@ -141,3 +141,25 @@ def test_two_sessions_train_at_once_and_see_only_their_own_runs(browser, streaml
     finally:
         first_context.close()
         second_context.close()
+
+
+def test_a_shared_link_sets_up_the_page_and_trains_three_epochs(browser, streamlit_server):
+    query = "?preset=coding-train&epochs=3&hidden_units=8&seed=7"
+    context, page = open_page(browser, streamlit_server, query)
+    try:
+        assert page.get_by_role("spinbutton", name="Epochs").input_value() == "3"
+        assert page.get_by_role("spinbutton", name="Hidden units").input_value() == "8"
+        assert page.get_by_role("spinbutton", name="Seed").input_value() == "7"
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("Training complete in").first.wait_for(timeout=180_000)
+        wait_idle(page)
+        assert page.get_by_text("Epoch 3/3 · loss").count() >= 1
+        assert page.get_by_text("Epoch 4/").count() == 0
+        assert "hidden_units=8" in page.url and "seed=7" in page.url
+        page.get_by_role("tab", name="Decision map").click()
+        panel = page.get_by_role("tabpanel", name="Decision map")
+        panel.scroll_into_view_if_needed()
+        panel.screenshot(path=str(DOCS / "decision-map.png"))
+        assert_no_error(page)
+    finally:
+        context.close()
