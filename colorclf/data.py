@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import http.client
 import io
+import ipaddress
 import json
+import os
 import re
 import socket
 import time
@@ -138,6 +140,29 @@ def load_url(url: str, timeout: float = 20.0) -> ColorDataset:
     except (OSError, http.client.HTTPException, ValueError) as err:
         raise DataError(f"cannot download {url}: {_network_reason(err, timeout)}") from None
     return parse_bytes(data, url)
+
+
+def check_public_url(url: str) -> None:
+    """Refuse a URL whose host resolves to a loopback, private or link-local address.
+
+    The page downloads on the *server*: on a shared hosted URL a student must not make it
+    fetch the host's own or its network's internal services. The command line, run by the
+    user on their own machine, does not need this. ``COLORCLF_ALLOW_PRIVATE_URLS=1`` lifts it.
+    """
+    if os.environ.get("COLORCLF_ALLOW_PRIVATE_URLS") == "1":
+        return
+    host = urllib.parse.urlsplit(url.strip()).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        raise DataError(f"cannot download {url}: cannot resolve host {host!r}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved:
+            raise DataError(
+                f"cannot download {url}: {host} is a local or private address, "
+                "which the page does not fetch"
+            )
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):

@@ -224,8 +224,9 @@ def _parse_upload(data: bytes, name: str) -> ColorDataset:
 
 @st.cache_data(show_spinner="Downloading…", ttl=600, max_entries=8)
 def _load_url(url: str) -> ColorDataset:
-    from colorclf.data import load_url
+    from colorclf.data import check_public_url, load_url
 
+    check_public_url(url)  # the server downloads: never its own or its network's services
     return load_url(url)
 
 

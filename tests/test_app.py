@@ -247,3 +247,11 @@ def test_views_after_training_agree_with_the_model():
     assert (frame["label"].to_numpy() == predicted).all()
     # Run comparison lists the run.
     assert any("Run 1" in str(df.value) for df in at.dataframe)
+
+
+def test_the_page_does_not_fetch_local_addresses():
+    at = new_app()
+    at.radio(key="source").set_value("URL").run()
+    at.text_input(key="url").input("http://localhost:8501/_stcore/health").run()
+    assert len(at.error) == 1
+    assert "local or private address" in at.error[0].value
