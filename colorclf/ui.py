@@ -304,8 +304,10 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
         key="train",
     ):
         start_training(dataset, hp)  # type: ignore[arg-type]
+        st.rerun()  # draw the page again with Train disabled and the live panel polling
     if job is not None and job.can_resume and right.button("Resume", width="stretch", key="resume"):
         job.resume()
+        st.rerun()
 
 
 def live_panel(views: TeachingSlots) -> None:
