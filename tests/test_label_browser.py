@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,8 +69,29 @@ def _voting_as(page: object) -> str:
     return text.removeprefix("Voting as:").strip()
 
 
+@contextmanager
+def _diagnosed(pages: list[object], folder: Path) -> Iterator[None]:
+    """On failure, screenshots of every page and their messages go into the report."""
+    try:
+        yield
+    except BaseException:
+        notes = []
+        for i, page in enumerate(pages):
+            shot = folder / f"student-{i}.png"
+            try:
+                page.screenshot(path=str(shot), full_page=True)
+                alerts = page.locator(
+                    '[data-testid="stAlert"], [data-testid="stException"]'
+                ).all_inner_texts()
+                notes.append(f"student {i} at {page.url}: {alerts} ({shot})")
+            except Exception as err:  # the page itself may be the problem
+                notes.append(f"student {i}: no screenshot ({err})")
+        print("\n".join(notes))
+        raise
+
+
 def test_four_students_vote_at_once_and_every_vote_is_counted(
-    browser: object, label_server: tuple[str, str], read_votes: VoteStore
+    browser: object, label_server: tuple[str, str], read_votes: VoteStore, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -114,26 +136,29 @@ def test_four_students_vote_at_once_and_every_vote_is_counted(
 
         expected: dict[str, list[list[object]]] = {s: [] for s in students}
         ready_at = [0.0] * len(pages)
-        for round_ in range(ROUNDS):
-            # Every student clicks, without waiting for the others: the server runs the
-            # four sessions' reruns concurrently.
-            for s, page in enumerate(pages):
-                time.sleep(max(0.0, ready_at[s] - time.monotonic()))
-                rgb = page.locator(".colorclf-swatch").get_attribute("data-rgb")
-                label = LABELS[(3 * s + round_) % len(LABELS)]
-                expected[students[s]].append([*map(int, rgb.split(",")), label])
-                button = page.get_by_role("button", name=label, exact=True)
-                if s == 3:
-                    button.tap()
-                else:
-                    button.click()
-            # Then wait until each page shows its vote and its script run has finished.
-            for s, page in enumerate(pages):
-                expect(_metric(page, "Your votes")).to_have_text(
-                    str(round_ + 1), timeout=TIMEOUT_MS
-                )
-                wait_idle(page, TIMEOUT_MS)
-                ready_at[s] = time.monotonic() + PAUSE_S
+        with _diagnosed(pages, tmp_path):
+            for round_ in range(ROUNDS):
+                # Every student clicks, without waiting for the others: the server runs the
+                # four sessions' reruns concurrently.
+                for s, page in enumerate(pages):
+                    time.sleep(max(0.0, ready_at[s] - time.monotonic()))
+                    rgb = page.locator(".colorclf-swatch").get_attribute(
+                        "data-rgb", timeout=TIMEOUT_MS
+                    )
+                    label = LABELS[(3 * s + round_) % len(LABELS)]
+                    expected[students[s]].append([*map(int, rgb.split(",")), label])
+                    button = page.get_by_role("button", name=label, exact=True)
+                    if s == 3:
+                        button.tap()
+                    else:
+                        button.click()
+                # Then wait until each page shows its vote and its script run has finished.
+                for s, page in enumerate(pages):
+                    expect(_metric(page, "Your votes")).to_have_text(
+                        str(round_ + 1), timeout=TIMEOUT_MS
+                    )
+                    wait_idle(page, TIMEOUT_MS)
+                    ready_at[s] = time.monotonic() + PAUSE_S
 
         for page in pages:
             assert page.get_by_text(RATE_LIMIT_MESSAGE).count() == 0
