@@ -11,6 +11,8 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from colorclf.hyperparams import PRESETS
+
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # importing TensorFlow alone takes seconds
 
@@ -102,7 +104,7 @@ def test_train_two_epochs_then_chart_status_and_sliders():
 def test_trained_model_names_primary_colours():
     at = new_app()
     at.selectbox(key="preset").select("tuned").run()
-    assert at.number_input(key="hp_hidden_units").value == 64
+    assert at.number_input(key="hp_hidden_units").value == PRESETS["tuned"].hidden_units
     set_epochs(at, 8)
     at.button(key="train").click().run()
     wait_for_job(at)

@@ -1,0 +1,510 @@
+"""The command line: ``python -m colorclf data|train|evaluate|predict``.
+
+The training options are generated from ``hyperparams.PARAMS`` (one ``--flag`` per setting,
+with its help text and range), so the table stays the single source of truth.
+
+A mistake a user can make (a bad file, URL, number or model file) ends with exactly one line
+``colorclf: error: …`` on stderr and exit status 2, never a traceback. TensorFlow is imported
+only by the commands that need it (not by ``data``), with its C++ log spam silenced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+import numpy as np
+
+from colorclf.errors import ColorclfError, ModelFileError
+from colorclf.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
+from colorclf.labels import LABELS, NUM_LABELS
+
+if TYPE_CHECKING:
+    import keras
+
+    from colorclf.dataset import ColorDataset
+    from colorclf.training import Row
+
+PROG = "colorclf"
+EXIT_USAGE = 2
+MAX_MODEL_BYTES = 20 * 1024 * 1024
+# A .keras file is a zip archive; refuse archives that inflate to more than this.
+MAX_MODEL_UNPACKED_BYTES = 100 * 1024 * 1024
+# Extra spellings for a few flags (the flag itself always comes from Param.flag).
+FLAG_ALIASES: dict[str, tuple[str, ...]] = {"hidden_units": ("--hidden",)}
+
+
+class UsageError(ColorclfError):
+    """A command line argparse could not understand."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing the usage and exiting, so errors stay one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _one_line(text: object) -> str:
+    """A message squeezed to one line (exception texts from libraries may span several)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= 300 else line[:297] + "…"
+
+
+def _import_keras() -> Any:
+    """Import Keras (and TensorFlow) quietly: no C++ INFO/WARNING lines on stderr."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def _param_type(param: Param) -> Callable[[str], object]:
+    """An argparse ``type`` that parses and range-checks one setting with the table's rules."""
+
+    def convert(raw: str) -> object:
+        try:
+            value = param.parse(raw)
+            param.check(value)
+        except ColorclfError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return value
+
+    convert.__name__ = param.name  # argparse names the type in some messages
+    return convert
+
+
+def _param_help(param: Param) -> str:
+    if param.kind is str:
+        allowed = f"one of {', '.join(param.choices)}"
+    else:
+        low = "" if param.minimum is None else _number(param.minimum)
+        high = "" if param.maximum is None else _number(param.maximum)
+        allowed = f"{low}–{high}"
+    return f"{param.help} ({allowed}; default: from the preset)"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _channel(raw: str) -> int:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number 0..255") from None
+    if not math.isfinite(value) or not value.is_integer():
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number 0..255")
+    if not 0 <= value <= 255:
+        raise argparse.ArgumentTypeError(f"{raw} is outside 0..255")
+    return int(value)
+
+
+def _finite_or_none(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _print_json(payload: dict[str, Any]) -> None:
+    print(json.dumps(payload, indent=2, allow_nan=False))
+
+
+def _load_data(source: str) -> ColorDataset:
+    from colorclf.data import load_source
+
+    return load_source(source)
+
+
+# ---------------------------------------------------------------------------- model files
+
+
+def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
+    """Load a colour classifier saved as ``.keras`` (safe mode: no code runs from the file).
+
+    Raises ModelFileError for a missing, oversized, corrupt or wrongly shaped file. The model
+    is loaded without its optimiser (``compile=False``): the CLI only predicts and evaluates.
+    """
+    name = os.fspath(path)
+    p = Path(name)
+    if p.suffix.lower() != ".keras":
+        raise ModelFileError(f"{name}: a model file must end in .keras")
+    try:
+        if not p.exists():
+            raise ModelFileError(f"no such model file: {name}")
+        if not p.is_file():
+            raise ModelFileError(f"{name} is not a file")
+        size = p.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise ModelFileError(
+                f"{name} is too big for a colour classifier: {size / 1024 / 1024:.1f} MB "
+                f"(the limit is {MAX_MODEL_BYTES // 1024 // 1024} MB)"
+            )
+        if not zipfile.is_zipfile(p):
+            raise ModelFileError(f"{name} is not a Keras model file (not a .keras zip archive)")
+        with zipfile.ZipFile(p) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_MODEL_UNPACKED_BYTES:
+            raise ModelFileError(f"{name} unpacks to more than {MAX_MODEL_UNPACKED_BYTES} bytes")
+    except OSError as error:
+        raise ModelFileError(f"cannot read {name}: {error.strerror or error}") from None
+    except zipfile.BadZipFile as error:
+        raise ModelFileError(f"{name} is a damaged .keras file: {_one_line(error)}") from None
+
+    keras = _import_keras()
+    try:
+        model = keras.saving.load_model(p, compile=False, safe_mode=True)
+    except Exception as error:  # anything a damaged or foreign file makes Keras raise
+        reason = _one_line(error) or type(error).__name__
+        raise ModelFileError(f"cannot load {name}: {reason}") from None
+    if not isinstance(model, keras.Model):
+        raise ModelFileError(f"{name} does not hold a Keras model")
+    _check_shape(model, name)
+    return model
+
+
+def _check_shape(model: keras.Model, name: str) -> None:
+    try:
+        inputs = [tuple(t.shape) for t in model.inputs]
+        outputs = [tuple(t.shape) for t in model.outputs]
+    except (AttributeError, ValueError):
+        raise ModelFileError(f"{name}: the model has no defined inputs and outputs") from None
+    if len(inputs) != 1 or len(inputs[0]) != 2 or inputs[0][-1] != 3:
+        raise ModelFileError(
+            f"{name}: the model must take 3 inputs (r, g, b); it takes {_shapes(inputs)}"
+        )
+    if len(outputs) != 1 or len(outputs[0]) != 2 or outputs[0][-1] != NUM_LABELS:
+        raise ModelFileError(
+            f"{name}: the model must give {NUM_LABELS} outputs (one per label); "
+            f"it gives {_shapes(outputs)}"
+        )
+
+
+def _shapes(shapes: list[tuple[object, ...]]) -> str:
+    return ", ".join("×".join("?" if d is None else str(d) for d in s) for s in shapes) or "none"
+
+
+def _predictor(model: keras.Model, name: str) -> Any:
+    from colorclf.predict import Predictor
+
+    try:
+        return Predictor.from_model(model)
+    except ModelFileError as error:
+        raise ModelFileError(f"{name}: {error}") from None
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from colorclf.data import describe
+
+    summary = describe(_load_data(args.source))
+    if args.json:
+        _print_json(summary)
+        return 0
+    print(f"source: {summary['source']}")
+    print(f"rows kept: {summary['rows']}")
+    print(f"rows skipped: {summary['skipped_total']}")
+    for reason, count in summary["skipped"].items():
+        print(f"  {reason}: {count}")
+    print(f"contributors: {summary['contributors']}")
+    print("rows per label:")
+    width = max(len(name) for name in LABELS)
+    for name, count in summary["labels"].items():
+        print(f"  {name:<{width}}  {count}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- train
+
+
+def hyperparams_from_args(args: argparse.Namespace) -> Hyperparams:
+    """The preset, with every explicitly given flag overriding it."""
+    overrides = {p.name: getattr(args, p.name) for p in PARAMS if getattr(args, p.name) is not None}
+    return preset(args.preset).replace(**overrides)
+
+
+class ProgressSink:
+    """Shows training rows as Keras' own ``Progbar`` (one bar per epoch) on a terminal, or as
+    one plain line per epoch elsewhere. Either way it writes to ``stream``."""
+
+    def __init__(self, epochs: int, batches: int, stream: TextIO, *, bar: bool) -> None:
+        self.epochs = epochs
+        self.batches = batches
+        self.stream = stream
+        self.bar = bar
+        self._progbar: Any = None
+
+    def __call__(self, row: Row) -> None:
+        if self.bar:
+            self._draw(row)
+        elif row["kind"] == "epoch":
+            self.stream.write(epoch_line(row, self.epochs) + "\n")
+            self.stream.flush()
+
+    def _draw(self, row: Row) -> None:
+        keras = _import_keras()
+        # Progbar writes to sys.stdout; point it at our stream while it draws.
+        with contextlib.redirect_stdout(self.stream):
+            if row["kind"] == "batch":
+                if self._progbar is None:
+                    print(f"Epoch {row['epoch']}/{self.epochs}", flush=True)
+                    self._progbar = keras.utils.Progbar(self.batches, verbose=1)
+                # Stateless: the bar shows the epoch's running mean, as Keras' fit does.
+                values = [("loss", row["loss"]), ("accuracy", row["accuracy"])]
+                self._progbar.update(row["batch"], values, finalize=False)
+            else:
+                if self._progbar is None:  # an epoch row without batches (resumed at its end)
+                    self._progbar = keras.utils.Progbar(self.batches, verbose=1)
+                values = [
+                    (key, row[key])
+                    for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+                    if row[key] is not None and math.isfinite(row[key])
+                ]
+                self._progbar.update(row["batch"], values, finalize=True)
+                self._progbar = None
+
+
+def epoch_line(row: Row, epochs: int) -> str:
+    parts = [f"epoch {row['epoch']}/{epochs}"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        value = row[key]
+        shown = "n/a" if value is None or not math.isfinite(value) else f"{value:.4f}"
+        parts.append(f"{key} {shown}")
+    parts.append(f"{row['seconds']:.1f} s")
+    return " - ".join(parts)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    hp = hyperparams_from_args(args)
+    save = Path(args.save) if args.save else None
+    if save is not None:
+        if save.suffix.lower() != ".keras":
+            raise ColorclfError(f"--save: {args.save} must end in .keras")
+        parent = save.parent if str(save.parent) else Path(".")
+        if not parent.is_dir():
+            raise ColorclfError(f"--save: the folder {parent} does not exist")
+        if save.is_dir():
+            raise ColorclfError(f"--save: {args.save} is a folder")
+    dataset = _load_data(args.data)
+
+    from colorclf.dataset import stratified_split
+    from colorclf.training import batches_per_epoch, train
+
+    split = stratified_split(dataset, hp.val_split, hp.seed)
+    if len(split.x_train) == 0:
+        raise ColorclfError(f"{args.data}: no rows left to train on")
+    _import_keras()
+    from colorclf.model import build_model
+
+    model = build_model(hp)
+    batches = batches_per_epoch(len(split.x_train), hp.batch_size)
+    # Progress goes to stdout, or to stderr with --json (stdout then holds only the JSON);
+    # a bar only on a terminal, plain per-epoch lines otherwise (none with --json).
+    stream = sys.stderr if args.json else sys.stdout
+    tty = stream.isatty()
+    sink: Callable[[Row], None]
+    if args.json and not tty:
+
+        def sink(row: Row) -> None:
+            return None
+    else:
+        sink = ProgressSink(hp.epochs, batches, stream, bar=tty)
+    outcome = train(model, split, hp, sink)
+    last = outcome.progress.last_epoch_row or {}
+
+    if save is not None:
+        try:
+            model.save(save)
+        except OSError as error:
+            raise ColorclfError(f"--save: cannot write {save}: {error.strerror or error}") from None
+
+    result: dict[str, Any] = {
+        "loss": last.get("loss"),
+        "accuracy": last.get("accuracy"),
+        "val_loss": last.get("val_loss"),
+        "val_accuracy": last.get("val_accuracy"),
+        "epochs": outcome.progress.epoch,
+        "steps": outcome.progress.step,
+        "seconds": last.get("seconds"),
+        "hyperparams": {"preset": args.preset, **hp.as_dict()},
+        "data": {
+            "source": args.data,
+            "rows": len(dataset),
+            "train_rows": len(split.x_train),
+            "val_rows": len(split.x_val),
+        },
+        "saved": str(save) if save is not None else None,
+    }
+    result = {k: _finite_or_none(v) for k, v in result.items()}
+    if args.json:
+        _print_json(result)
+    else:
+        val = result["val_accuracy"]
+        print(
+            f"trained {result['epochs']} epochs ({result['steps']} steps) in "
+            f"{result['seconds']:.1f} s on {len(split.x_train)} colours; validation accuracy "
+            f"{'n/a' if val is None else f'{val:.3f}'} on {len(split.x_val)} colours"
+        )
+        if save is not None:
+            print(f"saved {save}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- evaluate
+
+
+def evaluation(predictor: Any, dataset: ColorDataset) -> dict[str, Any]:
+    """Overall and per-label accuracy (correct/total; ``None`` for labels without rows)."""
+    probs = predictor.probabilities(dataset.rgb)
+    predicted = np.argmax(probs, axis=1)
+    truth = dataset.label
+    correct = predicted == truth
+    per_label: dict[str, dict[str, Any]] = {}
+    for index, name in enumerate(LABELS):
+        mask = truth == index
+        total = int(mask.sum())
+        hits = int(correct[mask].sum())
+        per_label[name] = {
+            "correct": hits,
+            "total": total,
+            "accuracy": hits / total if total else None,
+        }
+    total = len(truth)
+    picked = np.clip(probs[np.arange(total), truth], 1e-7, 1.0)
+    return {
+        "accuracy": float(correct.mean()) if total else None,
+        "correct": int(correct.sum()),
+        "total": total,
+        "loss": float(-np.log(picked).mean()) if total else None,
+        "per_label": per_label,
+    }
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    dataset = _load_data(args.data)
+    model = load_model_file(args.model)
+    result = evaluation(_predictor(model, args.model), dataset)
+    result = {"model": args.model, "data": {"source": args.data, "rows": len(dataset)}, **result}
+    if args.json:
+        _print_json(result)
+        return 0
+    acc = result["accuracy"]
+    print(
+        f"accuracy: {'n/a' if acc is None else f'{acc:.3f}'} "
+        f"({result['correct']}/{result['total']}) on {args.data}"
+    )
+    width = max(len(name) for name in LABELS)
+    for name, entry in result["per_label"].items():
+        share = "n/a" if entry["accuracy"] is None else f"{entry['accuracy']:.3f}"
+        print(f"  {name:<{width}}  {share:>5}  ({entry['correct']}/{entry['total']})")
+    return 0
+
+
+# ---------------------------------------------------------------------------- predict
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    model = load_model_file(args.model)
+    label, probabilities = _predictor(model, args.model).predict_one(args.r, args.g, args.b)
+    if args.json:
+        _print_json(
+            {"rgb": [args.r, args.g, args.b], "label": label, "probabilities": probabilities}
+        )
+        return 0
+    print(f"rgb({args.r}, {args.g}, {args.b}) is {label}")
+    width = max(len(name) for name in LABELS)
+    for name, p in probabilities.items():
+        print(f"  {name:<{width}}  {p:.4f}  {'█' * round(p * 30)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="The Coding Train's colour classifier on the command line.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = commands.add_parser("data", help="Summarise a data set: rows, skips, labels.")
+    data.add_argument("source", metavar="SOURCE", help='"builtin", "votes", a file or a URL')
+    data.add_argument("--json", action="store_true", help="print one JSON object")
+    data.set_defaults(run=cmd_data)
+
+    train = commands.add_parser("train", help="Train a model and report its accuracy.")
+    train.add_argument(
+        "--data", default="builtin", metavar="SOURCE", help="data (default: builtin)"
+    )
+    train.add_argument(
+        "--preset",
+        default=DEFAULT_PRESET,
+        choices=tuple(PRESETS),
+        help=f"starting settings; flags override them (default: {DEFAULT_PRESET})",
+    )
+    for param in PARAMS:
+        metavar = "{" + ",".join(param.choices) + "}" if param.choices else param.name.upper()
+        train.add_argument(
+            param.flag,
+            *FLAG_ALIASES.get(param.name, ()),
+            dest=param.name,
+            type=_param_type(param),
+            default=None,
+            metavar=metavar,
+            help=_param_help(param),
+        )
+    train.add_argument("--save", metavar="PATH.keras", help="write the trained model here")
+    train.add_argument(
+        "--json", action="store_true", help="print one JSON object at the end (no progress)"
+    )
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="Accuracy of a saved model on a data set.")
+    evaluate.add_argument("--model", required=True, metavar="PATH", help="a .keras file")
+    evaluate.add_argument("--data", required=True, metavar="SOURCE", help="data to score on")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="Name one colour with a saved model.")
+    predict.add_argument("--model", required=True, metavar="PATH", help="a .keras file")
+    for channel in ("r", "g", "b"):
+        predict.add_argument(channel, type=_channel, metavar=channel.upper(), help="0..255")
+    predict.add_argument("--json", action="store_true", help="print one JSON object")
+    predict.set_defaults(run=cmd_predict)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status (0, or 2 for a user's mistake)."""
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as done:  # --help
+            return done.code if isinstance(done.code, int) else 0
+        return int(args.run(args))
+    except ColorclfError as error:
+        sys.stdout.flush()
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # e.g. `colorclf data builtin | head -1`: the reader left; nothing more to say.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - avoid a second error at exit
+        return 0

@@ -1,0 +1,194 @@
+"""The loss stream: rows checked against an independent batch-by-batch reference run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from colorclf.dataset import ColorDataset, stratified_split  # noqa: E402
+from colorclf.hyperparams import Hyperparams  # noqa: E402
+from colorclf.model import build_model, make_optimizer  # noqa: E402
+from colorclf.training import (  # noqa: E402
+    ROW_KEYS,
+    Progress,
+    batches_per_epoch,
+    epoch_order,
+    train,
+)
+
+# 200 colours, 10 % held out → 180 training rows → batches of 32: five full and one of 20,
+# so a size-weighted mean differs from a plain mean of the batch rows.
+HP = Hyperparams(epochs=2, batch_size=32, val_split=0.1, seed=3)
+
+
+def small_dataset(n: int = 200, seed: int = 0) -> ColorDataset:
+    rng = np.random.default_rng(seed)
+    rgb = rng.integers(0, 256, size=(n, 3))
+    # A learnable rule (the brightest channel picks red/green/blue), with some noise labels.
+    label = np.argmax(rgb, axis=1)
+    noisy = rng.random(n) < 0.3
+    label[noisy] = rng.integers(0, 9, size=int(noisy.sum()))
+    return ColorDataset(rgb=rgb, label=label, contributor=np.arange(n) % 7, source="test")
+
+
+@pytest.fixture(scope="module")
+def split():
+    return stratified_split(small_dataset(), HP.val_split, HP.seed)
+
+
+def _cross_entropy(probs: np.ndarray, y: np.ndarray) -> float:
+    """Keras' categorical cross-entropy: normalise, clip to [1e-7, 1-1e-7], mean of -log p."""
+    probs = np.asarray(probs, dtype=np.float64)
+    probs = np.clip(probs / probs.sum(axis=1, keepdims=True), 1e-7, 1 - 1e-7)
+    return float(np.mean(-np.sum(y * np.log(probs), axis=1)))
+
+
+def _reference_rows(model, initial: list[np.ndarray], split, hp: Hyperparams) -> tuple[list, list]:
+    """Train a clone batch by batch over the same order; each batch's loss and accuracy are
+    measured with the weights *before* that batch's update, as Keras' training step does."""
+    ref = keras.models.clone_model(model)
+    ref.set_weights(initial)
+    ref.compile(optimizer=make_optimizer(hp), loss="categorical_crossentropy", metrics=["accuracy"])
+    n = len(split.x_train)
+    rows = []
+    for epoch in range(hp.epochs):
+        order = epoch_order(n, hp.seed, epoch)
+        x, y = split.x_train[order], split.y_train[order]
+        for start in range(0, n, hp.batch_size):
+            xb, yb = x[start : start + hp.batch_size], y[start : start + hp.batch_size]
+            probs = np.asarray(ref(xb, training=False))
+            accuracy = float(np.mean(np.argmax(probs, axis=1) == np.argmax(yb, axis=1)))
+            rows.append((epoch + 1, _cross_entropy(probs, yb), accuracy, len(xb)))
+            ref.train_on_batch(xb, yb)
+    return rows, ref.get_weights()
+
+
+def _strip_seconds(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+
+def test_rows_match_an_independent_batch_by_batch_reference(split) -> None:
+    model = build_model(HP)
+    initial = model.get_weights()
+    evaluated: list[tuple[float, float]] = []
+    rows: list[dict] = []
+
+    def sink(row: dict) -> None:
+        rows.append(row)
+        if row["kind"] == "epoch":  # the model now holds the weights after that epoch
+            loss, accuracy = model.evaluate(split.x_val, split.y_val, verbose=0)
+            evaluated.append((loss, accuracy))
+
+    outcome = train(model, split, HP, sink)
+
+    per_epoch = batches_per_epoch(len(split.x_train), HP.batch_size)
+    assert per_epoch == 6
+    assert len(rows) == (per_epoch + 1) * HP.epochs
+    assert all(tuple(row) == ROW_KEYS for row in rows)
+    batch_rows = [r for r in rows if r["kind"] == "batch"]
+    epoch_rows = [r for r in rows if r["kind"] == "epoch"]
+    assert [r["step"] for r in batch_rows] == list(range(1, per_epoch * HP.epochs + 1))
+    assert [r["batch"] for r in batch_rows] == list(range(1, per_epoch + 1)) * HP.epochs
+    assert [r["epoch"] for r in epoch_rows] == [1, 2]
+    assert all(r["val_loss"] is None and r["val_accuracy"] is None for r in batch_rows)
+    assert outcome.progress.step == per_epoch * HP.epochs and not outcome.stopped
+
+    reference, ref_weights = _reference_rows(model, initial, split, HP)
+    assert len(reference) == len(batch_rows)
+    for row, (epoch, loss, accuracy, _size) in zip(batch_rows, reference, strict=True):
+        assert row["epoch"] == epoch
+        assert row["loss"] == pytest.approx(loss, abs=1e-4)
+        assert row["accuracy"] == pytest.approx(accuracy, abs=1e-4)
+    for a, b in zip(model.get_weights(), ref_weights, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+    for epoch_row in epoch_rows:
+        mine = [
+            (r["loss"], r["accuracy"], size)
+            for r, (epoch, _, _, size) in zip(batch_rows, reference, strict=True)
+            if epoch == epoch_row["epoch"]
+        ]
+        sizes = np.array([m[2] for m in mine], dtype=float)
+        assert sizes.sum() == len(split.x_train)
+        weighted_loss = float(np.dot([m[0] for m in mine], sizes) / sizes.sum())
+        weighted_acc = float(np.dot([m[1] for m in mine], sizes) / sizes.sum())
+        assert epoch_row["loss"] == pytest.approx(weighted_loss, abs=1e-6)
+        assert epoch_row["accuracy"] == pytest.approx(weighted_acc, abs=1e-6)
+        assert epoch_row["step"] == per_epoch * epoch_row["epoch"]
+
+    for epoch_row, (val_loss, val_accuracy) in zip(epoch_rows, evaluated, strict=True):
+        assert epoch_row["val_loss"] == pytest.approx(val_loss, abs=1e-4)
+        assert epoch_row["val_accuracy"] == pytest.approx(val_accuracy, abs=1e-4)
+    assert outcome.progress.last_epoch_row == epoch_rows[-1]
+
+
+@pytest.mark.parametrize("k", [4, 6])  # mid-epoch, and exactly at the end of epoch 1
+def test_stop_and_resume_equals_an_uninterrupted_run(split, k: int) -> None:
+    straight = build_model(HP)
+    straight_rows: list[dict] = []
+    train(straight, split, HP, straight_rows.append)
+
+    model = build_model(HP)
+    rows: list[dict] = []
+    first = train(model, split, HP, rows.append, should_stop=lambda: len(rows) >= k)
+    assert first.stopped
+    assert first.progress.step == k
+    assert not first.progress.finished
+    assert [r["step"] for r in rows if r["kind"] == "batch"] == list(range(1, k + 1))
+
+    second = train(model, split, HP, rows.append, progress=first.progress)
+    assert not second.stopped
+    assert second.progress.finished
+    assert second.progress.epoch == HP.epochs
+    assert len([r for r in rows if r["kind"] == "epoch"]) == HP.epochs
+    assert [r["step"] for r in rows if r["kind"] == "batch"] == [
+        r["step"] for r in straight_rows if r["kind"] == "batch"
+    ]
+    for a, b in zip(model.get_weights(), straight.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    for mine, theirs in zip(rows, straight_rows, strict=True):
+        assert mine["kind"] == theirs["kind"]
+        assert mine["loss"] == pytest.approx(theirs["loss"], abs=1e-5)
+
+
+def test_should_stop_before_the_first_batch_trains_nothing(split) -> None:
+    model = build_model(HP)
+    before = model.get_weights()
+    rows: list[dict] = []
+    outcome = train(model, split, HP, rows.append, should_stop=lambda: True)
+    assert outcome.stopped and outcome.progress.step == 0 and rows == []
+    for a, b in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_same_seed_same_rows_different_seed_different_rows(split) -> None:
+    hp = HP.replace(epochs=1)
+
+    def run(seed: int) -> list[dict]:
+        rows: list[dict] = []
+        train(build_model(hp.replace(seed=seed)), split, hp.replace(seed=seed), rows.append)
+        return _strip_seconds(rows)
+
+    first, again, other = run(5), run(5), run(6)
+    assert first == again
+    assert [r["loss"] for r in first] != [r["loss"] for r in other]
+
+
+def test_epoch_order_is_a_seeded_permutation() -> None:
+    order = epoch_order(50, 1, 0)
+    assert sorted(order.tolist()) == list(range(50))
+    np.testing.assert_array_equal(order, epoch_order(50, 1, 0))
+    assert not np.array_equal(order, epoch_order(50, 1, 1))
+    assert not np.array_equal(order, epoch_order(50, 2, 0))
+
+
+def test_progress_resumes_from_a_fresh_progress_object(split) -> None:
+    """A Progress made by the caller (as a page would keep it) plans the epochs it names."""
+    progress = Progress(epochs_planned=1)
+    rows: list[dict] = []
+    outcome = train(build_model(HP), split, HP, rows.append, progress=progress)
+    assert outcome.progress is progress
+    assert progress.epoch == 1
+    assert len([r for r in rows if r["kind"] == "epoch"]) == 1
