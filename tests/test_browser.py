@@ -79,11 +79,10 @@ def test_train_watch_the_chart_then_ask_with_a_slider(browser, streamlit_server)
         red = page.get_by_role("slider").first
         red.focus()
         before = prediction(page)
-        red.press("End")  # Red 255: already at the end, so go down and along the hue
-        for _ in range(255):
-            red.press("ArrowLeft")
+        red.press("Home")  # Red 0
+        wait_idle(page)
         page.get_by_role("slider").nth(2).focus()
-        page.keyboard.press("End")  # (0, 0, 255)
+        page.keyboard.press("End")  # Blue 255: (0, 0, 255)
         wait_idle(page)
         page.wait_for_function(
             "() => document.querySelector('[data-testid=\"stMetricValue\"]').innerText"
