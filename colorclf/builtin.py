@@ -43,6 +43,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from colorclf.colorspace import hue_degrees
 from colorclf.dataset import ColorDataset
 from colorclf.labels import LABELS, NUM_LABELS
 
@@ -77,20 +78,11 @@ BLACK_VALUE = 0.15
 
 def hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hue (degrees 0..360), saturation, value and chroma (0..1) of n×3 RGB in 0..255."""
-    x = np.asarray(rgb, dtype=np.float64).reshape(-1, 3) / 255.0
-    r, g, b = x[:, 0], x[:, 1], x[:, 2]
-    mx = x.max(axis=1)
-    mn = x.min(axis=1)
-    chroma = mx - mn
-    safe = np.where(chroma > 0, chroma, 1.0)
-    hue = np.where(
-        mx == r,
-        np.mod((g - b) / safe, 6.0),
-        np.where(mx == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0),
-    )
-    hue = np.where(chroma > 0, hue * 60.0, 0.0)
-    sat = np.where(mx > 0, chroma / np.where(mx > 0, mx, 1.0), 0.0)
-    return hue, sat, mx, chroma
+    hue, mx, mn, _ = hue_degrees(rgb)
+    val = mx / 255.0
+    chroma = val - mn / 255.0
+    sat = np.where(val > 0, chroma / np.where(val > 0, val, 1.0), 0.0)
+    return hue, sat, val, chroma
 
 
 def _name(

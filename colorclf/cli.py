@@ -16,7 +16,6 @@ import json
 import math
 import os
 import sys
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -25,7 +24,7 @@ import numpy as np
 
 from colorclf.errors import ColorclfError, ModelFileError
 from colorclf.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
-from colorclf.labels import LABELS, NUM_LABELS
+from colorclf.labels import LABELS
 
 if TYPE_CHECKING:
     import keras
@@ -35,9 +34,6 @@ if TYPE_CHECKING:
 
 PROG = "colorclf"
 EXIT_USAGE = 2
-MAX_MODEL_BYTES = 20 * 1024 * 1024
-# A .keras file is a zip archive; refuse archives that inflate to more than this.
-MAX_MODEL_UNPACKED_BYTES = 100 * 1024 * 1024
 # Extra spellings for a few flags (the flag itself always comes from Param.flag).
 FLAG_ALIASES: dict[str, tuple[str, ...]] = {"hidden_units": ("--hidden",)}
 
@@ -131,68 +127,16 @@ def _load_data(source: str) -> ColorDataset:
 
 
 def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
-    """Load a colour classifier saved as ``.keras`` (safe mode: no code runs from the file).
+    """Load a colour classifier saved as ``.keras`` with every check of
+    ``modelfile.load_model_file`` (safe mode: no code runs from the file).
 
     Raises ModelFileError for a missing, oversized, corrupt or wrongly shaped file. The model
     is loaded without its optimiser (``compile=False``): the CLI only predicts and evaluates.
     """
-    name = os.fspath(path)
-    p = Path(name)
-    if p.suffix.lower() != ".keras":
-        raise ModelFileError(f"{name}: a model file must end in .keras")
-    try:
-        if not p.exists():
-            raise ModelFileError(f"no such model file: {name}")
-        if not p.is_file():
-            raise ModelFileError(f"{name} is not a file")
-        size = p.stat().st_size
-        if size > MAX_MODEL_BYTES:
-            raise ModelFileError(
-                f"{name} is too big for a colour classifier: {size / 1024 / 1024:.1f} MB "
-                f"(the limit is {MAX_MODEL_BYTES // 1024 // 1024} MB)"
-            )
-        if not zipfile.is_zipfile(p):
-            raise ModelFileError(f"{name} is not a Keras model file (not a .keras zip archive)")
-        with zipfile.ZipFile(p) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_MODEL_UNPACKED_BYTES:
-            raise ModelFileError(f"{name} unpacks to more than {MAX_MODEL_UNPACKED_BYTES} bytes")
-    except OSError as error:
-        raise ModelFileError(f"cannot read {name}: {error.strerror or error}") from None
-    except zipfile.BadZipFile as error:
-        raise ModelFileError(f"{name} is a damaged .keras file: {_one_line(error)}") from None
+    _import_keras()  # TensorFlow's log level must be set before modelfile imports Keras
+    from colorclf.modelfile import load_model_file as load
 
-    keras = _import_keras()
-    try:
-        model = keras.saving.load_model(p, compile=False, safe_mode=True)
-    except Exception as error:  # anything a damaged or foreign file makes Keras raise
-        reason = _one_line(error) or type(error).__name__
-        raise ModelFileError(f"cannot load {name}: {reason}") from None
-    if not isinstance(model, keras.Model):
-        raise ModelFileError(f"{name} does not hold a Keras model")
-    _check_shape(model, name)
-    return model
-
-
-def _check_shape(model: keras.Model, name: str) -> None:
-    try:
-        inputs = [tuple(t.shape) for t in model.inputs]
-        outputs = [tuple(t.shape) for t in model.outputs]
-    except (AttributeError, ValueError):
-        raise ModelFileError(f"{name}: the model has no defined inputs and outputs") from None
-    if len(inputs) != 1 or len(inputs[0]) != 2 or inputs[0][-1] != 3:
-        raise ModelFileError(
-            f"{name}: the model must take 3 inputs (r, g, b); it takes {_shapes(inputs)}"
-        )
-    if len(outputs) != 1 or len(outputs[0]) != 2 or outputs[0][-1] != NUM_LABELS:
-        raise ModelFileError(
-            f"{name}: the model must give {NUM_LABELS} outputs (one per label); "
-            f"it gives {_shapes(outputs)}"
-        )
-
-
-def _shapes(shapes: list[tuple[object, ...]]) -> str:
-    return ", ".join("×".join("?" if d is None else str(d) for d in s) for s in shapes) or "none"
+    return load(path, compile=False)
 
 
 def _predictor(model: keras.Model, name: str) -> Any:

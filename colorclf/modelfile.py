@@ -1,7 +1,8 @@
 """Model files: save a trained classifier as a ``.keras`` file and load one back, safely.
 
-Loading checks, in order: the name ends in ``.keras``, the size is under the cap, the bytes
-are a zip archive (what a ``.keras`` file is) whose contents are not huge when unpacked,
+Loading checks, in order: the name ends in ``.keras``, (for a file on disk) it exists and is a
+regular file, the size is under the cap, it is not empty, the bytes are a zip archive (what a
+``.keras`` file is) holding ``config.json`` whose contents are not huge when unpacked,
 Keras loads it with ``safe_mode=True`` (no arbitrary code from lambdas), it takes 3 inputs
 and gives 9 outputs, its layers are a chain of Dense layers the fast predictor can run, and
 its outputs are probabilities that agree with the predictor. Any failure raises
@@ -11,6 +12,7 @@ its outputs are probabilities that agree with the predictor. Any failure raises
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -26,8 +28,10 @@ if TYPE_CHECKING:
     import keras
 
 MAX_MODEL_BYTES = 20 * 1024 * 1024
-# A .keras zip for this tiny network unpacks to kilobytes; refuse zip bombs early.
+# A .keras zip for this tiny network unpacks to kilobytes; refuse zip bombs early: more than
+# MAX_UNPACKED_FACTOR times the size cap, and never more than MAX_UNPACKED_BYTES.
 MAX_UNPACKED_FACTOR = 10
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MODEL_FILE_NAME = "color-classifier.keras"
 
 
@@ -57,7 +61,7 @@ def _one_line(error: BaseException) -> str:
 
 def _check_archive(data: bytes, name: str, max_bytes: int) -> None:
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ModelFileError(f"{name} is not a .keras model file (it is not a zip archive)")
+        raise ModelFileError(f"{name} is not a Keras model file (it is not a .keras zip archive)")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -67,21 +71,23 @@ def _check_archive(data: bytes, name: str, max_bytes: int) -> None:
     if "config.json" not in names:
         raise ModelFileError(f"{name} is not a .keras model file (no config.json inside)")
     unpacked = sum(member.file_size for member in members)
-    if unpacked > max_bytes * MAX_UNPACKED_FACTOR:
+    if unpacked > min(max_bytes * MAX_UNPACKED_FACTOR, MAX_UNPACKED_BYTES):
         raise ModelFileError(f"{name} unpacks to {_megabytes(unpacked)}, too big for this model")
 
 
 def _check_shape(model: keras.Model, name: str) -> None:
-    inputs = getattr(model, "inputs", None) or []
-    outputs = getattr(model, "outputs", None) or []
+    try:
+        inputs = [tuple(t.shape) for t in getattr(model, "inputs", None) or []]
+        outputs = [tuple(t.shape) for t in getattr(model, "outputs", None) or []]
+    except (AttributeError, ValueError):  # e.g. a model that was never built
+        raise ModelFileError(f"{name}: the model has no defined inputs and outputs") from None
     if len(inputs) != 1 or len(outputs) != 1:
         raise ModelFileError(
             f"{name}: the model must have one input of 3 values (r, g, b) and one output of "
             f"{NUM_LABELS} probabilities; it has {len(inputs)} input(s) and "
             f"{len(outputs)} output(s)"
         )
-    in_shape = tuple(inputs[0].shape)
-    out_shape = tuple(outputs[0].shape)
+    in_shape, out_shape = inputs[0], outputs[0]
     shapes_fit = len(in_shape) == 2 and in_shape[-1] == 3
     shapes_fit = shapes_fit and len(out_shape) == 2 and out_shape[-1] == NUM_LABELS
     if not shapes_fit:
@@ -117,15 +123,22 @@ def _check_predictor(model: keras.Model, name: str) -> None:
         )
 
 
-def load_model_bytes(data: bytes, name: str, max_bytes: int = MAX_MODEL_BYTES) -> keras.Model:
+def _check_suffix(name: str) -> None:
+    if not name.lower().endswith(".keras") or Path(name).suffix.lower() != ".keras":
+        raise ModelFileError(f"{name}: model files must end in .keras")
+
+
+def load_model_bytes(
+    data: bytes, name: str, max_bytes: int = MAX_MODEL_BYTES, *, compile: bool = True
+) -> keras.Model:
     """A colour classifier from the bytes of a ``.keras`` file called ``name``.
 
     Raises ModelFileError (one line, naming the file) when the file is not a model this app
-    can use.
+    can use. ``compile=False`` loads it without its optimiser (enough to predict and
+    evaluate, and Keras then prints no warnings about the optimiser's state).
     """
     name = name or "upload"
-    if not name.lower().endswith(".keras"):
-        raise ModelFileError(f"{name}: model files must end in .keras")
+    _check_suffix(name)
     if len(data) > max_bytes:
         raise ModelFileError(
             f"{name} is too big: {_megabytes(len(data))} (the limit is {_megabytes(max_bytes)})"
@@ -139,7 +152,7 @@ def load_model_bytes(data: bytes, name: str, max_bytes: int = MAX_MODEL_BYTES) -
         path = Path(folder) / "upload.keras"
         path.write_bytes(data)
         try:
-            model = keras.saving.load_model(path, compile=True, safe_mode=True)
+            model = keras.saving.load_model(path, compile=compile, safe_mode=True)
         except Exception as err:
             raise ModelFileError(
                 f"{name} could not be loaded as a Keras model: {_one_line(err)}"
@@ -151,20 +164,27 @@ def load_model_bytes(data: bytes, name: str, max_bytes: int = MAX_MODEL_BYTES) -
     return model
 
 
-def load_model_file(path: str | Path, max_bytes: int = MAX_MODEL_BYTES) -> keras.Model:
-    """``load_model_bytes`` for a file on disk (the size is checked before reading)."""
-    p = Path(path)
+def load_model_file(
+    path: str | os.PathLike[str], max_bytes: int = MAX_MODEL_BYTES, *, compile: bool = True
+) -> keras.Model:
+    """``load_model_bytes`` for a file on disk (the name, existence, kind and size are checked
+    before reading)."""
+    name = os.fspath(path)
+    _check_suffix(name)
+    p = Path(name)
     try:
         if not p.exists():
-            raise ModelFileError(f"no such file: {path}")
+            raise ModelFileError(f"no such model file: {name}")
         if p.is_dir():
-            raise ModelFileError(f"{path} is a directory, not a model file")
+            raise ModelFileError(f"{name} is a directory, not a model file")
+        if not p.is_file():
+            raise ModelFileError(f"{name} is not a regular file")
         size = p.stat().st_size
         if size > max_bytes:
             raise ModelFileError(
-                f"{path} is too big: {_megabytes(size)} (the limit is {_megabytes(max_bytes)})"
+                f"{name} is too big: {_megabytes(size)} (the limit is {_megabytes(max_bytes)})"
             )
         data = p.read_bytes()
     except OSError as err:
-        raise ModelFileError(f"cannot read {path}: {err.strerror or err}") from None
-    return load_model_bytes(data, str(path), max_bytes=max_bytes)
+        raise ModelFileError(f"cannot read {name}: {err.strerror or err}") from None
+    return load_model_bytes(data, name, max_bytes=max_bytes, compile=compile)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from colorclf.colorspace import hue_degrees
 from colorclf.dataset import ColorDataset
 from colorclf.labels import LABEL_COLORS, LABELS, NUM_LABELS
 
@@ -64,18 +65,7 @@ def rgb_to_hsl(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     The hue is computed from the integers, so a hue of exactly 20° comes out as 20.0 (what a
     hue rule's edge expects).
     """
-    x = np.asarray(rgb, dtype=np.float64).reshape(-1, 3)
-    r, g, b = x[:, 0], x[:, 1], x[:, 2]
-    mx = x.max(axis=1)
-    mn = x.min(axis=1)
-    chroma = mx - mn
-    safe = np.where(chroma > 0, chroma, 1.0)
-    hue = np.where(
-        mx == r,
-        60.0 * (g - b) / safe,
-        np.where(mx == g, 60.0 * (b - r) / safe + 120.0, 60.0 * (r - g) / safe + 240.0),
-    )
-    hue = np.where(chroma > 0, np.where(hue < 0, hue + 360.0, hue), 0.0)
+    hue, mx, mn, chroma = hue_degrees(rgb)
     lightness = (mx + mn) / 510.0
     denominator = 1.0 - np.abs(2.0 * lightness - 1.0)
     defined = denominator > 1e-12

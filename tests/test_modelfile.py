@@ -65,7 +65,7 @@ def test_load_model_file(model_bytes: tuple[object, bytes], tmp_path: Path) -> N
         Predictor.from_model(loaded).probabilities(PROBE),
         Predictor.from_model(model).probabilities(PROBE),
     )
-    with pytest.raises(ModelFileError, match="no such file"):
+    with pytest.raises(ModelFileError, match="no such model file"):
         load_model_file(tmp_path / "missing.keras")
     with pytest.raises(ModelFileError, match="too big"):
         load_model_file(path, max_bytes=100)
