@@ -1,0 +1,548 @@
+"""A classroom on one server: thirty students at once, and a server that runs all term.
+
+1. **A class at once.** One ``streamlit run streamlit_app.py`` on 127.0.0.1; first one
+   session trains alone (the reference), then ``--sessions`` sessions (default 30) open the
+   page within ~5 s, each presses ``Train`` at a random moment within ``--stagger`` seconds
+   (default 20) and trains the coding-train preset on the built-in data; every third one
+   moves the ``Red`` slider 5 times during its training (the app shows the sliders after
+   the first epoch). Prints: did all finish, any error element (``stException``,
+   ``st.error``, "Training failed") or server traceback, the wall time from the first press
+   to the last "Training complete" against 30 × one session's training ÷ 2 cores, the
+   largest "place N in the queue" seen, the training seconds each page reported, slider
+   latency under load, and the server's RSS (``VmRSS``) before / peak / after.
+
+   The sessions are **websocket clients speaking Streamlit's own protocol** (``BackMsg`` /
+   ``ForwardMsg`` from ``streamlit.proto``), not 30 browser pages: on 2 shared cores, 30
+   Chromium renderers drawing a 10 Hz SVG chart each would measure the browsers, not the
+   server. Each client behaves like the frontend where the server can tell: one websocket
+   (one session) per student, the initial ``rerun_script``, a button press as a trigger
+   value, a slider move as a fragment rerun carrying the new value, and — the part that
+   loads the server — the frontend's auto-rerun timers (``auto_rerun`` → a fragment rerun
+   every ``interval`` seconds, ``setInterval`` semantics, cleared on a full-app run or
+   ``stop_auto_rerun``). Differences: clients send only the widget states they change
+   (Streamlit keeps the others from the previous run), never render, and do not use the
+   message cache.
+
+2. **A server that runs all term.** In a fresh process (no browser): 50 trainings with
+   ``colorclf.jobs.TrainingJob`` on the built-in data, one after the other (``--pairs``:
+   two at a time), each job dropped when done (as when its session ends); RSS and the
+   number of functions registered in TensorFlow's eager context after each. Growth per
+   training is the slope of a least-squares line over trainings 6–50 (target ≤ 2 MB).
+   Variants, each in its own fresh process (``--variants auto`` runs ``as-is`` and ``gc``,
+   and the rest only if one of them misses the target; ``all``; or one name):
+
+   - ``as-is``: nothing after a training (Python's collector runs when it likes: a
+     saw-tooth, so its slope depends on where the collections fall);
+   - ``gc``: ``gc.collect()`` + ``malloc_trim`` (``jobs.release_memory``) after each;
+   - ``kernel-cache``: TensorFlow's ``context().clear_kernel_cache()`` + gc + trim;
+   - ``clear-session``: ``keras.backend.clear_session(free_memory=False)`` + gc + trim
+     (safe only when no other training runs);
+   - ``metrics-built``: the suggested fix, patched in from outside: each new model's
+     compiled metrics are built eagerly before ``fit`` (see ``_build_metrics_eagerly``),
+     + gc + trim.
+
+Usage:
+    .venv/bin/python bench/bench_class.py --quick            # 6 sessions, 20 trainings
+    .venv/bin/python bench/bench_class.py                    # 30 sessions, 50 trainings
+    .venv/bin/python bench/bench_class.py --sessions 12 --part class
+    .venv/bin/python bench/bench_class.py --part memory --trainings 50 --variants all
+
+Bounded: part 1 stops at ``--cap`` seconds (default 900) and reports what it saw; part 2
+at ``--memory-cap`` (default 1800). Talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import _server as srv  # noqa: E402
+
+TARGET_MB_PER_TRAINING = 2.0
+WARM_UP_TRAININGS = 5
+SLIDER_MOVES = 5
+VARIANTS = ("as-is", "gc", "kernel-cache", "clear-session", "metrics-built")
+
+
+# ----- part 1: a class at once ------------------------------------------------------------
+def student(
+    session: srv.Session, start_delay: float, cap: srv.Deadline, rng: random.Random
+) -> None:
+    """Open the page, wait, press Train; a slider mover moves Red during the training."""
+    if not session.loaded.wait(timeout=max(1.0, cap.left())):
+        session.errors.append("the page never finished loading")
+        return
+    time.sleep(start_delay)
+    if cap.expired():
+        return
+    session.pressed_at = time.perf_counter()
+    if not session.press("Train"):
+        session.errors.append("no Train button")
+        return
+    if not session.moves_slider:
+        return
+    value = 255
+    moves = 0
+    while moves < SLIDER_MOVES and not session.done.is_set() and not cap.expired():
+        time.sleep(0.3 + rng.random() * 0.5)
+        if "Red" not in session.widget_ids:
+            continue
+        value -= 1 + rng.randrange(5)
+        if session.move_slider("Red", value):
+            moves += 1
+            if not session.done.is_set():
+                session.slider_during_training += 1
+            # Look at the answer before the next move (at most 10 s).
+            waited = time.perf_counter()
+            while session.slider_pending() and time.perf_counter() - waited < 10:
+                time.sleep(0.02)
+
+
+def run_sessions(
+    server: srv.Server,
+    count: int,
+    stagger: float,
+    cap: srv.Deadline,
+    seed: int,
+    *,
+    slider_every: int = 3,
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    sessions = [
+        srv.Session(
+            f"s{i:02d}", server.ws_url, moves_slider=slider_every > 0 and i % slider_every == 2
+        )
+        for i in range(count)
+    ]
+    scheduler = srv.Scheduler(sessions)
+    scheduler.start()
+    threads = []
+    opened = time.perf_counter()
+    for session in sessions:
+        session.connect()
+        delay = rng.uniform(0, stagger)
+        thread = threading.Thread(
+            target=student, args=(session, delay, cap, rng), name=f"do-{session.name}", daemon=True
+        )
+        thread.start()
+        threads.append(thread)
+        time.sleep(min(0.15, 5.0 / max(1, count)))  # everyone opens the page within ~5 s
+    for session in sessions:
+        session.done.wait(timeout=max(0.0, cap.left()))
+    finished = time.perf_counter()
+    time.sleep(0.5)
+    scheduler.stop.set()
+    for session in sessions:
+        session.close()
+    for thread in threads:
+        thread.join(timeout=2)
+    return {"sessions": sessions, "opened": opened, "finished": finished}
+
+
+def class_part(args: argparse.Namespace) -> dict[str, Any]:
+    cap = srv.Deadline(args.cap)
+    out: dict[str, Any] = {}
+    srv.Proto.load()
+    server = srv.start_server()
+    sampler = srv.RssSampler(server.pid)
+    try:
+        srv.log(f"server up (pid {server.pid}); warm-up, then a reference session alone")
+        out["rss_start_mb"] = srv.vm_rss_mb(server.pid)
+        # The first training of a process waits for TensorFlow's import: not the reference.
+        run_sessions(server, 1, 0.0, srv.Deadline(min(300, cap.left())), args.seed, slider_every=0)
+        alone = run_sessions(
+            server, 1, 0.0, srv.Deadline(min(300, cap.left())), args.seed, slider_every=0
+        )
+        session = alone["sessions"][0]
+        out["alone"] = {
+            "reported_s": session.reported_s,
+            "wall_s": (session.complete_at - session.pressed_at)
+            if session.complete_at and session.pressed_at
+            else math.nan,
+            "errors": session.errors,
+        }
+        srv.log(
+            f"alone: page reported {out['alone']['reported_s']} s, "
+            f"{len(out['alone']['errors'])} error elements"
+        )
+        time.sleep(2.0)
+        out["rss_before_mb"] = srv.vm_rss_mb(server.pid)
+        sampler.start()
+        srv.log(f"{args.sessions} sessions, Train within {args.stagger:.0f} s")
+        result = run_sessions(server, args.sessions, args.stagger, cap, args.seed)
+        sampler.stop.set()
+        out["rss_peak_mb"] = sampler.peak
+        time.sleep(3.0)
+        out["rss_after_close_mb"] = srv.vm_rss_mb(server.pid)
+        # Sessions are dropped after the websocket closes (after Streamlit's reconnect grace):
+        # look again a little later.
+        time.sleep(12.0)
+        out["rss_after_mb"] = srv.vm_rss_mb(server.pid)
+        out["result"] = result
+        out["server_errors"] = server.errors_in_log()
+        out["load"] = os.getloadavg()
+        if out["server_errors"]:
+            out["log"] = server.keep_log(Path(tempfile.gettempdir()) / "bench_class_server.log")
+    finally:
+        sampler.stop.set()
+        srv.stop_server(server)
+    return out
+
+
+def report_class(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]]:
+    f = srv.fmt
+    result = out["result"]
+    sessions: list[srv.Session] = result["sessions"]
+    alone = out["alone"]
+    finished = [s for s in sessions if s.complete_at is not None]
+    pressed = [s.pressed_at for s in sessions if s.pressed_at is not None]
+    first_press = min(pressed) if pressed else math.nan
+    last_done = max((s.complete_at for s in finished), default=math.nan)
+    wall = last_done - first_press
+    one = alone["reported_s"] or math.nan
+    ideal = len(sessions) * one / 2
+    errors = [(s.name, e) for s in sessions for e in s.errors]
+    reported = [s.reported_s for s in finished]
+    waits = [s.complete_at - s.pressed_at for s in finished]
+    slider = [ms for s in sessions for ms in s.slider_ms]
+    auto = sum(s.auto_reruns_sent for s in sessions)
+    runs = sum(s.fragment_runs for s in sessions)
+    print()
+    print(f"== 1. A class at once: {len(sessions)} sessions, Train within {args.stagger:.0f} s ==")
+    print(
+        f"  one session alone: page reported {f(one)} s, wall press → complete "
+        f"{f(alone['wall_s'])} s"
+    )
+    print(f"  finished: {len(finished)}/{len(sessions)}")
+    print(
+        f"  wall time first press → last complete {f(wall, 1)} s; 30-style ideal "
+        f"{len(sessions)} × {f(one)} s ÷ 2 cores = {f(ideal, 1)} s; ratio {f(wall / ideal)}"
+    )
+    print(
+        f"  page-reported training seconds: median {f(srv.median(reported))}, "
+        f"max {f(max(reported, default=math.nan))} (alone {f(one)})"
+    )
+    print(
+        f"  press → complete: median {f(srv.median(waits), 1)} s, "
+        f"max {f(max(waits, default=math.nan), 1)} s"
+    )
+    print(f"  largest queue position seen: {max((s.max_queue for s in sessions), default=0)}")
+    print(
+        f"  auto-rerun requests sent {auto}, fragment runs received {runs} "
+        f"({f(runs / max(auto, 1) * 100, 0)} %)"
+    )
+    print(
+        f"  slider moves during training: {sum(s.slider_during_training for s in sessions)}; "
+        f"move → new swatch median {f(srv.median(slider), 0)} ms, "
+        f"p90 {f(srv.percentile(slider, 90), 0)} ms ({len(slider)} answered)"
+    )
+    print(
+        f"  server RSS: start {f(out['rss_start_mb'], 0)} MB, "
+        f"before {f(out['rss_before_mb'], 0)} MB, "
+        f"peak {f(out['rss_peak_mb'], 0)} MB, after closing {f(out['rss_after_close_mb'], 0)} MB, "
+        f"+15 s {f(out['rss_after_mb'], 0)} MB"
+    )
+    print(f"  error elements / failures: {len(errors)}")
+    by_text = Counter(error for _, error in errors)
+    for error, count in by_text.most_common(5):
+        who = sorted({name for name, e in errors if e == error})
+        print(f"    {count} × {error[:160]}  ({len(who)} sessions)")
+    if out["server_errors"]:
+        print(f"  server log: {len(out['server_errors'])} error lines, e.g.")
+        for line, count in Counter(out["server_errors"]).most_common(5):
+            print(f"    {count} × {line[:200]}")
+        print(f"  full server log kept in {out.get('log')}")
+    load = out["load"]
+    print(f"  load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    return [
+        [
+            "1 all sessions finished",
+            f"{len(finished)}/{len(sessions)}",
+            "all",
+            "PASS" if len(finished) == len(sessions) else "FAIL",
+        ],
+        [
+            "1 error elements / tracebacks",
+            f"{len(errors)} / {len(out['server_errors'])}",
+            "0 / 0",
+            "PASS" if not errors and not out["server_errors"] else "FAIL",
+        ],
+        ["1 wall ÷ (N × alone ÷ 2)", f(wall / ideal), "(info)", ""],
+        [
+            "1 max queue position",
+            str(max((s.max_queue for s in sessions), default=0)),
+            "(info)",
+            "",
+        ],
+        [
+            "1 RSS before / peak / after MB",
+            " / ".join(f(out[key], 0) for key in ("rss_before_mb", "rss_peak_mb", "rss_after_mb")),
+            "(info)",
+            "",
+        ],
+    ]
+
+
+# ----- part 2: memory over a term -----------------------------------------------------------
+def memory_worker(variant: str, trainings: int, pairs: bool) -> None:
+    """``--memory-worker VARIANT``: N trainings in this process, one JSON line per training."""
+    import gc
+
+    import numpy as np
+
+    from colorclf.builtin import builtin_dataset
+    from colorclf.hyperparams import PRESETS, Hyperparams
+    from colorclf.jobs import FairGate, TrainingJob, release_memory
+    from colorclf.labels import LABELS
+    from colorclf.model import build_model
+    from colorclf.runs import Run
+
+    dataset = builtin_dataset()
+    hp = PRESETS["coding-train"]
+    # As the server does (colorclf.ui._warm_up): one tiny fit, collect, freeze.
+    warm = build_model(Hyperparams(epochs=1, hidden_units=4))
+    x = np.zeros((64, 3), dtype=np.float32)
+    y = np.eye(len(LABELS), dtype=np.float32)[np.zeros(64, dtype=int)]
+    warm.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    del warm
+    gc.collect()
+    gc.freeze()
+    if variant == "metrics-built":
+        _build_metrics_eagerly()
+    gate = FairGate(2)
+    print(json.dumps({"i": 0, "rss": srv.vm_rss_mb()}), flush=True)
+    done = 0
+    while done < trainings:
+        batch = 2 if pairs and trainings - done >= 2 else 1
+        jobs = []
+        for k in range(batch):
+            run = Run(number=done + k + 1, hyperparams=hp, data_source=dataset.source)
+            jobs.append(TrainingJob(run, dataset, gate=gate))
+        start = time.perf_counter()
+        for job in jobs:
+            job.start()
+        for job in jobs:
+            job.join()
+        seconds = time.perf_counter() - start
+        states = [job.state for job in jobs]
+        del jobs, job, run
+        if variant != "as-is":
+            if variant == "kernel-cache":
+                from tensorflow.python.eager import context
+
+                context.context().clear_kernel_cache()
+            elif variant == "clear-session":
+                import keras
+
+                keras.backend.clear_session(free_memory=False)
+            gc.collect()
+            release_memory()
+        done += batch
+        from tensorflow.python.eager import context
+
+        functions = len(context.context().list_function_names())
+        point = {"i": done, "rss": srv.vm_rss_mb(), "seconds": seconds, "states": states}
+        print(json.dumps({**point, "functions": functions}), flush=True)
+
+
+def _build_metrics_eagerly() -> None:
+    """The suggested fix, applied from outside: build each new model's compiled metrics
+    eagerly (``compute_metrics`` on two rows, then ``reset_metrics``) before ``fit``.
+
+    Otherwise Keras creates the accuracy metric's variables while tracing the first train
+    step, TensorFlow lifts their initialisers into ``cond`` functions
+    (``accuracy_total_cond_true_N`` …) and those four functions stay registered in the eager
+    context for ever: about 1 MB per training that no ``gc`` or ``clear_session`` returns.
+    """
+    import numpy as np
+
+    import colorclf.model as model_module
+    from colorclf.labels import NUM_LABELS
+
+    original = model_module.build_model
+
+    def build_model(hp: Any) -> Any:
+        model = original(hp)
+        x = np.zeros((2, 3), dtype=np.float32)
+        y = np.eye(NUM_LABELS, dtype=np.float32)[[0, 1]]
+        model.compute_metrics(x, y, model(x, training=False), sample_weight=None)
+        model.reset_metrics()
+        return model
+
+    model_module.build_model = build_model
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    if len(points) < 2:
+        return math.nan
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    sxy = sum((x - mx) * (y - my) for x, y in points)
+    return sxy / sxx if sxx else math.nan
+
+
+def run_memory_variant(
+    variant: str, trainings: int, pairs: bool, cap: srv.Deadline
+) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--memory-worker", variant]
+    command += ["--trainings", str(trainings)] + (["--pairs"] if pairs else [])
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE.parent
+    )
+    points: list[dict[str, Any]] = []
+    timer = threading.Timer(max(1.0, cap.left()), proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                point = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            points.append(point)
+            if point["i"] and (point["i"] % 10 == 0 or point["i"] == trainings):
+                srv.log(f"{variant}: training {point['i']}: RSS {point['rss']:.0f} MB")
+        proc.wait(timeout=30)
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    fit = [(p["i"], p["rss"]) for p in points if p["i"] > WARM_UP_TRAININGS]
+    failed = sum(1 for p in points for s in p.get("states", []) if s != "complete")
+    return {
+        "variant": variant,
+        "points": points,
+        "trainings": max((p["i"] for p in points), default=0),
+        "slope": slope(fit),
+        "rss_start": points[0]["rss"] if points else math.nan,
+        "rss_warm": next((p["rss"] for p in points if p["i"] == WARM_UP_TRAININGS), math.nan),
+        "rss_end": points[-1]["rss"] if points else math.nan,
+        "seconds": srv.median([p["seconds"] for p in points if "seconds" in p]),
+        "functions_slope": slope([(p["i"], p["functions"]) for p in points if "functions" in p]),
+        "failed": failed,
+    }
+
+
+def memory_part(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """as-is first; with ``--variants auto`` the others only if as-is misses the target."""
+    cap = srv.Deadline(args.memory_cap)
+    # as-is and gc always (gc shows what an automatic collection would return sooner or
+    # later: as-is alone is a saw-tooth, its slope depends on when Python collected).
+    queue = ["as-is", "gc"] if args.variants in ("auto", "all") else [args.variants]
+    results = []
+    while queue:
+        variant = queue.pop(0)
+        if cap.left() < 30:
+            srv.log(f"memory cap reached before {variant}")
+            break
+        srv.log(f"memory: variant {variant}, {args.trainings} trainings")
+        result = run_memory_variant(variant, args.trainings, args.pairs, cap)
+        results.append(result)
+        srv.log(f"{variant}: {srv.fmt(result['slope'])} MB per training")
+        if variant == "gc" and (
+            args.variants == "all" or any(not r["slope"] <= TARGET_MB_PER_TRAINING for r in results)
+        ):
+            queue += [v for v in VARIANTS if v not in ("as-is", "gc")]
+    return results
+
+
+def report_memory(args: argparse.Namespace, results: list[dict[str, Any]]) -> list[list[str]]:
+    f = srv.fmt
+    print()
+    mode = "two at a time" if args.pairs else "one after the other"
+    print(f"== 2. A server that runs all term: {args.trainings} trainings, {mode} ==")
+    srv.print_table(
+        [
+            [
+                r["variant"],
+                str(r["trainings"]),
+                f(r["rss_start"], 0),
+                f(r["rss_warm"], 0),
+                f(r["rss_end"], 0),
+                f(r["slope"]),
+                f(r["functions_slope"], 1),
+                f(r["seconds"], 1),
+                str(r["failed"]),
+            ]
+            for r in results
+        ],
+        [
+            "variant",
+            "trainings",
+            "RSS start MB",
+            f"after {WARM_UP_TRAININGS} MB",
+            "end MB",
+            f"MB/training ({WARM_UP_TRAININGS + 1}–end)",
+            "TF functions/training",
+            "s/training",
+            "not complete",
+        ],
+    )
+    for r in results:
+        trace = " ".join(f"{p['rss']:.0f}" for p in r["points"][:: max(1, len(r["points"]) // 12)])
+        print(f"  {r['variant']}: RSS every few trainings: {trace}")
+    return [
+        [
+            f"2 MB per training ({r['variant']})",
+            f(r["slope"]),
+            f"≤ {TARGET_MB_PER_TRAINING:.0f}",
+            srv.verdict(r["slope"], TARGET_MB_PER_TRAINING),
+        ]
+        for r in results
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="6 sessions, 20 trainings")
+    parser.add_argument("--part", choices=("class", "memory", "both"), default="both")
+    parser.add_argument("--sessions", type=int, default=None, help="default 30 (quick 6)")
+    parser.add_argument("--stagger", type=float, default=20.0, help="Train presses within s")
+    parser.add_argument("--cap", type=float, default=900.0, help="part 1 cap, seconds")
+    parser.add_argument("--trainings", type=int, default=None, help="default 50 (quick 20)")
+    parser.add_argument("--variants", choices=("auto", "all", *VARIANTS), default="auto")
+    parser.add_argument("--pairs", action="store_true", help="part 2: two trainings at a time")
+    parser.add_argument("--memory-cap", type=float, default=1800.0, help="part 2 cap, seconds")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--memory-worker", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.sessions = args.sessions or (6 if args.quick else 30)
+    args.trainings = args.trainings or (20 if args.quick else 50)
+    if args.memory_worker:
+        memory_worker(args.memory_worker, args.trainings, args.pairs)
+        return
+    started = time.perf_counter()
+    summary: list[list[str]] = []
+    if args.part in ("class", "both"):
+        out = class_part(args)
+        summary += report_class(args, out)
+    if args.part in ("memory", "both"):
+        results = memory_part(args)
+        summary += report_memory(args, results)
+    print()
+    print("== Summary ==")
+    srv.print_table(summary, ["figure", "value", "target", "verdict"])
+    print(f"bench_class finished in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
