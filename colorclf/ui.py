@@ -292,7 +292,7 @@ def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None
 
 
 def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
-    """``Train`` and, for a stopped run, ``Resume``. ``Stop`` lives in the live panel."""
+    """``Train``; ``Stop`` while a run trains; ``Resume`` for a stopped run."""
     job = current_job()
     busy = job is not None and job.active
     left, right = st.columns(2)
@@ -305,28 +305,25 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
     ):
         start_training(dataset, hp)  # type: ignore[arg-type]
         st.rerun()  # draw the page again with Train disabled and the live panel polling
+    if busy and right.button("Stop", width="stretch", key="stop"):
+        # Outside the polling fragment: a button redrawn 10×/s is hard to click.
+        job.stop()  # type: ignore[union-attr]
     if job is not None and job.can_resume and right.button("Resume", width="stretch", key="resume"):
         job.resume()
         st.rerun()
 
 
-def live_panel(views: TeachingSlots) -> None:
+def live_panel() -> None:
     """Status and live chart; polls the job ~10×/s while it runs (a fragment, so the rest
-    of the page does not re-run and no widget event can interrupt the training). At each
-    epoch end it also redraws the decision map and the confusion matrix in ``views``."""
+    of the page does not re-run and no widget event can interrupt the training)."""
     job = current_job()
     polling = job is not None and job.active
     # Whether this full run draws the sliders; the fragment reruns the page once they can be.
     st.session_state["_ask_ready"] = _predictor() is not None
-    st.session_state["_views_epochs"] = _epochs_done(job)
-    st.fragment(_live_panel_body, run_every=POLL_SECONDS if polling else None)(views)
+    st.fragment(_live_panel_body, run_every=POLL_SECONDS if polling else None)()
 
 
-def _epochs_done(job: TrainingJob | None) -> tuple[int, int]:
-    return (job.run.number, len(job.run.epoch_rows())) if job is not None else (0, 0)
-
-
-def _live_panel_body(views: TeachingSlots) -> None:
+def _live_panel_body() -> None:
     job = current_job()
     if job is None:
         st.info("Press **Train** to watch the network learn the colour names.")
@@ -344,13 +341,8 @@ def _live_panel_body(views: TeachingSlots) -> None:
     with st.status(f"{job.run.name}: {status['label']}", state=state_name, expanded=True):
         st.progress(status["fraction"])
         st.text("\n".join(lines[-12:]))
-        if job.active and st.button("Stop", key="stop"):
-            job.stop()
     draw_loss_chart(job.run)
     state = st.session_state
-    if job.active and state.get("_views_epochs") != _epochs_done(job):
-        state["_views_epochs"] = _epochs_done(job)
-        views.redraw(job)
     was_polling = state.get("_polling", False)
     state["_polling"] = job.active
     if was_polling and not job.active:
@@ -401,46 +393,45 @@ def _ask_panel_body() -> None:
 
 
 # ----- teaching views --------------------------------------------------------------------
-class TeachingSlots:
-    """The decision map and confusion matrix of the current run, redrawable at epoch ends."""
-
-    def __init__(self, map_slot: Any, matrix_slot: Any) -> None:
-        self.map_slot = map_slot
-        self.matrix_slot = matrix_slot
-
-    def redraw(self, job: TrainingJob) -> None:
-        from colorclf import teaching_ui
-
-        teaching_ui.render_decision_map(
-            job.predictor, key="map", overlay_dataset=job.dataset, placeholder=self.map_slot
-        )
-        with self.matrix_slot.container():
-            teaching_ui.render_confusion_matrix(
-                job.predictor, job.dataset, job.split.val_index, key="matrix"
-            )
+VIEW_POLL_SECONDS = 1.0  # the decision map and confusion matrix follow training once a second
 
 
-def teaching_views(tabs: Any, dataset: ColorDataset | None) -> TeachingSlots:
-    """Fill the view tabs (decision map, confusion matrix, runs, model files)."""
+def _decision_map_view(dataset: ColorDataset | None) -> None:
+    from colorclf import teaching_ui
+
+    job = current_job()
+    overlay = job.dataset if job is not None else dataset
+    teaching_ui.render_decision_map(_predictor(), key="map", overlay_dataset=overlay)
+
+
+def _confusion_view() -> None:
+    from colorclf import teaching_ui
+
+    job = current_job()
+    st.subheader("Confusion matrix")
+    if job is None or job.predictor is None:
+        st.info("Train a model to see its confusion matrix on the validation colours.")
+        return
+    teaching_ui.render_confusion_matrix(
+        job.predictor, job.dataset, job.split.val_index, key="matrix"
+    )
+
+
+def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
+    """Fill the view tabs. The decision map and the confusion matrix are fragments that
+    re-draw themselves about once a second while a run trains, so students watch the
+    regions form; nothing else on the page reruns for them."""
     from colorclf import teaching_ui
     from colorclf.predict import Predictor
 
     state = _state()
     job = current_job()
+    every = VIEW_POLL_SECONDS if job is not None and job.active else None
     map_tab, matrix_tab, runs_tab, files_tab = tabs
     with map_tab:
-        overlay = job.dataset if job is not None else dataset
-        map_slot = teaching_ui.render_decision_map(_predictor(), key="map", overlay_dataset=overlay)
+        st.fragment(_decision_map_view, run_every=every)(dataset)
     with matrix_tab:
-        st.subheader("Confusion matrix")
-        matrix_slot = st.empty()
-        if job is not None and job.predictor is not None:
-            with matrix_slot.container():
-                teaching_ui.render_confusion_matrix(
-                    job.predictor, job.dataset, job.split.val_index, key="matrix"
-                )
-        else:
-            matrix_slot.info("Train a model to see its confusion matrix on the validation colours.")
+        st.fragment(_confusion_view, run_every=every)()
     with runs_tab:
         if state["runs"]:
             teaching_ui.render_run_comparison(state["runs"], key="runs")
@@ -452,14 +443,12 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> TeachingSlots:
             uploaded = teaching_ui.render_model_files(finished_model, key="files")
             if uploaded is not None:
                 state["uploaded_predictor"] = Predictor.from_model(uploaded)
-                st.success("The sliders and the decision map now ask the uploaded model.")
                 st.rerun()
-            if state.get("uploaded_predictor") is not None and st.button(
-                "Use the trained model again", key="forget_upload"
-            ):
-                state["uploaded_predictor"] = None
-                st.rerun()
-    return TeachingSlots(map_slot, matrix_slot)
+            if state.get("uploaded_predictor") is not None:
+                st.success("The sliders and the decision map ask the uploaded model.")
+                if st.button("Use the trained model again", key="forget_upload"):
+                    state["uploaded_predictor"] = None
+                    st.rerun()
 
 
 # ----- shareable links -------------------------------------------------------------------
@@ -544,10 +533,10 @@ def training_page() -> None:
         if dataset is not None:
             dataset_summary(dataset)
         train_column, ask_column = st.columns([3, 2], gap="large")
-    views = teaching_views([*tabs[:3], None if presenter else tabs[4]], dataset)
+    teaching_views([*tabs[:3], None if presenter else tabs[4]], dataset)
     with train_column:
         training_buttons(dataset, hp)
-        live_panel(views)
+        live_panel()
     with ask_column:
         st.subheader("Ask the model")
         ask_panel()

@@ -41,9 +41,14 @@ def chromium_path() -> str | None:
 
 
 def start_streamlit(
-    env_extra: dict[str, str] | None = None, script: str = "streamlit_app.py"
+    env_extra: dict[str, str] | None = None,
+    script: str = "streamlit_app.py",
+    log: Path | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run`` on a free port; returns the process and its base URL."""
+    """Start ``streamlit run`` on a free port; returns the process and its base URL.
+
+    With ``log``, the server's stderr goes to that file (for checking it after the tests).
+    """
     port = free_port()
     env = {**os.environ, **(env_extra or {})}
     proc = subprocess.Popen(
@@ -65,13 +70,14 @@ def start_streamlit(
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("wb") if log is not None else subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {proc.stderr.read().decode()[-2000:]}")
+            output = log.read_text() if log is not None else proc.stderr.read().decode()
+            raise RuntimeError(f"streamlit exited: {output[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
                 if response.status == 200:
@@ -93,12 +99,18 @@ def stop_streamlit(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``streamlit run streamlit_app.py`` with its own vote database; yields the base URL."""
-    db = tmp_path_factory.mktemp("db") / "votes.sqlite"
-    proc, url = start_streamlit({"COLORCLF_DB_URL": f"sqlite:///{db}"})
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "server.log"
+    database = f"sqlite:///{folder / 'votes.sqlite'}"
+    proc, url = start_streamlit({"COLORCLF_DB_URL": database}, log=log)
     try:
         yield url
     finally:
         stop_streamlit(proc)
+    # An exception in a script run (a fragment's included) never reaches the page's users
+    # (showErrorDetails = none), so the server's log is where it must not appear.
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, f"the server logged an exception:\n{text[-3000:]}"
 
 
 @pytest.fixture(scope="session")
