@@ -109,8 +109,11 @@ class Server:
         return destination
 
 
-def launch_server(env_extra: dict[str, str] | None = None) -> Server:
-    """Start ``streamlit run streamlit_app.py`` on a free 127.0.0.1 port (not yet healthy)."""
+def launch_server(
+    env_extra: dict[str, str] | None = None, script: str = "streamlit_app.py"
+) -> Server:
+    """Start ``streamlit run <script>`` (default: the app) on a free 127.0.0.1 port, from
+    the repository root (so ``.streamlit/config.toml`` applies); not yet healthy."""
     workdir = Path(tempfile.mkdtemp(prefix="colorclf-bench-"))
     log_path = workdir / "streamlit.log"
     port = free_port()
@@ -128,7 +131,7 @@ def launch_server(env_extra: dict[str, str] | None = None) -> Server:
             "-m",
             "streamlit",
             "run",
-            "streamlit_app.py",
+            script,
             "--server.port",
             str(port),
             "--server.address",
@@ -168,8 +171,10 @@ def wait_healthy(server: Server, timeout: float = 60.0, poll: float = 0.05) -> f
     raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f} s")
 
 
-def start_server(env_extra: dict[str, str] | None = None) -> Server:
-    server = launch_server(env_extra)
+def start_server(
+    env_extra: dict[str, str] | None = None, script: str = "streamlit_app.py"
+) -> Server:
+    server = launch_server(env_extra, script)
     wait_healthy(server)
     return server
 
@@ -231,6 +236,8 @@ class Session:
     frames: int = 0
     bytes: int = 0
     fragment_runs: int = 0
+    last_frame_at: float | None = None
+    longest_silence: float = 0.0  # seconds without a frame while training or queued
     run_ms: list[float] = field(default_factory=list)  # fragment runs: new_session → finished
     _run_started: float | None = None
     auto_reruns_sent: int = 0
@@ -245,6 +252,7 @@ class Session:
         self.ws = websocket.create_connection(
             self.ws_url, subprotocols=["streamlit"], timeout=30, enable_multithread=True
         )
+        self.ws.settimeout(None)  # an idle page receives nothing for minutes: not an error
         threading.Thread(target=self._reader, name=f"rx-{self.name}", daemon=True).start()
         self.rerun()
 
@@ -303,6 +311,10 @@ class Session:
         self.rerun([], self.widget_fragments.get(label, ""))
         return True
 
+    def active(self) -> bool:
+        """Pressed Train and not yet complete (the page should be polling)."""
+        return self.pressed_at is not None and self.complete_at is None
+
     def slider_pending(self) -> bool:
         with self.lock:
             return self._slider_expect is not None
@@ -331,6 +343,10 @@ class Session:
                 return
             if not isinstance(data, bytes):
                 continue
+            now = time.perf_counter()
+            if self.last_frame_at is not None and self.active():
+                self.longest_silence = max(self.longest_silence, now - self.last_frame_at)
+            self.last_frame_at = now
             self.frames += 1
             self.bytes += len(data)
             msg = Proto.ForwardMsg()

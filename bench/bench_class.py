@@ -144,7 +144,8 @@ def run_sessions(
         threads.append(thread)
         time.sleep(min(0.15, 5.0 / max(1, count)))  # everyone opens the page within ~5 s
     for session in sessions:
-        session.done.wait(timeout=max(0.0, cap.left()))
+        while not session.done.is_set() and not session.closed.is_set() and not cap.expired():
+            session.done.wait(timeout=min(1.0, max(0.01, cap.left())))
     finished = time.perf_counter()
     time.sleep(0.5)
     scheduler.stop.set()
@@ -243,6 +244,11 @@ def report_class(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str
         f"max {f(max(waits, default=math.nan), 1)} s"
     )
     print(f"  largest queue position seen: {max((s.max_queue for s in sessions), default=0)}")
+    silences = [s.longest_silence for s in sessions]
+    print(
+        f"  longest silence of a waiting/training page (no frame from the server): median "
+        f"{f(srv.median(silences), 1)} s, max {f(max(silences, default=math.nan), 1)} s"
+    )
     print(
         f"  auto-rerun requests sent {auto}, fragment runs received {runs} "
         f"({f(runs / max(auto, 1) * 100, 0)} %)"

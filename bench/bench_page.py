@@ -35,6 +35,7 @@ Usage:
     .venv/bin/python bench/bench_page.py --quick        # 1 repeat, 10 key presses (~3 min)
     .venv/bin/python bench/bench_page.py                # 3 repeats, 30 key presses
     .venv/bin/python bench/bench_page.py --repeats 5 --epochs 10 --presses 30
+    .venv/bin/python bench/bench_page.py --app /tmp/variant.py   # try a change first
 """
 
 from __future__ import annotations
@@ -545,7 +546,7 @@ def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, 
         try:
             # 5. cold start: process launch → Train visible and enabled.
             srv.log("cold start: launching streamlit")
-            server = srv.launch_server()
+            server = srv.launch_server(script=args.app)
             out["server_pid"] = server.pid
             out["healthy_s"] = srv.wait_healthy(server, timeout=min(120, deadline.left()))
             goto_at = time.perf_counter()
@@ -712,6 +713,10 @@ def report(args: argparse.Namespace, cost: list[dict[str, float]], page: dict[st
             f"{f(srv.median([r['fragment_run_ms'] for r in page['d']]), 0)} ms "
             f"(new_session → script_finished)"
         )
+    print(
+        f"  warm runs: click → first chart row median "
+        f"{f(srv.median([r['first_row_s'] for r in b]))} s"
+    )
     states = srv.median([r["states_per_s"] for r in b])
     frame_median = srv.median([r["chart_frame_kb_median"] for r in b])
     frame_max = max((r["chart_frame_kb_max"] for r in b), default=math.nan)
@@ -828,6 +833,11 @@ def main() -> None:
         help="skip c/d/e (train() alone, headless clients polling at 10 Hz and 1 Hz)",
     )
     parser.add_argument("--timeout", type=float, default=1500, help="hard cap, seconds")
+    parser.add_argument(
+        "--app",
+        default="streamlit_app.py",
+        help="the Streamlit script to serve (default: the app; another path to try a change)",
+    )
     parser.add_argument("--fit-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fit_worker:
