@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import threading
+import time
 import tomllib
 import unicodedata
 import zlib
@@ -82,10 +84,31 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another connection holds the file.
+
+    Switching the journal mode needs an exclusive lock, and SQLite answers "database is
+    locked" at once (no busy handler) when two connections race to switch a new file, or
+    when a connection opens while the last one is checkpointing and removing the WAL file.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.002
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            transient = "locked" in str(err) or "busy" in str(err)
+            if not transient or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
