@@ -160,7 +160,8 @@ def class_part(args: argparse.Namespace) -> dict[str, Any]:
     cap = srv.Deadline(args.cap)
     out: dict[str, Any] = {}
     srv.Proto.load()
-    server = srv.start_server()
+    env = {"COLORCLF_MAX_TRAININGS": str(args.max_trainings)} if args.max_trainings else None
+    server = srv.start_server(env, script=args.app)
     sampler = srv.RssSampler(server.pid)
     try:
         srv.log(f"server up (pid {server.pid}); warm-up, then a reference session alone")
@@ -529,6 +530,17 @@ def main() -> None:
     parser.add_argument("--pairs", action="store_true", help="part 2: two trainings at a time")
     parser.add_argument("--memory-cap", type=float, default=1800.0, help="part 2 cap, seconds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--max-trainings",
+        type=int,
+        default=None,
+        help="part 1: COLORCLF_MAX_TRAININGS for the server (default: the app's, = cores)",
+    )
+    parser.add_argument(
+        "--app",
+        default="streamlit_app.py",
+        help="part 1: the Streamlit script to serve (another path to try a change)",
+    )
     parser.add_argument("--memory-worker", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.sessions = args.sessions or (6 if args.quick else 30)
