@@ -76,8 +76,7 @@ def read_link(query: Mapping[str, str | list[str]]) -> LinkConfig:
             base = PRESETS[name]
         else:
             notices.append(
-                f"preset: {raw_preset!r} is not one of {', '.join(PRESETS)}; "
-                f"using {DEFAULT_PRESET}"
+                f"preset: {raw_preset!r} is not one of {', '.join(PRESETS)}; using {DEFAULT_PRESET}"
             )
 
     explicit = {name: values[name] for name in HYPERPARAM_NAMES if values.get(name) is not None}

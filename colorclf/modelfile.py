@@ -118,9 +118,7 @@ def _check_predictor(model: keras.Model, name: str) -> None:
             f"{name}: the model's outputs are not probabilities (its last layer must use softmax)"
         )
     if expected.shape != ours.shape or not np.allclose(expected, ours, atol=1e-4):
-        raise ModelFileError(
-            f"{name}: the model's layers are not a simple chain of Dense layers"
-        )
+        raise ModelFileError(f"{name}: the model's layers are not a simple chain of Dense layers")
 
 
 def _check_suffix(name: str) -> None:

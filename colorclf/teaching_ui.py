@@ -172,13 +172,12 @@ def render_run_comparison(runs: Sequence[Run], *, key: str) -> list[Run]:
     st.dataframe(table, hide_index=True, width="stretch", key=_k(key, "table"))
     by_name = {run.name: run for run in runs}
     names = list(by_name)
-    chosen_names = st.multiselect(
-        "Runs to compare", names, default=names[-3:], key=_k(key, "runs")
-    )
+    chosen_names = st.multiselect("Runs to compare", names, default=names[-3:], key=_k(key, "runs"))
     chosen = [by_name[name] for name in chosen_names if name in by_name]
-    metric = st.radio(
-        "Curve", list(teaching.CURVE_METRICS), horizontal=True, key=_k(key, "metric")
-    ) or "Loss"
+    metric = (
+        st.radio("Curve", list(teaching.CURVE_METRICS), horizontal=True, key=_k(key, "metric"))
+        or "Loss"
+    )
     curves = teaching.run_curves(chosen, metric)
     if chosen and curves.empty:
         st.caption("The chosen runs have no finished epoch yet.")
@@ -344,9 +343,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
         tiles = teaching.mosaic(dataset, label, rules)
         total = counts[label]
         shown = f"{len(tiles):,} of {total:,}" if len(tiles) < total else f"{total:,}"
-        st.caption(
-            f"{shown} {label} colours, sorted by hue; faded tiles are dropped by the rules."
-        )
+        st.caption(f"{shown} {label} colours, sorted by hue; faded tiles are dropped by the rules.")
         if len(tiles):
             st.vega_lite_chart(tiles, teaching.mosaic_spec(len(tiles)), width="stretch")
     return cleaned

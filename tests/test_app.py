@@ -117,8 +117,11 @@ def test_trained_model_names_primary_colours():
         assert at.metric[0].value == label, (r, g, b)
         _, table = find_chart(at, "probability")
         probabilities = dict(
-            zip(table.column("label").to_pylist(), table.column("probability").to_pylist(),
-                strict=True)
+            zip(
+                table.column("label").to_pylist(),
+                table.column("probability").to_pylist(),
+                strict=True,
+            )
         )
         assert len(probabilities) == 9
         assert max(probabilities, key=probabilities.get) == label

@@ -103,8 +103,14 @@ def test_only_builtin_and_http_data_are_linkable(
 
 @pytest.mark.parametrize(
     ("raw", "expected", "notices"),
-    [("1", True, 0), ("true", True, 0), ("TRUE", True, 0), ("0", False, 0), ("false", False, 0),
-     ("maybe", False, 1)],
+    [
+        ("1", True, 0),
+        ("true", True, 0),
+        ("TRUE", True, 0),
+        ("0", False, 0),
+        ("false", False, 0),
+        ("maybe", False, 1),
+    ],
 )
 def test_presenter_flag(raw: str, expected: bool, notices: int) -> None:
     config = read_link({"presenter": raw})
@@ -173,9 +179,7 @@ def _hyperparams() -> st.SearchStrategy[Hyperparams]:
     st.sampled_from([None, "builtin", "https://example.org/data.json?a=1&b=%20"]),
     st.booleans(),
 )
-def test_round_trip(
-    hp: Hyperparams, preset: str | None, data: str | None, presenter: bool
-) -> None:
+def test_round_trip(hp: Hyperparams, preset: str | None, data: str | None, presenter: bool) -> None:
     config = LinkConfig(hyperparams=hp, preset=preset, data=data, presenter=presenter)
     assert read_link(to_query(config)) == config
     # Through a real URL query string as well.

@@ -235,8 +235,17 @@ def make_run(number: int, losses: list[float | None]) -> Run:
     for epoch, loss in enumerate(losses, start=1):
         run.rows.append(make_row("batch", step=epoch, epoch=epoch, batch=1, loss=99.0, seconds=0))
         run.rows.append(
-            make_row("epoch", step=epoch, epoch=epoch, batch=1, loss=loss, accuracy=0.5,
-                     val_loss=0.5 if loss else None, val_accuracy=0.4, seconds=1.0)
+            make_row(
+                "epoch",
+                step=epoch,
+                epoch=epoch,
+                batch=1,
+                loss=loss,
+                accuracy=0.5,
+                val_loss=0.5 if loss else None,
+                val_accuracy=0.4,
+                seconds=1.0,
+            )
         )
     return run
 

@@ -86,7 +86,7 @@ def test_decision_map_shows_what_the_predictor_says() -> None:
     assert [h.value for h in at.subheader] == ["Decision map"]
     slider = at.slider(key="dm-saturation")
     assert slider.label == "Saturation" and slider.value == 100
-    (spec, frame), = chart_frames(at)
+    ((spec, frame),) = chart_frames(at)
     assert spec["layer"][0]["mark"]["type"] == "rect"
     cells = frame[frame["layer"] == "map"].reset_index(drop=True)
     assert len(cells) == 72 * 24
@@ -98,14 +98,14 @@ def test_decision_map_shows_what_the_predictor_says() -> None:
     assert (frame["layer"] == "data").sum() > 0
 
     slider.set_value(40).run(timeout=TIMEOUT)
-    (_, frame), = chart_frames(at)
+    ((_, frame),) = chart_frames(at)
     cells = frame[frame["layer"] == "map"].reset_index(drop=True)
     slice_40 = teaching.decision_map(predictor, 0.4)
     assert cells["rgb"].tolist() == slice_40["rgb"].tolist()
     assert cells["label"].tolist() == slice_40["label"].tolist()
 
     at.checkbox(key="dm-overlay").uncheck().run(timeout=TIMEOUT)
-    (_, frame), = chart_frames(at)
+    ((_, frame),) = chart_frames(at)
     assert (frame["layer"] == "data").sum() == 0
 
 
@@ -123,7 +123,7 @@ def test_decision_map_redraws_in_its_placeholder() -> None:
     at.run(timeout=TIMEOUT)
     assert not at.exception
     assert len(at.slider) == 1
-    (_, frame), = chart_frames(at)
+    ((_, frame),) = chart_frames(at)
     assert frame["label"].tolist() == teaching.decision_map(second)["label"].tolist()
     assert frame["label"].tolist() != teaching.decision_map(first)["label"].tolist()
 
@@ -151,7 +151,7 @@ def test_confusion_matrix_sums_to_the_validation_size() -> None:
     at = AppTest.from_function(confusion_page, args=(predictor, dataset, val_index))
     at.run(timeout=TIMEOUT)
     assert not at.exception
-    (spec, frame), = chart_frames(at)
+    ((spec, frame),) = chart_frames(at)
     assert spec["title"] == "Confusion matrix"
     assert len(frame) == 81
     assert frame["count"].sum() == len(val_index)
@@ -182,8 +182,17 @@ def make_runs(count: int) -> list[Run]:
         for epoch in range(1, 4):
             run.rows.append(make_row("batch", step=epoch, epoch=epoch, batch=1, loss=9.0))
             run.rows.append(
-                make_row("epoch", step=epoch, epoch=epoch, batch=1, loss=number + 1 / epoch,
-                         accuracy=0.5, val_loss=number + 2 / epoch, val_accuracy=0.4, seconds=1.0)
+                make_row(
+                    "epoch",
+                    step=epoch,
+                    epoch=epoch,
+                    batch=1,
+                    loss=number + 1 / epoch,
+                    accuracy=0.5,
+                    val_loss=number + 2 / epoch,
+                    val_accuracy=0.4,
+                    seconds=1.0,
+                )
             )
         runs.append(run)
     return runs
@@ -203,7 +212,7 @@ def test_run_comparison_overlays_the_chosen_runs() -> None:
     assert at.dataframe[0].value["run"].tolist() == ["Run 1", "Run 2", "Run 3", "Run 4"]
     chooser = at.multiselect(key="rc-runs")
     assert chooser.value == ["Run 2", "Run 3", "Run 4"]
-    (spec, frame), = chart_frames(at)
+    ((spec, frame),) = chart_frames(at)
     assert set(frame["run"]) == {"Run 2", "Run 3", "Run 4"}
     assert set(frame["set"]) == {"training", "validation"}
     assert 9.0 not in frame["value"].tolist()  # epoch rows only
@@ -213,12 +222,12 @@ def test_run_comparison_overlays_the_chosen_runs() -> None:
     assert [b.label for b in buttons] == ["Download history CSV"] * 3
 
     chooser.set_value(["Run 1"]).run(timeout=TIMEOUT)
-    (_, frame), = chart_frames(at)
+    ((_, frame),) = chart_frames(at)
     assert set(frame["run"]) == {"Run 1"}
     assert len(at.get("download_button")) == 1
 
     at.radio(key="rc-metric").set_value("Accuracy").run(timeout=TIMEOUT)
-    (spec, frame), = chart_frames(at)
+    ((spec, frame),) = chart_frames(at)
     assert set(frame["value"]) == {0.5, 0.4}
     assert spec["title"] == "Accuracy per epoch"
 
