@@ -128,19 +128,25 @@ RECORDER_JS = r"""
     }
     const canvas = el.querySelector('canvas');
     if (canvas && canvas.width && canvas.height) {
-      const px = new Uint32Array(canvas.getContext('2d')
-        .getImageData(0, 0, canvas.width, canvas.height).data.buffer);
+      // 16 pixel rows across the plot, not the whole canvas: reading a canvas back is
+      // costly and would slow the very page it measures. A change that misses every
+      // sampled row is not counted (the figure can only come out low).
+      const ctx = canvas.getContext('2d');
       let h = 2166136261;
-      for (let i = 0; i < px.length; i += 3) h = (Math.imul(h ^ px[i], 16777619)) >>> 0;
+      for (let k = 1; k <= 16; k++) {
+        const y = Math.floor(canvas.height * k / 17);
+        const px = new Uint32Array(ctx.getImageData(0, y, canvas.width, 1).data.buffer);
+        for (let i = 0; i < px.length; i++) h = (Math.imul(h ^ px[i], 16777619)) >>> 0;
+      }
       return ['canvas:' + h, true];
     }
     return ['empty', false];
   };
   const statusText = () => {
-    const ex = document.querySelector('[data-testid="stMain"] [data-testid="stExpander"]');
-    if (!ex) return null;
-    const summary = ex.querySelector('summary');
-    return (summary ? summary.textContent : ex.textContent.slice(0, 200)).trim();
+    // The status element: a bordered container keyed "training-status"; its first
+    // paragraph is the label.
+    const label = document.querySelector('[data-testid="stMain"] .st-key-training-status p');
+    return label ? label.textContent.trim() : null;
   };
   setInterval(() => {
     cc.polls++;

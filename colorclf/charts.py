@@ -200,6 +200,10 @@ def loss_chart_spec() -> dict[str, Any]:
     spec.pop("datasets", None)
     spec.pop("data", None)
     _strip_data(spec)
+    # Ten redraws a second cost the browser far less on a canvas than as SVG nodes, and
+    # without ARIA attributes for every point (Streamlit passes embedOptions to vega-embed).
+    spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
+    spec.setdefault("config", {})["aria"] = False
     return spec
 
 

@@ -1,20 +1,23 @@
-"""Per-session training jobs in background threads, and a fair queue shared by all sessions.
+"""Per-session training jobs, a fair queue shared by all sessions, and trainer processes.
 
-Why a thread and not the script run: any widget event during a script run aborts it
+Why not train in the script run: any widget event during a script run aborts it
 (``StopException`` inside the Keras callback), so training inside the run would lose work
-whenever a student touched a slider. A job trains in its own thread, writes rows into its
-``Run``, and the page only *reads* them (a fragment polls ~10×/s). Stop sets an event the
-callback checks after every batch; Resume starts a new thread on the same model and
-``Progress``. A job whose session is gone (``is_alive`` false) stops itself, so no
-training thread outlives its session.
+whenever a student touched a slider. Why not in a thread of the server: the page's redraws
+and the training would share one GIL (see ``colorclf.worker``). So a job's thread waits its
+turn at the ``FairGate``, hands the work to a warm trainer process from the ``TrainerPool``
+and appends the rows that come back to its ``Run``; the page only *reads* them (a fragment
+polls ~10×/s). Stop sets an event the worker checks after every batch; the weights and
+optimiser state come back, and Resume sends them to a free worker with the ``Progress``.
+A job whose session is gone (``is_alive`` false) stops itself, so no training outlives its
+session.
 
-Nothing here imports Streamlit.
+Nothing here imports Streamlit or TensorFlow.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import copy
 import os
 import threading
 import time
@@ -25,14 +28,16 @@ from typing import TYPE_CHECKING, Any
 from colorclf.dataset import ColorDataset, Split, stratified_split
 from colorclf.hyperparams import Hyperparams
 from colorclf.runs import Run
-from colorclf.training import Progress, Row, batches_per_epoch, train
+from colorclf.training import Progress, Row, batches_per_epoch
 
 if TYPE_CHECKING:
-    import keras
-
     from colorclf.predict import Predictor
+    from colorclf.worker import ModelState, TrainResult
 
 LIVENESS_CHECK_SECONDS = 0.5
+POLL_SECONDS = 0.1  # how often a job waiting for its worker checks Stop and the session
+WORKER_START_SECONDS = 120.0  # importing TensorFlow in a new process: ~5 s idle, more if busy
+WORKER_MAX_TASKS = 25  # trainings per worker process before a fresh one replaces it
 
 
 class FairGate:
@@ -91,18 +96,145 @@ def _default_limit() -> int:
 SHARED_GATE = FairGate(_default_limit())
 
 
-def release_memory() -> None:
-    """Give freed heap back to the OS (glibc keeps it otherwise; ~4 MB per fitted model)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+class WorkerGone(RuntimeError):
+    """A trainer process exited or stopped answering."""
+
+
+class Worker:
+    """One trainer process (``colorclf.worker.worker_main``) and the server's end of its pipe."""
+
+    def __init__(self, context: Any) -> None:
+        from colorclf.worker import worker_main
+
+        self.conn, child = context.Pipe()
+        self.stop_event = context.Event()
+        self.process = context.Process(
+            target=worker_main, args=(child, self.stop_event), name="colorclf-trainer", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.tasks = 0
+        self._ready = threading.Event()
+        self._ready_lock = threading.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def wait_ready(self, abort: Callable[[], bool], timeout: float = WORKER_START_SECONDS) -> bool:
+        """Wait for the "ready" message (TensorFlow imported); False if ``abort()`` turned true."""
+        deadline = time.monotonic() + timeout
+        with self._ready_lock:
+            while not self._ready.is_set():
+                if abort():
+                    return False
+                if time.monotonic() > deadline:
+                    raise WorkerGone(f"the trainer process did not start within {timeout:.0f} s")
+                if self.conn.poll(0.1):
+                    message = self.conn.recv()
+                    if message[0] != "ready":
+                        raise WorkerGone(f"the trainer process said {message[0]!r} at start")
+                    self._ready.set()
+                elif not self.process.is_alive():
+                    raise WorkerGone(
+                        f"the trainer process exited at start (code {self.process.exitcode})"
+                    )
+        return True
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(("exit",))
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+
+
+class TrainerPool:
+    """Warm trainer processes, handed to one job at a time (the ``FairGate`` bounds how many
+    train at once, so the pool never holds more busy workers than the gate's limit).
+
+    A worker retires after ``max_tasks`` trainings and a fresh one takes its place: whatever
+    TensorFlow keeps per fitted model is given back with the process, so a server that runs
+    all term does not grow.
+    """
+
+    def __init__(self, limit: int, max_tasks: int = WORKER_MAX_TASKS) -> None:
+        import multiprocessing
+
+        self._context = multiprocessing.get_context("spawn")
+        self.limit = max(1, limit)
+        self.max_tasks = max_tasks
+        self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
+        self._lock = threading.Lock()
+
+    def _spawn_spare(self) -> None:
+        """With the lock held: one idle worker warming up, if there is room for it."""
+        self._idle = [w for w in self._idle if w.process.is_alive()]
+        if not self._idle and len(self._busy) < self.limit:
+            self._idle.append(Worker(self._context))
+
+    def prestart(self) -> None:
+        """Start a worker now (it warms up in its own process) unless an idle one exists."""
+        with self._lock:
+            self._spawn_spare()
+
+    def acquire(self, abort: Callable[[], bool]) -> Worker | None:
+        """An idle worker, ready to train; None if ``abort()`` turned true while it started.
+
+        A second worker is started only on demand or when the pool is quiet (``release``):
+        importing TensorFlow takes a core for ~5 s, which a running training would feel.
+        """
+        with self._lock:
+            self._idle = [w for w in self._idle if w.process.is_alive()]
+            worker = self._idle.pop(0) if self._idle else Worker(self._context)
+            self._busy.add(worker)
+        try:
+            ready = worker.wait_ready(abort)
+        except WorkerGone:
+            self.release(worker, healthy=False)
+            raise
+        if not ready:
+            self.release(worker)
+        return worker if ready else None
+
+    def release(self, worker: Worker, *, healthy: bool = True) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+            keep = healthy and worker.tasks < self.max_tasks and worker.process.is_alive()
+            if keep:
+                self._idle.insert(0, worker)
+            elif not self._busy:
+                self._spawn_spare()  # a replacement, while nobody trains
+        if not keep:
+            threading.Thread(target=worker.close, daemon=True).start()
+
+    def pids(self) -> list[int]:
+        """The trainer processes' ids (for the benchmarks' memory figures)."""
+        with self._lock:
+            return [w.pid for w in [*self._idle, *self._busy] if w.pid is not None]
+
+    def shutdown(self) -> None:
+        with self._lock:
+            workers = [*self._idle, *self._busy]
+            self._idle, self._busy = [], set()
+        for worker in workers:
+            worker.close()
+
+
+SHARED_POOL = TrainerPool(SHARED_GATE.limit)
 
 
 class TrainingJob:
-    """One training of one session: model, split, progress and the thread that runs it.
+    """One training of one session: the run, its split and progress, and a thread that hands
+    the work to a trainer process and collects what comes back.
 
     States: ``queued`` → ``training`` → ``complete`` | ``stopped`` | ``failed``; a stopped
     job can ``resume``. ``run.rows`` receives every row; ``predictor`` follows the weights
-    at each epoch end (and at a stop), for the decision map and the sliders.
+    at each epoch end (and at a stop), for the decision map and the sliders; ``model_bytes``
+    is the ``.keras`` file of the weights after the last finished batch.
     """
 
     def __init__(
@@ -112,6 +244,7 @@ class TrainingJob:
         *,
         is_alive: Callable[[], bool] | None = None,
         gate: FairGate = SHARED_GATE,
+        pool: TrainerPool = SHARED_POOL,
         on_epoch: Callable[[TrainingJob, Row], None] | None = None,
     ) -> None:
         self.run = run
@@ -120,7 +253,8 @@ class TrainingJob:
         self.split: Split = stratified_split(dataset, self.hp.val_split, self.hp.seed)
         self.progress = Progress(epochs_planned=self.hp.epochs)
         self.batches_per_epoch = batches_per_epoch(len(self.split.x_train), self.hp.batch_size)
-        self.model: keras.Model | None = None
+        self.state_after_stop: ModelState | None = None
+        self.model_bytes: bytes | None = None
         self.predictor: Predictor | None = None
         self.error: str | None = None
         self.stop_reason: str | None = None
@@ -129,10 +263,12 @@ class TrainingJob:
         self._alive_checked = 0.0
         self._alive = True
         self._gate = gate
+        self._pool = pool
         self._on_epoch = on_epoch
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._worker_stop: Any = None
 
     # ----- what the page reads -------------------------------------------------------
     @property
@@ -146,7 +282,11 @@ class TrainingJob:
 
     @property
     def can_resume(self) -> bool:
-        return self.run.status == "stopped" and not self.progress.finished
+        return (
+            self.run.status == "stopped"
+            and not self.progress.finished
+            and (self.state_after_stop is not None or not self.progress.started)
+        )
 
     def queue_position(self) -> int | None:
         return self._gate.position(self)
@@ -174,6 +314,9 @@ class TrainingJob:
         """Ask the job to stop after the current batch (or leave the queue)."""
         self.stop_reason = reason
         self._stop.set()
+        worker_stop = self._worker_stop
+        if worker_stop is not None:
+            worker_stop.set()
 
     def join(self, timeout: float | None = None) -> bool:
         thread = self._thread
@@ -191,56 +334,102 @@ class TrainingJob:
             self._alive_checked = now
             self._alive = bool(self._is_alive())
             if not self._alive:
-                self.stop_reason = "Session closed"
-                self._stop.set()
+                self.stop("Session closed")
         return not self._alive
 
     def _on_row(self, row: Row) -> None:
         self.run.rows.append(row)
-        if row["kind"] == "epoch":
-            self._refresh_predictor()
+        progress = self.progress
+        if row["kind"] == "batch":
+            progress.step, progress.batch = row["step"], row["batch"]
+            progress.epoch = row["epoch"] - 1
+        else:
+            progress.epoch, progress.batch = row["epoch"], 0
+            progress.last_epoch_row = row
             if self._on_epoch is not None:
                 self._on_epoch(self, row)
-
-    def _refresh_predictor(self) -> None:
-        from colorclf.predict import Predictor
-
-        if self.model is not None:
-            self.predictor = Predictor.from_model(self.model)
+        progress.seconds = row["seconds"]
 
     def _work(self) -> None:
         if not self._gate.acquire(self, self._should_stop):
             self.run.status = "stopped"
             return
+        worker: Worker | None = None
+        healthy = True
         try:
             self.run.status = "training"
             self.started_at = time.monotonic()
-            if self.model is None:
-                from colorclf.model import build_model
-
-                self.model = build_model(self.hp)
-            outcome = train(
-                self.model,
-                self.split,
-                self.hp,
-                self._on_row,
-                progress=self.progress,
-                should_stop=self._should_stop,
-            )
-            self._refresh_predictor()
-            self.run.status = "stopped" if outcome.stopped else "complete"
-        except Exception as error:  # a failed fit must reach the page as a message
-            self.error = f"{type(error).__name__}: {error}"
+            worker = self._pool.acquire(self._should_stop)
+            if worker is None:
+                self.run.status = "stopped"
+                return
+            healthy = self._train_on(worker)
+        except WorkerGone as error:
+            healthy = False
+            self.error = str(error)
             self.run.status = "failed"
         finally:
+            self._worker_stop = None
+            if worker is not None:
+                self._pool.release(worker, healthy=healthy)
             self._gate.release()
             if self.stop_reason == "Session closed":
                 self.discard()
-            release_memory()
+
+    def _train_on(self, worker: Worker) -> bool:
+        """Send the task, collect the rows; True if the worker can serve the next job."""
+        from colorclf.worker import TrainTask
+
+        worker.tasks += 1
+        worker.stop_event.clear()
+        self._worker_stop = worker.stop_event
+        if self._stop.is_set():
+            worker.stop_event.set()
+        task = TrainTask(self.hp, self.split, copy.deepcopy(self.progress), self.state_after_stop)
+        try:
+            worker.conn.send(("train", task))
+            while True:
+                if not worker.conn.poll(POLL_SECONDS):
+                    if self._should_stop():
+                        worker.stop_event.set()
+                    if not worker.process.is_alive():
+                        raise EOFError
+                    continue
+                kind, payload = worker.conn.recv()
+                if kind == "row":
+                    self._on_row(payload)
+                    if self._should_stop():
+                        worker.stop_event.set()
+                elif kind == "predictor":
+                    self.predictor = payload
+                elif kind == "done":
+                    self._finish(payload)
+                    return True
+                else:  # "failed"
+                    self.error = str(payload)
+                    self.run.status = "failed"
+                    return True
+        except (EOFError, OSError):
+            code = worker.process.exitcode
+            self.error = (
+                "the trainer process stopped unexpectedly"
+                + (f" (exit code {code})" if code is not None else "")
+                + "; press Train to start again"
+            )
+            self.run.status = "failed"
+            return False
+
+    def _finish(self, result: TrainResult) -> None:
+        self.progress = result.progress
+        self.predictor = result.predictor
+        self.model_bytes = result.model_bytes
+        self.state_after_stop = result.state if result.stopped else None
+        self.run.status = "stopped" if result.stopped else "complete"
 
     def discard(self) -> None:
-        """Drop the model: the session is gone, nobody will resume or ask it."""
-        self.model = None
+        """Drop the weights: the session is gone, nobody will resume or download them."""
+        self.state_after_stop = None
+        self.model_bytes = None
 
 
 def describe_status(job: TrainingJob) -> dict[str, Any]:

@@ -352,17 +352,17 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
 # ---------------------------------------------------------------------------- model files
 
 
-def render_model_files(model: keras.Model | None, *, key: str) -> keras.Model | None:
-    """A "Download model" button (``.keras``) when there is a model, and an "Upload a model
+def render_model_files(model_bytes: bytes | None, *, key: str) -> keras.Model | None:
+    """A "Download model" button (``.keras``) for a model file's bytes, and an "Upload a model
     (.keras)" uploader. Returns the uploaded model once, in the run in which a new file
     arrived and loaded; None otherwise. A bad file shows ``st.error`` while it stays in the
     uploader."""
-    from colorclf.modelfile import MODEL_FILE_NAME, load_model_bytes, model_to_bytes
+    from colorclf.modelfile import MODEL_FILE_NAME, load_model_bytes
 
-    if model is not None:
+    if model_bytes is not None:
         st.download_button(
             "Download model",
-            data=functools.partial(model_to_bytes, model),
+            data=model_bytes,
             file_name=MODEL_FILE_NAME,
             mime="application/zip",
             key=_k(key, "download"),

@@ -23,8 +23,7 @@ from colorclf.data import CODING_TRAIN_URL
 from colorclf.dataset import ColorDataset
 from colorclf.errors import ColorclfError
 from colorclf.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
-from colorclf.jobs import TrainingJob, describe_status
-from colorclf.labels import LABELS
+from colorclf.jobs import SHARED_POOL, TrainingJob, describe_status
 from colorclf.runs import Run
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
@@ -39,12 +38,13 @@ _runtime_prepared = False
 def prepare_runtime() -> None:
     """Process-wide set-up, done once: nothing here belongs to a user.
 
-    - Streamlit calls ``keras.backend.clear_session()`` after every script run: a full
-      ``gc.collect()`` (350–580 ms with TensorFlow loaded) and a reset of Keras' global state
-      under other sessions' running trainings. Our models name every layer and seed every
-      initialiser, so they need none of it; we keep Streamlit's other clean-up.
-    - TensorFlow is imported (and one tiny model fitted) in a background thread while the
-      page paints, then ``gc.freeze()`` moves its objects out of the collector's way.
+    - A trainer process starts warming up (importing TensorFlow, one tiny fit) while the
+      page paints; the server itself never imports TensorFlow for training.
+    - Streamlit calls ``keras.backend.clear_session()`` after every script run once Keras is
+      imported (here only when someone uploads a model file): a full ``gc.collect()``
+      (350–580 ms with TensorFlow loaded) and a reset of Keras' global state. Our models
+      name every layer and seed every initialiser, so they need none of it; we keep
+      Streamlit's other clean-up.
     """
     global _runtime_prepared
     with _runtime_ready:
@@ -52,7 +52,7 @@ def prepare_runtime() -> None:
             return
         _runtime_prepared = True
     _skip_keras_clear_session()
-    threading.Thread(target=_warm_up, name="colorclf-warm-up", daemon=True).start()
+    SHARED_POOL.prestart()
 
 
 def _skip_keras_clear_session() -> None:
@@ -66,25 +66,6 @@ def _skip_keras_clear_session() -> None:
                 sys.modules["matplotlib.pyplot"].close("all")
 
     script_runner._clean_problem_modules = clean_problem_modules  # type: ignore[attr-defined]
-
-
-def _warm_up() -> None:
-    import gc
-
-    import numpy as np
-
-    from colorclf.model import build_model
-    from colorclf.predict import Predictor
-
-    model = build_model(Hyperparams(epochs=1, hidden_units=4))
-    x = np.zeros((64, 3), dtype=np.float32)
-    y = np.eye(len(LABELS), dtype=np.float32)[np.zeros(64, dtype=int)]
-    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
-    model(x[:1], training=False)
-    Predictor.from_model(model)
-    del model
-    gc.collect()
-    gc.freeze()
 
 
 # ----- session state ---------------------------------------------------------------------
@@ -292,7 +273,12 @@ def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None
 
 
 def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
-    """``Train``; ``Stop`` while a run trains; ``Resume`` for a stopped run."""
+    """``Train``; ``Stop`` while a run trains; ``Resume`` for a stopped run.
+
+    Train acts in the script run (not an ``on_click`` callback) so that it trains the
+    settings of this run: a value typed and a click sent together reach the callback's
+    arguments one run late.
+    """
     job = current_job()
     busy = job is not None and job.active
     left, right = st.columns(2)
@@ -305,12 +291,11 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
     ):
         start_training(dataset, hp)  # type: ignore[arg-type]
         st.rerun()  # draw the page again with Train disabled and the live panel polling
-    if busy and right.button("Stop", width="stretch", key="stop"):
+    if busy:
         # Outside the polling fragment: a button redrawn 10×/s is hard to click.
-        job.stop()  # type: ignore[union-attr]
-    if job is not None and job.can_resume and right.button("Resume", width="stretch", key="resume"):
-        job.resume()
-        st.rerun()
+        right.button("Stop", width="stretch", key="stop", on_click=job.stop)  # type: ignore[union-attr]
+    elif job is not None and job.can_resume:
+        right.button("Resume", width="stretch", key="resume", on_click=job.resume)
 
 
 def live_panel() -> None:
@@ -337,10 +322,7 @@ def _live_panel_body() -> None:
         )
     if job.state in ("complete", "stopped", "failed"):
         lines.append(status["label"])
-    state_name = {"complete": "complete", "failed": "error"}.get(job.state, "running")
-    with st.status(f"{job.run.name}: {status['label']}", state=state_name, expanded=True):
-        st.progress(status["fraction"])
-        st.text("\n".join(lines[-12:]))
+    status_panel(f"{job.run.name}: {status['label']}", job.state, status["fraction"], lines)
     draw_loss_chart(job.run)
     state = st.session_state
     was_polling = state.get("_polling", False)
@@ -349,6 +331,28 @@ def _live_panel_body() -> None:
         st.rerun(scope="app")  # show the finished page: sliders, views, Resume
     if job.predictor is not None and not state.get("_ask_ready"):
         st.rerun(scope="app")  # the first epoch is done: the sliders can ask it already
+
+
+STATUS_ICONS = {
+    "queued": ":material/hourglass_top:",
+    "training": ":material/model_training:",
+    "complete": ":green[:material/check_circle:]",
+    "stopped": ":orange[:material/pause_circle:]",
+    "failed": ":red[:material/error:]",
+}
+
+
+def status_panel(label: str, state: str, fraction: float, lines: list[str]) -> None:
+    """The status element: an icon and label, a progress bar, the tutorial's console lines.
+
+    A bordered container, not ``st.status``: ``st.status`` sleeps 50 ms when it is created
+    and 50 ms more when a running one is closed (Streamlit's guard against fast updates), so
+    drawing it in a fragment that reruns 10 times a second capped the chart at ~3 frames/s.
+    """
+    with st.container(border=True, key="training-status"):
+        st.markdown(f"{STATUS_ICONS.get(state, '')} **{label}**")
+        st.progress(fraction)
+        st.text("\n".join(lines[-12:]))
 
 
 def draw_loss_chart(run: Run) -> None:
@@ -439,8 +443,8 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
             st.info("Every training of this session becomes a run you can compare here.")
     if files_tab is not None:
         with files_tab:
-            finished_model = job.model if job is not None and not job.active else None
-            uploaded = teaching_ui.render_model_files(finished_model, key="files")
+            model_bytes = job.model_bytes if job is not None and not job.active else None
+            uploaded = teaching_ui.render_model_files(model_bytes, key="files")
             if uploaded is not None:
                 state["uploaded_predictor"] = Predictor.from_model(uploaded)
                 st.rerun()

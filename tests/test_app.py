@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from pathlib import Path
 
@@ -41,10 +42,15 @@ def wait_for_job(at: AppTest, timeout: float = 180, until=None) -> None:
     raise AssertionError("training did not finish in time")
 
 
-def status_of(at: AppTest):
-    statuses = at.get("status")
-    assert len(statuses) == 1
-    return statuses[0]
+def status_label(at: AppTest) -> str:
+    """The status element's label ("Run 1: Training complete in 1.2 s"), after its icon."""
+    labels = [
+        match.group(1)
+        for element in at.markdown
+        if (match := re.fullmatch(r"\S+ \*\*(Run \d+: .*)\*\*", element.value))
+    ]
+    assert len(labels) == 1, labels
+    return labels[0]
 
 
 def status_text(at: AppTest) -> str:
@@ -78,8 +84,7 @@ def test_train_two_epochs_then_chart_status_and_sliders():
     job = at.session_state["job"]
     assert job.state == "complete"
 
-    status = status_of(at)
-    assert "Training complete in" in status.label
+    assert re.fullmatch(r"Run 1: Training complete in \d+\.\d s", status_label(at))
     lines = status_text(at).splitlines()
     assert lines[0] == "Training started"
     assert lines[-2].startswith("Epoch 2/2 · loss ")
@@ -156,7 +161,7 @@ def test_stop_then_resume_finishes_the_planned_epochs():
     job = at.session_state["job"]
     assert job.state == "stopped"
     assert job.progress.step < 4 * job.batches_per_epoch
-    assert status_of(at).label.startswith("Run 1: Stopped at epoch ")
+    assert status_label(at).startswith("Run 1: Stopped at epoch ")
     assert "Stopped at epoch" in status_text(at)
     assert job.predictor is not None  # the half-trained weights answer the sliders
     assert at.metric[0].label == "Prediction"

@@ -333,12 +333,12 @@ def test_model_files(model) -> None:
     uploader = at.get("file_uploader")[0]
     assert uploader.label == "Upload a model (.keras)"
 
-    at = AppTest.from_function(model_page, args=(model,))
+    good = model_to_bytes(model)
+    at = AppTest.from_function(model_page, args=(good,))
     at.run(timeout=TIMEOUT)
     assert [b.label for b in at.get("download_button")] == ["Download model"]
 
     # A good upload comes back once, as a model of the same size.
-    good = model_to_bytes(model)
     at.get("file_uploader")[0].set_value(("mine.keras", good, "application/zip"))
     at.run(timeout=TIMEOUT)
     assert not at.exception and not at.error
