@@ -23,23 +23,15 @@
    (Streamlit keeps the others from the previous run), never render, and do not use the
    message cache.
 
-2. **A server that runs all term.** In a fresh process (no browser): 50 trainings with
-   ``colorclf.jobs.TrainingJob`` on the built-in data, one after the other (``--pairs``:
-   two at a time), each job dropped when done (as when its session ends); RSS and the
-   number of functions registered in TensorFlow's eager context after each. Growth per
-   training is the slope of a least-squares line over trainings 6–50 (target ≤ 2 MB).
-   Variants, each in its own fresh process (``--variants auto`` runs ``as-is`` and ``gc``,
-   and the rest only if one of them misses the target; ``all``; or one name):
-
-   - ``as-is``: nothing after a training (Python's collector runs when it likes: a
-     saw-tooth, so its slope depends on where the collections fall);
-   - ``gc``: ``gc.collect()`` + ``malloc_trim`` (``jobs.release_memory``) after each;
-   - ``kernel-cache``: TensorFlow's ``context().clear_kernel_cache()`` + gc + trim;
-   - ``clear-session``: ``keras.backend.clear_session(free_memory=False)`` + gc + trim
-     (safe only when no other training runs);
-   - ``metrics-built``: the suggested fix, patched in from outside: each new model's
-     compiled metrics are built eagerly before ``fit`` (see ``_build_metrics_eagerly``),
-     + gc + trim.
+2. **A server that runs all term.** In a fresh process (no browser): ``--trainings``
+   (default 50) trainings of the coding-train preset on the built-in data through
+   ``colorclf.jobs.TrainingJob`` and a ``TrainerPool``, as the server runs them, one after
+   the other (``--pairs``: two at a time); after each, the RSS of the trainer processes
+   and of the server's side (jobs, runs, rows). Growth per training is the slope of a
+   least-squares line over trainings 6–50 (target ≤ 2 MB). Variants, each in a fresh
+   process: ``trainer`` (one trainer that is never replaced: its own growth per training,
+   after its ``gc.collect`` + ``malloc_trim``) and ``recycled`` (the shipped pool: a fresh
+   trainer after ``WORKER_MAX_TASKS`` trainings gives everything back).
 
 Usage:
     .venv/bin/python bench/bench_class.py --quick            # 6 sessions, 20 trainings
@@ -77,7 +69,7 @@ import _server as srv  # noqa: E402
 TARGET_MB_PER_TRAINING = 2.0
 WARM_UP_TRAININGS = 5
 SLIDER_MOVES = 5
-VARIANTS = ("as-is", "gc", "kernel-cache", "clear-session", "metrics-built")
+VARIANTS = ("trainer", "recycled")
 
 
 # ----- part 1: a class at once ------------------------------------------------------------
@@ -308,39 +300,35 @@ def report_class(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str
 
 # ----- part 2: memory over a term -----------------------------------------------------------
 def memory_worker(variant: str, trainings: int, pairs: bool) -> None:
-    """``--memory-worker VARIANT``: N trainings in this process, one JSON line per training."""
-    import gc
-
-    import numpy as np
-
+    """``--memory-worker VARIANT``: N trainings through ``TrainingJob`` and a ``TrainerPool``
+    (as the server does), one JSON line per training: the RSS of this process (the server's
+    side: jobs, runs, rows) and of the trainer processes (TensorFlow)."""
     from colorclf.builtin import builtin_dataset
-    from colorclf.hyperparams import PRESETS, Hyperparams
-    from colorclf.jobs import FairGate, TrainingJob, release_memory
-    from colorclf.labels import LABELS
-    from colorclf.model import build_model
+    from colorclf.hyperparams import PRESETS
+    from colorclf.jobs import FairGate, TrainerPool, TrainingJob
     from colorclf.runs import Run
 
     dataset = builtin_dataset()
     hp = PRESETS["coding-train"]
-    # As the server does (colorclf.ui._warm_up): one tiny fit, collect, freeze.
-    warm = build_model(Hyperparams(epochs=1, hidden_units=4))
-    x = np.zeros((64, 3), dtype=np.float32)
-    y = np.eye(len(LABELS), dtype=np.float32)[np.zeros(64, dtype=int)]
-    warm.fit(x, y, batch_size=32, epochs=1, verbose=0)
-    del warm
-    gc.collect()
-    gc.freeze()
-    if variant == "metrics-built":
-        _build_metrics_eagerly()
     gate = FairGate(2)
-    print(json.dumps({"i": 0, "rss": srv.vm_rss_mb()}), flush=True)
+    # "trainer": one trainer that is never replaced (its own growth per training);
+    # "recycled": the shipped pool, a fresh trainer after WORKER_MAX_TASKS trainings.
+    pool = TrainerPool(2, max_tasks=10**9) if variant == "trainer" else TrainerPool(2)
+    pool.prestart()
+
+    def point(i: int, **extra: Any) -> dict[str, Any]:
+        trainers = sum(srv.vm_rss_mb(pid) for pid in pool.pids())
+        server = srv.vm_rss_mb()
+        return {"i": i, "rss": trainers, "server_rss": server, **extra}
+
     done = 0
+    first = True
     while done < trainings:
         batch = 2 if pairs and trainings - done >= 2 else 1
         jobs = []
         for k in range(batch):
             run = Run(number=done + k + 1, hyperparams=hp, data_source=dataset.source)
-            jobs.append(TrainingJob(run, dataset, gate=gate))
+            jobs.append(TrainingJob(run, dataset, gate=gate, pool=pool))
         start = time.perf_counter()
         for job in jobs:
             job.start()
@@ -349,50 +337,12 @@ def memory_worker(variant: str, trainings: int, pairs: bool) -> None:
         seconds = time.perf_counter() - start
         states = [job.state for job in jobs]
         del jobs, job, run
-        if variant != "as-is":
-            if variant == "kernel-cache":
-                from tensorflow.python.eager import context
-
-                context.context().clear_kernel_cache()
-            elif variant == "clear-session":
-                import keras
-
-                keras.backend.clear_session(free_memory=False)
-            gc.collect()
-            release_memory()
+        if first:  # the trainer's RSS before any training, now that it is up
+            first = False
         done += batch
-        from tensorflow.python.eager import context
-
-        functions = len(context.context().list_function_names())
-        point = {"i": done, "rss": srv.vm_rss_mb(), "seconds": seconds, "states": states}
-        print(json.dumps({**point, "functions": functions}), flush=True)
-
-
-def _build_metrics_eagerly() -> None:
-    """The suggested fix, applied from outside: build each new model's compiled metrics
-    eagerly (``compute_metrics`` on two rows, then ``reset_metrics``) before ``fit``.
-
-    Otherwise Keras creates the accuracy metric's variables while tracing the first train
-    step, TensorFlow lifts their initialisers into ``cond`` functions
-    (``accuracy_total_cond_true_N`` …) and those four functions stay registered in the eager
-    context for ever: about 1 MB per training that no ``gc`` or ``clear_session`` returns.
-    """
-    import numpy as np
-
-    import colorclf.model as model_module
-    from colorclf.labels import NUM_LABELS
-
-    original = model_module.build_model
-
-    def build_model(hp: Any) -> Any:
-        model = original(hp)
-        x = np.zeros((2, 3), dtype=np.float32)
-        y = np.eye(NUM_LABELS, dtype=np.float32)[[0, 1]]
-        model.compute_metrics(x, y, model(x, training=False), sample_weight=None)
-        model.reset_metrics()
-        return model
-
-    model_module.build_model = build_model
+        time.sleep(0.3)  # the trainer collects and trims after each task
+        print(json.dumps(point(done, seconds=seconds, states=states)), flush=True)
+    pool.shutdown()
 
 
 def slope(points: list[tuple[float, float]]) -> float:
@@ -444,20 +394,19 @@ def run_memory_variant(
         "rss_warm": next((p["rss"] for p in points if p["i"] == WARM_UP_TRAININGS), math.nan),
         "rss_end": points[-1]["rss"] if points else math.nan,
         "seconds": srv.median([p["seconds"] for p in points if "seconds" in p]),
-        "functions_slope": slope([(p["i"], p["functions"]) for p in points if "functions" in p]),
+        "server_slope": slope(
+            [(p["i"], p["server_rss"]) for p in points if p["i"] > WARM_UP_TRAININGS]
+        ),
+        "server_end": points[-1]["server_rss"] if points else math.nan,
         "failed": failed,
     }
 
 
 def memory_part(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """as-is first; with ``--variants auto`` the others only if as-is misses the target."""
     cap = srv.Deadline(args.memory_cap)
-    # as-is and gc always (gc shows what an automatic collection would return sooner or
-    # later: as-is alone is a saw-tooth, its slope depends on when Python collected).
-    queue = ["as-is", "gc"] if args.variants in ("auto", "all") else [args.variants]
+    queue = list(VARIANTS) if args.variants in ("auto", "all") else [args.variants]
     results = []
-    while queue:
-        variant = queue.pop(0)
+    for variant in queue:
         if cap.left() < 30:
             srv.log(f"memory cap reached before {variant}")
             break
@@ -465,10 +414,6 @@ def memory_part(args: argparse.Namespace) -> list[dict[str, Any]]:
         result = run_memory_variant(variant, args.trainings, args.pairs, cap)
         results.append(result)
         srv.log(f"{variant}: {srv.fmt(result['slope'])} MB per training")
-        if variant == "gc" and (
-            args.variants == "all" or any(not r["slope"] <= TARGET_MB_PER_TRAINING for r in results)
-        ):
-            queue += [v for v in VARIANTS if v not in ("as-is", "gc")]
     return results
 
 
@@ -486,7 +431,8 @@ def report_memory(args: argparse.Namespace, results: list[dict[str, Any]]) -> li
                 f(r["rss_warm"], 0),
                 f(r["rss_end"], 0),
                 f(r["slope"]),
-                f(r["functions_slope"], 1),
+                f(r["server_slope"], 2),
+                f(r["server_end"], 0),
                 f(r["seconds"], 1),
                 str(r["failed"]),
             ]
@@ -495,11 +441,12 @@ def report_memory(args: argparse.Namespace, results: list[dict[str, Any]]) -> li
         [
             "variant",
             "trainings",
-            "RSS start MB",
-            f"after {WARM_UP_TRAININGS} MB",
-            "end MB",
-            f"MB/training ({WARM_UP_TRAININGS + 1}–end)",
-            "TF functions/training",
+            "trainers first MB",
+            f"trainers after {WARM_UP_TRAININGS} MB",
+            "trainers end MB",
+            f"trainers MB/training ({WARM_UP_TRAININGS + 1}–end)",
+            "server side MB/training",
+            "server side end MB",
             "s/training",
             "not complete",
         ],

@@ -396,8 +396,9 @@ class TrainingJob:
                         raise EOFError
                     continue
                 kind, payload = worker.conn.recv()
-                if kind == "row":
-                    self._on_row(payload)
+                if kind == "rows":
+                    for row in payload:
+                        self._on_row(row)
                     if self._should_stop():
                         worker.stop_event.set()
                 elif kind == "predictor":

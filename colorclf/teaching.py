@@ -337,11 +337,15 @@ def confusion_matrix(
 def per_class_accuracy(confusion: pd.DataFrame) -> pd.DataFrame:
     """Per true label: ``colours``, ``correct`` and ``accuracy`` (NaN for a label with no colour),
     from a ``confusion_matrix`` frame."""
+    # NumPy over the 81 cells: pandas filtering here cost ~10 ms, once a second per trainee.
+    true = confusion["true"].to_numpy(dtype=object)
+    predicted = confusion["predicted"].to_numpy(dtype=object)
+    count = confusion["count"].to_numpy()
     rows = []
     for name in LABELS:
-        part = confusion[confusion["true"] == name]
-        total = int(part["count"].sum())
-        correct = int(part.loc[part["predicted"] == name, "count"].sum())
+        in_row = true == name
+        total = int(count[in_row].sum())
+        correct = int(count[in_row & (predicted == name)].sum())
         rows.append(
             {
                 "label": name,

@@ -27,6 +27,7 @@ from colorclf.jobs import SHARED_POOL, TrainingJob, describe_status
 from colorclf.runs import Run
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
+QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
 SESSION_GRACE_SECONDS = 10.0  # a closed tab's training stops after this long
 SOURCES = ("Built-in", "Upload a file", "URL", "Class votes")
 
@@ -299,13 +300,17 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
 
 
 def live_panel() -> None:
-    """Status and live chart; polls the job ~10×/s while it runs (a fragment, so the rest
-    of the page does not re-run and no widget event can interrupt the training)."""
+    """Status and live chart; polls the job ~10×/s while it trains, once a second while it
+    waits in the queue (a fragment, so the rest of the page does not re-run and no widget
+    event can interrupt the training). Thirty queued students polling 10×/s would keep
+    the server too busy to serve the two who train."""
     job = current_job()
-    polling = job is not None and job.active
-    # Whether this full run draws the sliders; the fragment reruns the page once they can be.
-    st.session_state["_ask_ready"] = _predictor() is not None
-    st.fragment(_live_panel_body, run_every=POLL_SECONDS if polling else None)()
+    every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(job.state) if job else None
+    state = st.session_state
+    # What this full run drew: the fragment reruns the whole page when that changes.
+    state["_drawn_state"] = job.state if job else None
+    state["_ask_ready"] = _predictor() is not None
+    st.fragment(_live_panel_body, run_every=every)()
 
 
 def _live_panel_body() -> None:
@@ -325,10 +330,9 @@ def _live_panel_body() -> None:
     status_panel(f"{job.run.name}: {status['label']}", job.state, status["fraction"], lines)
     draw_loss_chart(job.run)
     state = st.session_state
-    was_polling = state.get("_polling", False)
-    state["_polling"] = job.active
-    if was_polling and not job.active:
-        st.rerun(scope="app")  # show the finished page: sliders, views, Resume
+    if job.state != state.get("_drawn_state"):
+        # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
+        st.rerun(scope="app")
     if job.predictor is not None and not state.get("_ask_ready"):
         st.rerun(scope="app")  # the first epoch is done: the sliders can ask it already
 
@@ -430,7 +434,7 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
 
     state = _state()
     job = current_job()
-    every = VIEW_POLL_SECONDS if job is not None and job.active else None
+    every = VIEW_POLL_SECONDS if job is not None and job.state == "training" else None
     map_tab, matrix_tab, runs_tab, files_tab = tabs
     with map_tab:
         st.fragment(_decision_map_view, run_every=every)(dataset)

@@ -11,7 +11,7 @@ The server (``colorclf.jobs``) talks to a worker over a ``multiprocessing`` pipe
 
     server → worker   ("train", TrainTask)      ("exit",)
     worker → server   ("ready", pid)            once, after importing TensorFlow
-                      ("row", row)              every loss-stream row, as it happens
+                      ("rows", [row, …])        the loss-stream rows, every 20 ms
                       ("predictor", Predictor)  the weights at each epoch end
                       ("done", TrainResult)     after the last epoch, or after a stop
                       ("failed", message)       a one-line error
@@ -28,6 +28,7 @@ import contextlib
 import ctypes
 import gc
 import os
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     import keras
 
     from colorclf.predict import Predictor
+
+
+ROWS_EVERY_SECONDS = 0.02
 
 
 @dataclass
@@ -112,14 +116,31 @@ def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
     if task.state is not None:
         restore_state(model, task.state)
 
-    def sink(row: dict[str, Any]) -> None:
-        send(("row", row))
-        if row["kind"] == "epoch":
-            send(("predictor", Predictor.from_model(model)))
+    pending: list[dict[str, Any]] = []
+    last_sent = [time.monotonic()]
 
-    outcome = train(
-        model, task.split, task.hp, sink, progress=task.progress, should_stop=should_stop
-    )
+    def flush() -> None:
+        if pending:
+            send(("rows", pending.copy()))
+            pending.clear()
+        last_sent[0] = time.monotonic()
+
+    def sink(row: dict[str, Any]) -> None:
+        # Rows travel in small bundles (every ROWS_EVERY_SECONDS, and at each epoch end):
+        # the page polls 10×/s, and one message per batch would only cost the server.
+        pending.append(row)
+        if row["kind"] == "epoch":
+            flush()
+            send(("predictor", Predictor.from_model(model)))
+        elif time.monotonic() - last_sent[0] >= ROWS_EVERY_SECONDS:
+            flush()
+
+    try:
+        outcome = train(
+            model, task.split, task.hp, sink, progress=task.progress, should_stop=should_stop
+        )
+    finally:
+        flush()
     return TrainResult(
         stopped=outcome.stopped,
         progress=outcome.progress,
