@@ -167,3 +167,32 @@ def test_queued_job_shows_its_place_and_can_leave_the_queue(small_data):
     assert job.join(timeout=5)
     assert job.state == "stopped" and job.progress.step == 0
     gate.release()
+
+
+def test_a_trainer_process_that_dies_fails_the_run_with_a_message_and_is_replaced(small_data):
+    """A trainer killed mid-run (out of memory, say): the page gets one line, the next
+    Train gets a fresh trainer."""
+    import os
+    import signal
+
+    from colorclf.jobs import TrainerPool
+
+    pool = TrainerPool(1)
+    try:
+        job = TrainingJob(Run(1, Hyperparams(epochs=50, batch_size=8), "x"), small_data, pool=pool)
+        job.start()
+        assert wait_until(lambda: len(job.run.rows) > 5)
+        (pid,) = pool.pids()
+        os.kill(pid, signal.SIGKILL)
+        assert job.join(timeout=30)
+        assert job.state == "failed"
+        assert "trainer process stopped unexpectedly" in job.error
+        assert describe_status(job)["label"].startswith("Training failed: the trainer process")
+
+        again = TrainingJob(Run(2, Hyperparams(epochs=1), "x"), small_data, pool=pool)
+        again.start()
+        assert again.join(timeout=120)
+        assert again.state == "complete", again.error
+        assert pid not in pool.pids()
+    finally:
+        pool.shutdown()
