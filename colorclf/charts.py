@@ -20,8 +20,8 @@ import pandas as pd
 from colorclf.labels import LABEL_COLORS, LABELS
 from colorclf.training import Row
 
-MAX_BATCH_POINTS = 200
-MAX_EPOCH_POINTS = 80
+MAX_BATCH_POINTS = 160
+MAX_EPOCH_POINTS = 60
 SERIES = (
     "batch loss",
     "epoch loss",

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from colorclf import charts
 from colorclf.hyperparams import PRESETS
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -95,8 +96,8 @@ def test_train_two_epochs_then_chart_status_and_sliders():
     spec, table = find_chart(at, "series")
     series = table.column("series").to_pylist()
     batches = job.batches_per_epoch * 2
-    # Batches are thinned into power-of-two buckets: at most 200 points, never under 100.
-    assert 100 <= series.count("batch loss") <= 200
+    # Batches are thinned into power-of-two buckets: at most MAX_BATCH_POINTS, never under half.
+    assert charts.MAX_BATCH_POINTS // 2 <= series.count("batch loss") <= charts.MAX_BATCH_POINTS
     assert series.count("epoch loss") == 2 and series.count("val loss") == 2
     assert series.count("epoch accuracy") == 2 and series.count("val accuracy") == 2
     assert max(table.column("step").to_pylist()) == batches

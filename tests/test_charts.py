@@ -1,0 +1,103 @@
+"""The live loss chart's data: bounded, averaged honestly, the same however it is fed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from colorclf import charts
+from colorclf.training import make_row
+
+
+def batch_rows(n: int, *, start: int = 1, seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    return [
+        make_row("batch", step=step, epoch=1, batch=step, loss=float(loss), accuracy=float(acc))
+        for step, loss, acc in zip(
+            range(start, start + n), rng.uniform(0.1, 3.0, n), rng.uniform(0, 1, n), strict=True
+        )
+    ]
+
+
+def epoch_row(epoch: int, step: int, val: float | None = 0.5) -> dict:
+    return make_row(
+        "epoch",
+        step=step,
+        epoch=epoch,
+        batch=10,
+        loss=1.0 / epoch,
+        accuracy=0.5,
+        val_loss=val,
+        val_accuracy=None if val is None else 0.6,
+    )
+
+
+def series(frame, name: str):
+    part = frame[frame["series"] == name]
+    return part["step"].to_numpy(), part["value"].to_numpy()
+
+
+def test_a_short_history_is_sent_whole():
+    rows = batch_rows(50)
+    data = charts.LiveChartData()
+    assert data.update(rows)
+    steps, values = series(data.frame(), "batch loss")
+    assert steps.tolist() == list(range(1, 51))
+    np.testing.assert_allclose(values, [r["loss"] for r in rows], rtol=1e-6)
+    assert not data.update(rows)  # nothing new
+
+
+def test_a_long_history_is_bounded_and_its_buckets_are_true_means():
+    n = 100_000
+    rows = batch_rows(n) + [epoch_row(e, e * 100) for e in range(1, 1001)]
+    data = charts.LiveChartData()
+    data.update(rows)
+    frame = data.frame()
+    assert len(frame) <= 2 * charts.MAX_BATCH_POINTS + 4 * charts.MAX_EPOCH_POINTS
+    steps, values = series(frame, "batch loss")
+    assert charts.MAX_BATCH_POINTS // 2 <= len(steps) <= charts.MAX_BATCH_POINTS
+    assert steps[-1] == n  # the line reaches the newest batch
+    # Independent check: equal-size buckets from the start; each point is its bucket's mean.
+    size = int(steps[0])
+    losses = np.array([r["loss"] for r in rows[:n]])
+    for k, (step, value) in enumerate(zip(steps, values, strict=True)):
+        bucket = losses[k * size : min((k + 1) * size, n)]
+        assert step == min((k + 1) * size, n)
+        assert value == pytest.approx(bucket.mean(), rel=1e-5)
+    epoch_steps, _ = series(frame, "epoch loss")
+    assert len(epoch_steps) <= charts.MAX_EPOCH_POINTS + 1
+    assert epoch_steps[-1] == 100_000  # the newest epoch is always kept
+
+
+def test_feeding_rows_in_pieces_gives_the_same_frame_as_all_at_once():
+    rows = [*batch_rows(5000), epoch_row(1, 5000), *batch_rows(3000, start=5001, seed=1)]
+    whole = charts.LiveChartData()
+    whole.update(rows)
+    pieces = charts.LiveChartData()
+    for end in range(0, len(rows) + 1, 37):
+        pieces.update(rows[:end])
+    pieces.update(rows)
+    left, right = whole.frame(), pieces.frame()
+    assert left["series"].tolist() == right["series"].tolist()
+    np.testing.assert_array_equal(left["step"].to_numpy(), right["step"].to_numpy())
+    np.testing.assert_array_equal(left["value"].to_numpy(), right["value"].to_numpy())
+
+
+def test_missing_validation_values_are_left_out():
+    data = charts.LiveChartData()
+    data.update([*batch_rows(10), epoch_row(1, 10, val=None)])
+    frame = data.frame()
+    assert set(frame["series"]) == {"batch loss", "batch accuracy", "epoch loss", "epoch accuracy"}
+    assert np.isfinite(frame["value"].to_numpy()).all()
+
+
+def test_the_spec_is_fixed_carries_no_data_and_draws_on_a_canvas():
+    spec = charts.loss_chart_spec()
+    assert charts.loss_chart_spec() is spec  # built once
+    text = json.dumps(spec)
+    assert "datasets" not in spec and '"values"' not in text
+    assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas"
+    fields = {"step", "series", "value"}
+    assert all(f'"field": "{field}"' in text for field in fields)
