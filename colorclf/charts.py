@@ -200,11 +200,25 @@ def loss_chart_spec() -> dict[str, Any]:
     spec.pop("datasets", None)
     spec.pop("data", None)
     _strip_data(spec)
+    _share_encodings(spec, ("color", "strokeDash"))
     # Ten redraws a second cost the browser far less on a canvas than as SVG nodes, and
     # without ARIA attributes for every point (Streamlit passes embedOptions to vega-embed).
     spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
     spec.setdefault("config", {})["aria"] = False
     return spec
+
+
+def _share_encodings(spec: dict[str, Any], channels: tuple[str, ...]) -> None:
+    """Move ``channels`` out of the four layers into the top layer's ``encoding``, which
+    they inherit: the spec travels with every redraw, and the colour scale written out four
+    times was a third of it."""
+    shared: dict[str, Any] = {}
+    for panel in spec["layer"]:
+        for leaf in panel["layer"]:
+            for channel in channels:
+                if channel in leaf.get("encoding", {}):
+                    shared.setdefault(channel, leaf["encoding"].pop(channel))
+    spec["encoding"] = {**spec.get("encoding", {}), **shared}
 
 
 def _strip_data(node: Any) -> None:
