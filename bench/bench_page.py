@@ -14,7 +14,7 @@ built-in data, and prints five figures, each with its target, then a PASS/FAIL t
    hash if it is ever a canvas) and counts distinct states between the first data on the
    chart and "Training complete" (target ≥ 10/s).
 3. Server cost and bytes per redraw, in this process: ``LiveChartData.update`` (the ~40
-   rows that arrive between two redraws) + ``frame()`` + what ``st.vega_lite_chart`` does
+   rows that arrive between two redraws) + ``table()`` + what ``st.vega_lite_chart`` does
    with them (spec preparation, Arrow, the JSON spec, the ForwardMsg, its hash and wire
    bytes) for histories of 100, 1,600, 16,000 and 160,000 batch rows (targets ≤ 5 ms,
    ≤ 10 KB). Plus the real websocket frames the browser received during training (the
@@ -374,7 +374,7 @@ def server_cost(repeats: int) -> list[dict[str, float]]:
             data = copy.deepcopy(base)
             start = time.perf_counter()
             data.update(rows)
-            frame = data.frame()
+            frame = data.table()
             middle = time.perf_counter()
             wire, arrow = marshal_chart(frame, spec)
             end = time.perf_counter()
@@ -385,7 +385,7 @@ def server_cost(repeats: int) -> list[dict[str, float]]:
             start = time.perf_counter()
             fresh = charts.LiveChartData()
             fresh.update(rows)
-            marshal_chart(fresh.frame(), spec)
+            marshal_chart(fresh.table(), spec)
             cold.append((time.perf_counter() - start) * 1000)
         results.append(
             {

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from colorclf.labels import LABEL_COLORS, LABELS
 from colorclf.training import Row
@@ -30,6 +31,7 @@ SERIES = (
     "epoch accuracy",
     "val accuracy",
 )
+_SERIES_ARROW = pa.array(list(SERIES), pa.string())
 SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#c7e9c0", "#31a354", "#8e44ad")
 
 
@@ -79,8 +81,9 @@ class LiveChartData:
         self.consumed = end
         return changed
 
-    def frame(self) -> pd.DataFrame:
-        """Long-format data: step, series, value (bounded row count)."""
+    def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """step (float32), series code (int8, index into SERIES), value (float32); bounded,
+        finite values only."""
         steps: list[np.ndarray] = []
         values: list[np.ndarray] = []
         codes: list[np.ndarray] = []
@@ -92,16 +95,29 @@ class LiveChartData:
             steps.append(table[:, 0])
             values.append(table[:, column])
             codes.append(np.full(len(table), code, dtype=np.int8))
-        code_array = np.concatenate(codes)
-        series = pd.Categorical.from_codes(code_array, categories=list(SERIES))
-        frame = pd.DataFrame(
-            {
-                "step": np.concatenate(steps).astype(np.float32),
-                "series": series,
-                "value": np.concatenate(values).astype(np.float32),
-            }
+        value = np.concatenate(values)
+        keep = np.isfinite(value)
+        return (
+            np.concatenate(steps)[keep].astype(np.float32),
+            np.concatenate(codes)[keep],
+            value[keep].astype(np.float32),
         )
-        return frame[np.isfinite(frame["value"].to_numpy())]
+
+    def table(self) -> pa.Table:
+        """What the page sends: an Arrow table (step, series as a dictionary, value).
+
+        Built straight from NumPy: a pandas frame costs ~1.5 ms to build and ~1.8 ms more
+        for Streamlit to convert, at every redraw.
+        """
+        step, code, value = self._columns()
+        series = pa.DictionaryArray.from_arrays(pa.array(code, pa.int8()), _SERIES_ARROW)
+        return pa.table({"step": step, "series": series, "value": value})
+
+    def frame(self) -> pd.DataFrame:
+        """The same data as a pandas frame (long format: step, series, value)."""
+        step, code, value = self._columns()
+        series = pd.Categorical.from_codes(code, categories=list(SERIES))
+        return pd.DataFrame({"step": step, "series": series, "value": value})
 
     @property
     def batch_count(self) -> int:

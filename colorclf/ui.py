@@ -362,7 +362,7 @@ def status_panel(label: str, state: str, fraction: float, lines: list[str]) -> N
 def draw_loss_chart(run: Run) -> None:
     data: charts.LiveChartData = _state()["charts"].setdefault(run.number, charts.LiveChartData())
     data.update(run.rows)
-    st.vega_lite_chart(data.frame(), charts.loss_chart_spec(), width="stretch")
+    st.vega_lite_chart(data.table(), charts.loss_chart_spec(), width="stretch")
 
 
 # ----- asking the model ------------------------------------------------------------------

@@ -101,3 +101,15 @@ def test_the_spec_is_fixed_carries_no_data_and_draws_on_a_canvas():
     assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas"
     fields = {"step", "series", "value"}
     assert all(f'"field": "{field}"' in text for field in fields)
+
+
+def test_the_arrow_table_the_page_sends_holds_the_frame():
+    data = charts.LiveChartData()
+    data.update([*batch_rows(3_000), epoch_row(1, 3_000), epoch_row(2, 3_000, val=None)])
+    table = data.table()
+    assert table.column_names == ["step", "series", "value"]
+    assert str(table.schema.field("series").type).startswith("dictionary<values=string")
+    frame = data.frame()
+    assert table.column("series").to_pylist() == frame["series"].astype(str).tolist()
+    np.testing.assert_array_equal(table.column("step").to_numpy(), frame["step"].to_numpy())
+    np.testing.assert_array_equal(table.column("value").to_numpy(), frame["value"].to_numpy())
