@@ -259,6 +259,7 @@ class TrainingJob:
         self.error: str | None = None
         self.stop_reason: str | None = None
         self.started_at: float | None = None
+        self.starting_trainer = False  # waiting for a trainer process to import TensorFlow
         self._is_alive = is_alive or (lambda: True)
         self._alive_checked = 0.0
         self._alive = True
@@ -359,7 +360,11 @@ class TrainingJob:
         try:
             self.run.status = "training"
             self.started_at = time.monotonic()
-            worker = self._pool.acquire(self._should_stop)
+            self.starting_trainer = True
+            try:
+                worker = self._pool.acquire(self._should_stop)
+            finally:
+                self.starting_trainer = False
             if worker is None:
                 self.run.status = "stopped"
                 return
@@ -446,6 +451,8 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
             if position
             else ("Training started")
         )
+    elif state == "training" and job.starting_trainer:
+        label = "Starting a trainer (loading TensorFlow)…"
     elif state == "training":
         last = progress.last_epoch_row
         label = (

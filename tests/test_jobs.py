@@ -199,3 +199,19 @@ def test_a_trainer_process_that_dies_fails_the_run_with_a_message_and_is_replace
         assert pid not in pool.pids()
     finally:
         pool.shutdown()
+
+
+def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):
+    """A fresh trainer imports TensorFlow for seconds: the page says so instead of nothing."""
+    from colorclf.jobs import TrainerPool
+
+    pool = TrainerPool(1)
+    try:
+        job = TrainingJob(Run(1, Hyperparams(epochs=1), "x"), small_data, pool=pool)
+        job.start()
+        assert wait_until(lambda: "Starting a trainer" in describe_status(job)["label"], 30)
+        assert job.join(timeout=120)
+        assert job.state == "complete", job.error
+        assert describe_status(job)["label"].startswith("Training complete in ")
+    finally:
+        pool.shutdown()
