@@ -240,6 +240,7 @@ def test_views_after_training_agree_with_the_model():
     set_epochs(at, 2)
     at.button(key="train").click().run()
     wait_for_job(at)
+    at.run()  # the page as drawn after the end (the last poll may have started before it)
     job = at.session_state["job"]
     # Confusion matrix: every validation colour counted once.
     _, matrix = next(

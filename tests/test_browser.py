@@ -112,11 +112,16 @@ def test_slider_stop_resume_in_the_browser(browser, streamlit_server):
         train.click()
         train.click(force=True, no_wait_after=True)  # an impatient double click
         page.get_by_text("Epoch 1/12 · loss").first.wait_for(timeout=60_000)
-        slider = page.get_by_role("slider").first
+        # The sliders appear after the first epoch (the page redraws once for them).
+        slider = (
+            page.locator('[data-testid="stSlider"]').filter(has_text="Red").get_by_role("slider")
+        )
+        slider.wait_for(timeout=30_000)
         slider.focus()
         for _ in range(5):
             slider.press("ArrowLeft")
-        page.get_by_role("button", name="Stop").click()
+        stop = page.get_by_role("button", name="Stop")
+        stop.click()
         page.get_by_text("Stopped at epoch").first.wait_for(timeout=30_000)
         wait_idle(page)
         assert_no_error(page)
