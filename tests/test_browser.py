@@ -116,13 +116,15 @@ def test_slider_stop_resume_in_the_browser(browser, streamlit_server):
         slider = (
             page.locator('[data-testid="stSlider"]').filter(has_text="Red").get_by_role("slider")
         )
-        slider.wait_for(timeout=30_000)
+        slider.wait_for(timeout=120_000)
         slider.focus()
         for _ in range(5):
             slider.press("ArrowLeft")
-        stop = page.get_by_role("button", name="Stop")
-        stop.click()
-        page.get_by_text("Stopped at epoch").first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="Stop").click()
+        try:
+            page.get_by_text("Stopped at epoch").first.wait_for(timeout=120_000)
+        except Exception as error:  # say what the page shows instead
+            raise AssertionError(f"not stopped; the status says {status_label(page)!r}") from error
         wait_idle(page)
         assert_no_error(page)
         assert page.get_by_text("Run 2").count() == 0  # the double click made one run
