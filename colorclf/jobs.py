@@ -114,8 +114,7 @@ class Worker:
         self.process.start()
         child.close()
         self.tasks = 0
-        self._ready = threading.Event()
-        self._ready_lock = threading.Lock()
+        self.ready = False  # only the job holding the worker reads or sets it
 
     @property
     def pid(self) -> int | None:
@@ -124,21 +123,20 @@ class Worker:
     def wait_ready(self, abort: Callable[[], bool], timeout: float = WORKER_START_SECONDS) -> bool:
         """Wait for the "ready" message (TensorFlow imported); False if ``abort()`` turned true."""
         deadline = time.monotonic() + timeout
-        with self._ready_lock:
-            while not self._ready.is_set():
-                if abort():
-                    return False
-                if time.monotonic() > deadline:
-                    raise WorkerGone(f"the trainer process did not start within {timeout:.0f} s")
-                if self.conn.poll(0.1):
-                    message = self.conn.recv()
-                    if message[0] != "ready":
-                        raise WorkerGone(f"the trainer process said {message[0]!r} at start")
-                    self._ready.set()
-                elif not self.process.is_alive():
-                    raise WorkerGone(
-                        f"the trainer process exited at start (code {self.process.exitcode})"
-                    )
+        while not self.ready:
+            if abort():
+                return False
+            if time.monotonic() > deadline:
+                raise WorkerGone(f"the trainer process did not start within {timeout:.0f} s")
+            if self.conn.poll(0.1):
+                message = self.conn.recv()
+                if message[0] != "ready":
+                    raise WorkerGone(f"the trainer process said {message[0]!r} at start")
+                self.ready = True
+            elif not self.process.is_alive():
+                raise WorkerGone(
+                    f"the trainer process exited at start (code {self.process.exitcode})"
+                )
         return True
 
     def close(self) -> None:
@@ -170,9 +168,13 @@ class TrainerPool:
         self._busy: set[Worker] = set()
         self._lock = threading.Lock()
 
+    def _drop_dead_idle(self) -> None:
+        """With the lock held: forget idle workers whose process has exited."""
+        self._idle = [w for w in self._idle if w.process.is_alive()]
+
     def _spawn_spare(self) -> None:
         """With the lock held: one idle worker warming up, if there is room for it."""
-        self._idle = [w for w in self._idle if w.process.is_alive()]
+        self._drop_dead_idle()
         if not self._idle and len(self._busy) < self.limit:
             self._idle.append(Worker(self._context))
 
@@ -188,7 +190,7 @@ class TrainerPool:
         importing TensorFlow takes a core for ~5 s, which a running training would feel.
         """
         with self._lock:
-            self._idle = [w for w in self._idle if w.process.is_alive()]
+            self._drop_dead_idle()
             worker = self._idle.pop(0) if self._idle else Worker(self._context)
             self._busy.add(worker)
         try:
@@ -245,7 +247,6 @@ class TrainingJob:
         is_alive: Callable[[], bool] | None = None,
         gate: FairGate = SHARED_GATE,
         pool: TrainerPool = SHARED_POOL,
-        on_epoch: Callable[[TrainingJob, Row], None] | None = None,
     ) -> None:
         self.run = run
         self.hp: Hyperparams = run.hyperparams
@@ -265,7 +266,6 @@ class TrainingJob:
         self._alive = True
         self._gate = gate
         self._pool = pool
-        self._on_epoch = on_epoch
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -347,8 +347,6 @@ class TrainingJob:
         else:
             progress.epoch, progress.batch = row["epoch"], 0
             progress.last_epoch_row = row
-            if self._on_epoch is not None:
-                self._on_epoch(self, row)
         progress.seconds = row["seconds"]
 
     def _work(self) -> None:
@@ -395,8 +393,7 @@ class TrainingJob:
             worker.conn.send(("train", task))
             while True:
                 if not worker.conn.poll(POLL_SECONDS):
-                    if self._should_stop():
-                        worker.stop_event.set()
+                    self._should_stop()  # a closed session stops the job; stop() tells the worker
                     if not worker.process.is_alive():
                         raise EOFError
                     continue
@@ -404,8 +401,7 @@ class TrainingJob:
                 if kind == "rows":
                     for row in payload:
                         self._on_row(row)
-                    if self._should_stop():
-                        worker.stop_event.set()
+                    self._should_stop()
                 elif kind == "predictor":
                     self.predictor = payload
                 elif kind == "done":
