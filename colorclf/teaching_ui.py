@@ -23,7 +23,6 @@ from colorclf.labels import LABELS
 
 if TYPE_CHECKING:
     import keras
-    from streamlit.delta_generator import DeltaGenerator
 
     from colorclf.predict import Predictor
     from colorclf.runs import Run
@@ -43,58 +42,52 @@ def render_decision_map(
     *,
     key: str,
     overlay_dataset: ColorDataset | None = None,
-    placeholder: DeltaGenerator | None = None,
-) -> DeltaGenerator:
+) -> None:
     """The "Decision map" section: title, a "Saturation" slider and the map of ``predictor``.
 
-    Returns the chart's placeholder. To follow training, call it once per script run without
-    ``placeholder`` (this draws the section and its widgets), then at each epoch end with the
-    returned ``placeholder`` and a predictor of the current weights: that redraws only the
-    chart (no widget, so any number of times per run), at the slider's saturation.
+    To follow training, draw it in a fragment that reruns while the run trains (the page
+    does): each rerun maps the latest weights at the slider's saturation.
     """
     saturation_key = _k(key, "saturation")
     overlay_key = _k(key, "overlay")
-    if placeholder is None:
-        st.subheader("Decision map")
-        st.caption(
-            "What the model calls every colour of one saturation: hue across, lightness up. "
-            "Faded cells are where the model is unsure."
-            + (
-                " Dots are training colours of about this saturation, coloured by the label "
-                "people gave them."
-                if overlay_dataset is not None
-                else ""
-            )
+    st.subheader("Decision map")
+    st.caption(
+        "What the model calls every colour of one saturation: hue across, lightness up. "
+        "Faded cells are where the model is unsure."
+        + (
+            " Dots are training colours of about this saturation, coloured by the label "
+            "people gave them."
+            if overlay_dataset is not None
+            else ""
         )
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
-        with left:
-            st.slider(
-                "Saturation",
-                min_value=0,
-                max_value=100,
-                value=SATURATION_DEFAULT,
-                step=5,
-                format="%d%%",
-                key=saturation_key,
-                help="0 % is grey, 100 % the purest colour of each hue and lightness.",
-            )
-        with right:
-            if overlay_dataset is not None:
-                st.checkbox("Show training colours", value=True, key=overlay_key)
-        placeholder = st.empty()
+    )
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        st.slider(
+            "Saturation",
+            min_value=0,
+            max_value=100,
+            value=SATURATION_DEFAULT,
+            step=5,
+            format="%d%%",
+            key=saturation_key,
+            help="0 % is grey, 100 % the purest colour of each hue and lightness.",
+        )
+    with right:
+        if overlay_dataset is not None:
+            st.checkbox("Show training colours", value=True, key=overlay_key)
     saturation = float(st.session_state.get(saturation_key, SATURATION_DEFAULT)) / 100.0
     if predictor is None:
-        placeholder.info("Train a model (or upload one) to see its decision map.")
-        return placeholder
+        st.info("Train a model (or upload one) to see its decision map.")
+        return
     overlay = None
     if overlay_dataset is not None and st.session_state.get(overlay_key, True):
         overlay = _overlay(key, overlay_dataset, saturation)
-    placeholder.vega_lite_chart(
+    st.vega_lite_chart(
         teaching.decision_map_frame(predictor, saturation, overlay),
         teaching.decision_map_spec(),
         width="stretch",
     )
-    return placeholder
 
 
 def _overlay(key: str, dataset: ColorDataset, saturation: float) -> pd.DataFrame:

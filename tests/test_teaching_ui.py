@@ -109,25 +109,6 @@ def test_decision_map_shows_what_the_predictor_says() -> None:
     assert (frame["layer"] == "data").sum() == 0
 
 
-def redraw_page(first, second) -> None:
-    from colorclf import teaching_ui
-
-    placeholder = teaching_ui.render_decision_map(first, key="dm")
-    for _ in range(3):  # as at every epoch end, within one script run
-        teaching_ui.render_decision_map(second, key="dm", placeholder=placeholder)
-
-
-def test_decision_map_redraws_in_its_placeholder() -> None:
-    first, second = random_predictor(1), random_predictor(2)
-    at = AppTest.from_function(redraw_page, args=(first, second))
-    at.run(timeout=TIMEOUT)
-    assert not at.exception
-    assert len(at.slider) == 1
-    ((_, frame),) = chart_frames(at)
-    assert frame["label"].tolist() == teaching.decision_map(second)["label"].tolist()
-    assert frame["label"].tolist() != teaching.decision_map(first)["label"].tolist()
-
-
 def test_decision_map_without_a_model() -> None:
     at = AppTest.from_function(decision_map_page, args=(None, None))
     at.run(timeout=TIMEOUT)
