@@ -322,7 +322,6 @@ def memory_worker(variant: str, trainings: int, pairs: bool) -> None:
         return {"i": i, "rss": trainers, "server_rss": server, **extra}
 
     done = 0
-    first = True
     while done < trainings:
         batch = 2 if pairs and trainings - done >= 2 else 1
         jobs = []
@@ -337,8 +336,6 @@ def memory_worker(variant: str, trainings: int, pairs: bool) -> None:
         seconds = time.perf_counter() - start
         states = [job.state for job in jobs]
         del jobs, job, run
-        if first:  # the trainer's RSS before any training, now that it is up
-            first = False
         done += batch
         time.sleep(0.3)  # the trainer collects and trims after each task
         print(json.dumps(point(done, seconds=seconds, states=states)), flush=True)
