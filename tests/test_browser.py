@@ -107,11 +107,12 @@ def test_train_watch_the_chart_then_ask_with_a_slider(browser, streamlit_server)
 def test_slider_stop_resume_in_the_browser(browser, streamlit_server):
     context, page = open_page(browser, streamlit_server)
     try:
-        set_epochs(page, 12)
+        # Long enough (~20 s here) that the run cannot end before Stop is pressed.
+        set_epochs(page, 60)
         train = page.get_by_role("button", name="Train")
         train.click()
         train.click(force=True, no_wait_after=True)  # an impatient double click
-        page.get_by_text("Epoch 1/12 · loss").first.wait_for(timeout=60_000)
+        page.get_by_text("Epoch 1/60 · loss").first.wait_for(timeout=60_000)
         # The sliders appear after the first epoch (the page redraws once for them).
         slider = (
             page.locator('[data-testid="stSlider"]').filter(has_text="Red").get_by_role("slider")
@@ -120,7 +121,11 @@ def test_slider_stop_resume_in_the_browser(browser, streamlit_server):
         slider.focus()
         for _ in range(5):
             slider.press("ArrowLeft")
-        page.get_by_role("button", name="Stop").click()
+        stop = page.get_by_role("button", name="Stop")
+        try:
+            stop.click(timeout=30_000)
+        except Exception as error:
+            raise AssertionError(f"no Stop button; the status says {status_label(page)!r}") from error
         try:
             page.get_by_text("Stopped at epoch").first.wait_for(timeout=120_000)
         except Exception as error:  # say what the page shows instead
@@ -130,7 +135,7 @@ def test_slider_stop_resume_in_the_browser(browser, streamlit_server):
         assert page.get_by_text("Run 2").count() == 0  # the double click made one run
         page.get_by_role("button", name="Resume").click()
         page.get_by_text("Training complete in").first.wait_for(timeout=240_000)
-        assert page.get_by_text("Epoch 12/12 · loss").count() >= 1
+        assert page.get_by_text("Epoch 60/60 · loss").count() >= 1
         assert_no_error(page)
     finally:
         context.close()
