@@ -109,6 +109,28 @@ RECORDER_JS = r"""
     for (let i = 0; i < s.length; i++) h = (Math.imul(h ^ s.charCodeAt(i), 16777619)) >>> 0;
     return h;
   };
+  // A canvas chart's state without reading pixels back (a readback 50 times a second
+  // slows the very page it measures): Vega draws each frame between a top-level save() and
+  // restore(); hash the coordinates of its path calls in between.
+  const drawn = new WeakMap();
+  const ctx2d = CanvasRenderingContext2D.prototype;
+  const wrap = (name, fn) => { const orig = ctx2d[name]; ctx2d[name] = function (...a) {
+    fn(this, a); return orig.apply(this, a); }; };
+  const rec = (ctx) => {
+    let r = drawn.get(ctx.canvas);
+    if (!r) { r = {depth: 0, cur: 0, done: 0, points: 0, curPoints: 0}; drawn.set(ctx.canvas, r); }
+    return r;
+  };
+  wrap('save', (ctx) => { const r = rec(ctx);
+    if (r.depth++ === 0) { r.cur = 2166136261; r.curPoints = 0; } });
+  wrap('restore', (ctx) => { const r = rec(ctx);
+    if (r.depth > 0 && --r.depth === 0) { r.done = r.cur; r.points = r.curPoints; } });
+  for (const name of ['moveTo', 'lineTo', 'arc', 'rect', 'bezierCurveTo', 'fillText']) {
+    wrap(name, (ctx, a) => { const r = drawn.get(ctx.canvas); if (!r || r.depth === 0) return;
+      r.curPoints++;
+      for (const v of a) r.cur = (Math.imul(r.cur ^ (typeof v === 'number'
+        ? Math.round(v * 100) : hashStr(0, String(v))), 16777619)) >>> 0; });
+  }
   const lossChart = () => document.querySelector(
     '[data-testid="stMain"] [data-testid="stColumn"] [data-testid="stVegaLiteChart"]');
   cc.signature = () => {
@@ -128,17 +150,8 @@ RECORDER_JS = r"""
     }
     const canvas = el.querySelector('canvas');
     if (canvas && canvas.width && canvas.height) {
-      // 16 pixel rows across the plot, not the whole canvas: reading a canvas back is
-      // costly and would slow the very page it measures. A change that misses every
-      // sampled row is not counted (the figure can only come out low).
-      const ctx = canvas.getContext('2d');
-      let h = 2166136261;
-      for (let k = 1; k <= 16; k++) {
-        const y = Math.floor(canvas.height * k / 17);
-        const px = new Uint32Array(ctx.getImageData(0, y, canvas.width, 1).data.buffer);
-        for (let i = 0; i < px.length; i++) h = (Math.imul(h ^ px[i], 16777619)) >>> 0;
-      }
-      return ['canvas:' + h, true];
+      const r = drawn.get(canvas);
+      return r ? ['canvas:' + r.done, r.points > 0] : ['canvas:none', false];
     }
     return ['empty', false];
   };

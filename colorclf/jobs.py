@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import os
 import threading
 import time
@@ -33,6 +34,8 @@ from colorclf.training import Progress, Row, batches_per_epoch
 if TYPE_CHECKING:
     from colorclf.predict import Predictor
     from colorclf.worker import ModelState, TrainResult
+
+_log = logging.getLogger(__name__)
 
 LIVENESS_CHECK_SECONDS = 0.5
 POLL_SECONDS = 0.1  # how often a job waiting for its worker checks Stop and the session
@@ -129,7 +132,13 @@ class Worker:
             if time.monotonic() > deadline:
                 raise WorkerGone(f"the trainer process did not start within {timeout:.0f} s")
             if self.conn.poll(0.1):
-                message = self.conn.recv()
+                try:
+                    message = self.conn.recv()
+                except (EOFError, OSError):  # a closed pipe polls as readable
+                    self.process.join(timeout=1)
+                    raise WorkerGone(
+                        f"the trainer process exited at start (code {self.process.exitcode})"
+                    ) from None
                 if message[0] != "ready":
                     raise WorkerGone(f"the trainer process said {message[0]!r} at start")
                 self.ready = True
@@ -360,7 +369,10 @@ class TrainingJob:
             self.started_at = time.monotonic()
             self.starting_trainer = True
             try:
-                worker = self._pool.acquire(self._should_stop)
+                try:
+                    worker = self._pool.acquire(self._should_stop)
+                except WorkerGone:  # one more try with a fresh trainer before giving up
+                    worker = self._pool.acquire(self._should_stop)
             finally:
                 self.starting_trainer = False
             if worker is None:
@@ -370,6 +382,11 @@ class TrainingJob:
         except WorkerGone as error:
             healthy = False
             self.error = str(error)
+            self.run.status = "failed"
+        except Exception as error:  # never leave a run "training" forever with no word
+            _log.exception("training job failed")
+            healthy = False
+            self.error = f"an unexpected error in the server ({type(error).__name__})"
             self.run.status = "failed"
         finally:
             self._worker_stop = None

@@ -125,7 +125,8 @@ def test_slider_stop_resume_in_the_browser(browser, streamlit_server):
         try:
             stop.click(timeout=30_000)
         except Exception as error:
-            raise AssertionError(f"no Stop button; the status says {status_label(page)!r}") from error
+            status = status_label(page)
+            raise AssertionError(f"no Stop button; the status says {status!r}") from error
         try:
             page.get_by_text("Stopped at epoch").first.wait_for(timeout=120_000)
         except Exception as error:  # say what the page shows instead

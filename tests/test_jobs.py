@@ -201,6 +201,36 @@ def test_a_trainer_process_that_dies_fails_the_run_with_a_message_and_is_replace
         pool.shutdown()
 
 
+def test_trainers_that_die_while_starting_fail_the_run_with_a_message(small_data, monkeypatch):
+    """A trainer that exits before it is ready (a broken install, no memory): one fresh try,
+    then the run fails with one line instead of saying "Training started" for ever."""
+    import os
+    import signal
+
+    from colorclf import jobs
+
+    started = []
+
+    class DyingWorker(jobs.Worker):
+        def __init__(self, context):
+            super().__init__(context)
+            started.append(self.pid)
+            os.kill(self.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(jobs, "Worker", DyingWorker)
+    pool = jobs.TrainerPool(1)
+    try:
+        job = TrainingJob(Run(1, Hyperparams(epochs=1), "x"), small_data, pool=pool)
+        job.start()
+        assert job.join(timeout=60)
+        assert job.state == "failed"
+        assert "trainer process exited at start" in job.error
+        assert describe_status(job)["label"].startswith("Training failed: the trainer process")
+        assert len(started) >= 2  # it tried a fresh trainer before giving up
+    finally:
+        pool.shutdown()
+
+
 def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):
     """A fresh trainer imports TensorFlow for seconds: the page says so instead of nothing."""
     from colorclf.jobs import TrainerPool
