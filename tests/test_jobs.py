@@ -231,6 +231,32 @@ def test_trainers_that_die_while_starting_fail_the_run_with_a_message(small_data
         pool.shutdown()
 
 
+def test_a_trainer_does_not_run_the_page_script(tmp_path, monkeypatch):
+    """Under Streamlit ``__main__`` is the page script; ``spawn`` would re-run it in every
+    trainer (Streamlit in bare mode, and a page that starts trainers would crash them)."""
+    import multiprocessing
+    import sys
+    import types
+
+    from colorclf import jobs
+
+    marker = tmp_path / "page-ran"
+    page = tmp_path / "page_script.py"
+    page.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(page)
+    fake_main.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+
+    worker = jobs.Worker(multiprocessing.get_context("spawn"))
+    try:
+        assert sys.modules["__main__"] is fake_main  # put back after the start
+        assert worker.wait_ready(lambda: False)
+        assert not marker.exists()
+    finally:
+        worker.close()
+
+
 def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):
     """A fresh trainer imports TensorFlow for seconds: the page says so instead of nothing."""
     from colorclf.jobs import TrainerPool
