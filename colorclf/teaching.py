@@ -216,7 +216,11 @@ _MAP_COLUMNS = (
 
 _DECISION_MAP_SPEC: dict[str, Any] = {
     "height": 300,
-    "config": {"axis": {"grid": False}},
+    # ~2,200 cells (and the overlay's points): as SVG that is ~2,200 DOM nodes, which made
+    # every redraw of the page (ten a second while training) restyle them all; a canvas is
+    # one node. Streamlit passes ``usermeta.embedOptions`` to vega-embed.
+    "usermeta": {"embedOptions": {"renderer": "canvas"}},
+    "config": {"axis": {"grid": False}, "aria": False},
     "layer": [
         {
             "transform": [{"filter": "datum.layer === 'map'"}],

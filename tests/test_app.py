@@ -136,7 +136,7 @@ def test_trained_model_names_primary_colours():
 
 def test_slider_and_settings_during_training_neither_error_nor_lose_work():
     at = new_app()
-    set_epochs(at, 6)
+    set_epochs(at, 30)  # long enough to be still training after a few page runs
     at.button(key="train").click().run()
     wait_for_job(at, until=lambda job: job.predictor is not None)
     job = at.session_state["job"]
@@ -149,19 +149,19 @@ def test_slider_and_settings_during_training_neither_error_nor_lose_work():
     wait_for_job(at)
     assert job.state == "complete"
     assert len(at.session_state["runs"]) == 1
-    assert [row["epoch"] for row in job.run.epoch_rows()] == [1, 2, 3, 4, 5, 6]
+    assert [row["epoch"] for row in job.run.epoch_rows()] == list(range(1, 31))
 
 
 def test_stop_then_resume_finishes_the_planned_epochs():
     at = new_app()
-    set_epochs(at, 4)
+    set_epochs(at, 20)  # long enough that Stop comes first
     at.button(key="train").click().run()
     wait_for_job(at, until=lambda job: job.progress.step > 10)
     at.button(key="stop").click().run()
     wait_for_job(at)
     job = at.session_state["job"]
     assert job.state == "stopped"
-    assert job.progress.step < 4 * job.batches_per_epoch
+    assert job.progress.step < 20 * job.batches_per_epoch
     assert status_label(at).startswith("Run 1: Stopped at epoch ")
     assert "Stopped at epoch" in status_text(at)
     assert job.predictor is not None  # the half-trained weights answer the sliders
@@ -171,10 +171,10 @@ def test_stop_then_resume_finishes_the_planned_epochs():
     wait_for_job(at)
     assert job.state == "complete"
     lines = status_text(at).splitlines()
-    assert lines[-2].startswith("Epoch 4/4 ")
+    assert lines[-2].startswith("Epoch 20/20 ")
     assert lines[-1].startswith("Training complete in ")
     steps = [row["step"] for row in job.run.rows if row["kind"] == "batch"]
-    assert steps == list(range(1, 4 * job.batches_per_epoch + 1))
+    assert steps == list(range(1, 20 * job.batches_per_epoch + 1))
 
 
 def test_bad_url_shows_one_error_and_the_page_keeps_working():
