@@ -10,9 +10,11 @@ built-in data, and prints five figures, each with its target, then a PASS/FAIL t
    Chromium page watches. a and b alternate; medians and the ratio b/a (target ≤ 1.15).
    Also the wall time click → "Training complete" visible.
 2. Chart states per second: an in-page recorder (``add_init_script``) reads the live loss
-   chart every 20 ms (Vega renders SVG: a hash of the data marks' ``d`` attributes; a pixel
-   hash if it is ever a canvas) and counts distinct states between the first data on the
-   chart and "Training complete" (target ≥ 10/s).
+   chart every 20 ms and counts distinct states between the first data on the chart and
+   "Training complete" (target ≥ 10/s). The chart is a canvas: the recorder hashes the
+   coordinates of the path calls Vega makes between its top-level ``save()`` and
+   ``restore()`` (reading pixels back 50 times a second would slow the page it measures);
+   for an SVG chart, the data marks' ``d`` attributes.
 3. Server cost and bytes per redraw, in this process: ``LiveChartData.update`` (the ~40
    rows that arrive between two redraws) + ``table()`` + what ``st.vega_lite_chart`` does
    with them (spec preparation, Arrow, the JSON spec, the ForwardMsg, its hash and wire
@@ -730,7 +732,8 @@ def report(args: argparse.Namespace, cost: list[dict[str, float]], page: dict[st
             f"  server side (headless client asking 10×/s, no browser): "
             f"{f(srv.median(runs), 1)} fragment runs/s, each "
             f"{f(srv.median([r['fragment_run_ms'] for r in page['d']]), 0)} ms "
-            f"(new_session → script_finished)"
+            f"(new_session → script_finished; one run redraws for up to "
+            f"colorclf.ui.LIVE_RUN_SECONDS while the run trains)"
         )
     print(
         f"  warm runs: click → first chart row median "
