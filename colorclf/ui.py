@@ -347,32 +347,41 @@ def _live_panel_body() -> None:
             st.rerun(scope="app")  # the first epoch is done: the sliders can ask it already
         frame += 1
         next_frame = started + frame * POLL_SECONDS
-        if (
-            job.state != "training"
-            or next_frame - started > LIVE_RUN_SECONDS
-            or _another_run_waits(ctx)
-        ):
+        if job.state != "training" or next_frame - started > LIVE_RUN_SECONDS:
             return
-        time.sleep(max(0.0, next_frame - time.monotonic()))
+        while True:  # wait for the next frame, but give way at once to a waiting run
+            if _another_run_waits(ctx):
+                return
+            left = next_frame - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(left, 0.02))
 
 
 def _another_run_waits(ctx: Any) -> bool:
-    """True when the page or another fragment asked to run while this fragment run draws.
+    """True when the page or another fragment waits while this fragment run draws: a full
+    run (the rest of the page comes after the live panel), other fragments queued in this
+    very run (a slider and our own timer can arrive together), or a new request pending.
 
-    Reads Streamlit's pending request (no public API says whether one waits); if that ever
-    changes, the run simply ends after ``LIVE_RUN_SECONDS``.
+    Reads Streamlit's run state through names no public API offers; if they ever change,
+    the run simply ends after ``LIVE_RUN_SECONDS``.
     """
     try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        own = ThreadState.get().fragment_id
+        this_run = ctx.fragment_ids_this_run or []
+        if not this_run or any(fragment != own for fragment in this_run):
+            return True
         requests = ctx.script_requests
         if requests._state.name != "RERUN":
             return False
         queue = list(requests._rerun_data.fragment_id_queue)
-        running = ctx.fragment_ids_this_run or []
     except Exception:  # private names: never let them break the page
         return False
-    # No queue: the whole page waits. Our own fragment's timer queues it again and again:
-    # that one does not count while it is the one running.
-    return not queue or any(fragment not in running for fragment in queue)
+    # No queue: the whole page waits. Our own timer queues this fragment again and again;
+    # that alone does not count.
+    return not queue or any(fragment != own for fragment in queue)
 
 
 class _LivePanel:

@@ -38,6 +38,10 @@ def wait_for_job(at: AppTest, timeout: float = 180, until=None) -> None:
         assert not at.exception, at.exception
         job = at.session_state["job"]
         if (until or (lambda j: not j.active))(job):
+            # The run above may have drawn the page just before the job changed; the live
+            # panel's next run draws the new state, so draw it once more, as it would.
+            at.run()
+            assert not at.exception, at.exception
             return
         time.sleep(0.1)
     raise AssertionError("training did not finish in time")
