@@ -459,7 +459,12 @@ def draw_loss_chart(slot: Any, data: charts.LiveChartData) -> None:
 
 # ----- asking the model ------------------------------------------------------------------
 def ask_panel() -> None:
-    st.fragment(_ask_panel_body)()
+    """Sliders, swatch, prediction and probabilities, in a fragment: a slider reruns only
+    this. While a run trains it also follows the latest weights once a second, on the same
+    beat as the decision map (fragments due at the same moment share one run)."""
+    job = current_job()
+    every = VIEW_POLL_SECONDS if job is not None and job.state == "training" else None
+    st.fragment(_ask_panel_body, run_every=every)()
 
 
 def _predictor():
