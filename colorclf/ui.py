@@ -282,7 +282,12 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
     arguments one run late.
     """
     job = current_job()
-    busy = job is not None and job.active
+    # The state this page run draws, read once: the buttons, the live panel's polling and
+    # its "has it changed?" check must agree, or a run that stops between the buttons and
+    # the panel would leave a Stop button under "Stopped at epoch …" and nothing polling.
+    drawn = job.state if job else None
+    st.session_state["_drawn_state"] = drawn
+    busy = drawn in ("queued", "training")
     left, right = st.columns(2)
     if left.button(
         "Train",
@@ -296,7 +301,7 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
     if busy:
         # Outside the polling fragment: a button redrawn 10×/s is hard to click.
         right.button("Stop", width="stretch", key="stop", on_click=job.stop)  # type: ignore[union-attr]
-    elif job is not None and job.can_resume:
+    elif job is not None and drawn == "stopped" and job.can_resume:
         right.button("Resume", width="stretch", key="resume", on_click=job.resume)
 
 
@@ -306,11 +311,10 @@ def live_panel() -> None:
     redrawing for up to ``LIVE_RUN_SECONDS``; while it waits in the queue, the fragment
     looks once a second (thirty queued students polling 10×/s would keep the server too
     busy to serve the two who train)."""
-    job = current_job()
-    every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(job.state) if job else None
     state = st.session_state
-    # What this full run drew: the fragment reruns the whole page when that changes.
-    state["_drawn_state"] = job.state if job else None
+    # What this full run drew (``training_buttons``): the fragment reruns the whole page
+    # when the job's state differs from it.
+    every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(state.get("_drawn_state"))
     state["_ask_ready"] = _predictor() is not None
     st.fragment(_live_panel_body, run_every=every)()
 

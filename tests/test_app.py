@@ -156,6 +156,46 @@ def test_slider_and_settings_during_training_neither_error_nor_lose_work():
     assert [row["epoch"] for row in job.run.epoch_rows()] == list(range(1, 31))
 
 
+def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monkeypatch):
+    """The job's state can change between the buttons and the live panel of one page run
+    (Stop is asynchronous). The page must not end up with a Stop button under "Stopped at
+    epoch …" and nothing polling: it draws itself again with Resume."""
+    from colorclf import ui
+    from colorclf.jobs import TrainingJob
+
+    at = new_app()
+    set_epochs(at, 20)
+    at.button(key="train").click().run()
+    wait_for_job(at, until=lambda job: job.progress.step > 10)
+    at.button(key="stop").click().run()
+    wait_for_job(at)
+    assert at.session_state["job"].state == "stopped"
+
+    # One page run in which the job still looks busy while the buttons are drawn.
+    still_busy = {"on": True}
+    real_state, real_active = TrainingJob.state, TrainingJob.active
+    monkeypatch.setattr(
+        TrainingJob,
+        "state",
+        property(lambda job: "training" if still_busy["on"] else real_state.fget(job)),
+    )
+    monkeypatch.setattr(
+        TrainingJob, "active", property(lambda job: still_busy["on"] or real_active.fget(job))
+    )
+    real_buttons = ui.training_buttons
+
+    def buttons_then_stopped(*args, **kwargs):
+        real_buttons(*args, **kwargs)
+        still_busy["on"] = False
+
+    monkeypatch.setattr(ui, "training_buttons", buttons_then_stopped)
+    at.run()
+    assert not at.exception
+    labels = [b.label for b in at.button]
+    assert "Resume" in labels and "Stop" not in labels
+    assert status_label(at).startswith("Run 1: Stopped at epoch ")
+
+
 def test_stop_then_resume_finishes_the_planned_epochs():
     at = new_app()
     set_epochs(at, 20)  # long enough that Stop comes first
