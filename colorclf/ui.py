@@ -83,6 +83,23 @@ def current_job() -> TrainingJob | None:
     return _state()["job"]
 
 
+def read_job_state() -> None:
+    """Read the job's state once, at the start of a page run, for everything the run draws.
+
+    The buttons, the views' and sliders' polling and the live panel's "has it changed?"
+    check must agree: a run that stopped between two reads left a Stop button under
+    "Stopped at epoch …" and nothing polling. The live panel reruns the page when the
+    job's state differs from this.
+    """
+    job = current_job()
+    st.session_state["_drawn_state"] = job.state if job else None
+
+
+def drawn_state() -> str | None:
+    """The job's state as this page run draws it (``read_job_state``)."""
+    return st.session_state.get("_drawn_state")
+
+
 def _session_alive_checker() -> Callable[[], bool]:
     """True while this browser session is connected (with a grace period for reconnects)."""
     from streamlit import runtime
@@ -282,11 +299,7 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
     arguments one run late.
     """
     job = current_job()
-    # The state this page run draws, read once: the buttons, the live panel's polling and
-    # its "has it changed?" check must agree, or a run that stops between the buttons and
-    # the panel would leave a Stop button under "Stopped at epoch …" and nothing polling.
-    drawn = job.state if job else None
-    st.session_state["_drawn_state"] = drawn
+    drawn = drawn_state()
     busy = drawn in ("queued", "training")
     left, right = st.columns(2)
     if left.button(
@@ -311,11 +324,8 @@ def live_panel() -> None:
     redrawing for up to ``LIVE_RUN_SECONDS``; while it waits in the queue, the fragment
     looks once a second (thirty queued students polling 10×/s would keep the server too
     busy to serve the two who train)."""
-    state = st.session_state
-    # What this full run drew (``training_buttons``): the fragment reruns the whole page
-    # when the job's state differs from it.
-    every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(state.get("_drawn_state"))
-    state["_ask_ready"] = _predictor() is not None
+    every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(drawn_state())
+    st.session_state["_ask_ready"] = _predictor() is not None
     st.fragment(_live_panel_body, run_every=every)()
 
 
@@ -344,7 +354,7 @@ def _live_panel_body() -> None:
     while True:
         panel.draw()
         state = st.session_state
-        if job.state != state.get("_drawn_state"):
+        if job.state != drawn_state():
             # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
             st.rerun(scope="app")
         if job.predictor is not None and not state.get("_ask_ready"):
@@ -473,8 +483,7 @@ def ask_panel() -> None:
     """Sliders, swatch, prediction and probabilities, in a fragment: a slider reruns only
     this. While a run trains it also follows the latest weights once a second, on the same
     beat as the decision map (fragments due at the same moment share one run)."""
-    job = current_job()
-    every = VIEW_POLL_SECONDS if job is not None and job.state == "training" else None
+    every = VIEW_POLL_SECONDS if drawn_state() == "training" else None
     st.fragment(_ask_panel_body, run_every=every)()
 
 
@@ -542,7 +551,7 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
 
     state = _state()
     job = current_job()
-    every = VIEW_POLL_SECONDS if job is not None and job.state == "training" else None
+    every = VIEW_POLL_SECONDS if drawn_state() == "training" else None
     map_tab, matrix_tab, runs_tab, files_tab = tabs
     with map_tab:
         st.fragment(_decision_map_view, run_every=every)(dataset)
@@ -610,6 +619,7 @@ def write_link(hp: Hyperparams, kind: str, detail: Any, presenter: bool) -> None
 def training_page() -> None:
     """The whole training page, top to bottom."""
     state = _state()
+    read_job_state()
     read_link_once()
     st.title("Colour classifier")
     st.caption(
