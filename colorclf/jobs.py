@@ -163,17 +163,16 @@ class Worker:
                     message = self.conn.recv()
                 except (EOFError, OSError):  # a closed pipe polls as readable
                     self.process.join(timeout=1)
-                    raise WorkerGone(
-                        f"the trainer process exited at start (code {self.process.exitcode})"
-                    ) from None
+                    raise self._exited_at_start() from None
                 if message[0] != "ready":
                     raise WorkerGone(f"the trainer process said {message[0]!r} at start")
                 self.ready = True
             elif not self.process.is_alive():
-                raise WorkerGone(
-                    f"the trainer process exited at start (code {self.process.exitcode})"
-                )
+                raise self._exited_at_start()
         return True
+
+    def _exited_at_start(self) -> WorkerGone:
+        return WorkerGone(f"the trainer process exited at start (code {self.process.exitcode})")
 
     def close(self) -> None:
         with contextlib.suppress(OSError, ValueError):
