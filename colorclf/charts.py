@@ -113,12 +113,6 @@ class LiveChartData:
         series = pa.DictionaryArray.from_arrays(pa.array(code, pa.int8()), _SERIES_ARROW)
         return pa.table({"step": step, "series": series, "value": value})
 
-    def frame(self) -> pd.DataFrame:
-        """The same data as a pandas frame (long format: step, series, value)."""
-        step, code, value = self._columns()
-        series = pd.Categorical.from_codes(code, categories=list(SERIES))
-        return pd.DataFrame({"step": step, "series": series, "value": value})
-
     @property
     def batch_count(self) -> int:
         return self._batches.size

@@ -34,6 +34,11 @@ def epoch_row(epoch: int, step: int, val: float | None = 0.5) -> dict:
     )
 
 
+def sent(data: charts.LiveChartData):
+    """What the page sends (the Arrow table), as a pandas frame for easy filtering."""
+    return data.table().to_pandas()
+
+
 def series(frame, name: str):
     part = frame[frame["series"] == name]
     return part["step"].to_numpy(), part["value"].to_numpy()
@@ -43,7 +48,7 @@ def test_a_short_history_is_sent_whole():
     rows = batch_rows(50)
     data = charts.LiveChartData()
     assert data.update(rows)
-    steps, values = series(data.frame(), "batch loss")
+    steps, values = series(sent(data), "batch loss")
     assert steps.tolist() == list(range(1, 51))
     np.testing.assert_allclose(values, [r["loss"] for r in rows], rtol=1e-6)
     assert not data.update(rows)  # nothing new
@@ -54,7 +59,7 @@ def test_a_long_history_is_bounded_and_its_buckets_are_true_means():
     rows = batch_rows(n) + [epoch_row(e, e * 100) for e in range(1, 1001)]
     data = charts.LiveChartData()
     data.update(rows)
-    frame = data.frame()
+    frame = sent(data)
     assert len(frame) <= 2 * charts.MAX_BATCH_POINTS + 4 * charts.MAX_EPOCH_POINTS
     steps, values = series(frame, "batch loss")
     assert charts.MAX_BATCH_POINTS // 2 <= len(steps) <= charts.MAX_BATCH_POINTS
@@ -79,7 +84,7 @@ def test_feeding_rows_in_pieces_gives_the_same_frame_as_all_at_once():
     for end in range(0, len(rows) + 1, 37):
         pieces.update(rows[:end])
     pieces.update(rows)
-    left, right = whole.frame(), pieces.frame()
+    left, right = sent(whole), sent(pieces)
     assert left["series"].tolist() == right["series"].tolist()
     np.testing.assert_array_equal(left["step"].to_numpy(), right["step"].to_numpy())
     np.testing.assert_array_equal(left["value"].to_numpy(), right["value"].to_numpy())
@@ -88,7 +93,7 @@ def test_feeding_rows_in_pieces_gives_the_same_frame_as_all_at_once():
 def test_missing_validation_values_are_left_out():
     data = charts.LiveChartData()
     data.update([*batch_rows(10), epoch_row(1, 10, val=None)])
-    frame = data.frame()
+    frame = sent(data)
     assert set(frame["series"]) == {"batch loss", "batch accuracy", "epoch loss", "epoch accuracy"}
     assert np.isfinite(frame["value"].to_numpy()).all()
 
@@ -103,13 +108,11 @@ def test_the_spec_is_fixed_carries_no_data_and_draws_on_a_canvas():
     assert all(f'"field": "{field}"' in text for field in fields)
 
 
-def test_the_arrow_table_the_page_sends_holds_the_frame():
+def test_the_arrow_table_the_page_sends_has_the_chart_fields():
     data = charts.LiveChartData()
     data.update([*batch_rows(3_000), epoch_row(1, 3_000), epoch_row(2, 3_000, val=None)])
     table = data.table()
     assert table.column_names == ["step", "series", "value"]
     assert str(table.schema.field("series").type).startswith("dictionary<values=string")
-    frame = data.frame()
-    assert table.column("series").to_pylist() == frame["series"].astype(str).tolist()
-    np.testing.assert_array_equal(table.column("step").to_numpy(), frame["step"].to_numpy())
-    np.testing.assert_array_equal(table.column("value").to_numpy(), frame["value"].to_numpy())
+    assert set(table.column("series").to_pylist()) <= set(charts.SERIES)
+    assert np.isfinite(table.column("value").to_numpy()).all()
