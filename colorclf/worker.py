@@ -127,7 +127,7 @@ def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
 
     def sink(row: dict[str, Any]) -> None:
         # Rows travel in small bundles (every ROWS_EVERY_SECONDS, and at each epoch end):
-        # the page polls 10×/s, and one message per batch would only cost the server.
+        # the page redraws about 10×/s, and one message per batch would only cost the server.
         pending.append(row)
         if row["kind"] == "epoch":
             flush()
