@@ -389,9 +389,9 @@ def server_cost(repeats: int) -> list[dict[str, float]]:
             data = copy.deepcopy(base)
             start = time.perf_counter()
             data.update(rows)
-            frame = data.table()
+            table = data.table()
             middle = time.perf_counter()
-            wire, arrow = marshal_chart(frame, spec)
+            wire, arrow = marshal_chart(table, spec)
             end = time.perf_counter()
             update_ms.append((middle - start) * 1000)
             marshal_ms.append((end - middle) * 1000)
@@ -405,7 +405,7 @@ def server_cost(repeats: int) -> list[dict[str, float]]:
         results.append(
             {
                 "batches": size,
-                "frame_rows": len(frame),
+                "frame_rows": len(table),
                 "update_ms": srv.median(update_ms),
                 "marshal_ms": srv.median(marshal_ms),
                 "total_ms": srv.median([a + b for a, b in zip(update_ms, marshal_ms, strict=True)]),
