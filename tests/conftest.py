@@ -134,6 +134,34 @@ def browser() -> Iterator[object]:
             launched.close()
 
 
+# Delivers every message from the server LATENCY ms late, in order, as a slow network
+# would, and keeps the page's sockets in ``window.__colorclfSockets`` (to drop one).
+SLOW_NETWORK_JS = """(() => {
+  window.__colorclfSockets = [];
+  const add = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, listener, options) {
+    if (!window.__colorclfSockets.includes(this)) window.__colorclfSockets.push(this);
+    if (type !== "message" || !LATENCY) return add.call(this, type, listener, options);
+    const late = (event) => setTimeout(() => listener.call(this, event), LATENCY);
+    return add.call(this, type, late, options);
+  };
+})();"""
+
+
+def slow_network(page: object, latency_ms: int) -> None:
+    """Make ``page`` receive the server's messages ``latency_ms`` late (before ``goto``)."""
+    script = SLOW_NETWORK_JS.replace("LATENCY", str(int(latency_ms)))
+    page.add_init_script(script)  # type: ignore[attr-defined]
+
+
+def connection_state(page: object) -> str | None:
+    """Streamlit's connection state as the page shows it (``CONNECTED`` when all is well)."""
+    return page.evaluate(  # type: ignore[attr-defined]
+        "() => document.querySelector('[data-testid=stApp]')"
+        "?.getAttribute('data-test-connection-state')"
+    )
+
+
 def wait_idle(page: object, timeout: float = 60_000) -> None:
     """Wait until Streamlit's script run has finished, as Streamlit's own e2e tests do."""
     page.wait_for_selector(APP_IDLE, timeout=timeout)  # type: ignore[attr-defined]
