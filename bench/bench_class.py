@@ -304,9 +304,9 @@ def memory_worker(variant: str, trainings: int, pairs: bool) -> None:
     (as the server does), one JSON line per training: the RSS of this process (the server's
     side: jobs, runs, rows) and of the trainer processes (TensorFlow)."""
     from colorclf.builtin import builtin_dataset
-    from colorclf.hyperparams import PRESETS
+    from colorclf.core.hyperparams import PRESETS
+    from colorclf.core.runs import Run
     from colorclf.jobs import FairGate, TrainerPool, TrainingJob
-    from colorclf.runs import Run
 
     dataset = builtin_dataset()
     hp = PRESETS["coding-train"]

@@ -43,9 +43,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from colorclf.colorspace import hue_degrees
-from colorclf.dataset import ColorDataset
-from colorclf.labels import LABELS, NUM_LABELS
+from colorclf.core.colour import hue_degrees
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.labels import LABELS, NUM_LABELS
 
 RED, GREEN, BLUE, ORANGE, YELLOW, PINK, PURPLE, BROWN, GREY = range(NUM_LABELS)
 assert LABELS[BROWN] == "brown-ish" and LABELS[GREY] == "grey-ish"

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from colorclf.labels import LABEL_COLORS, LABELS
-from colorclf.training import Row
+from colorclf.core.labels import LABEL_COLORS, LABELS
+from colorclf.core.rows import Row
 
 MAX_BATCH_POINTS = 160
 MAX_EPOCH_POINTS = 60

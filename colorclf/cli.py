@@ -5,7 +5,8 @@ with its help text and range), so the table stays the single source of truth.
 
 A mistake a user can make (a bad file, URL, number or model file) ends with exactly one line
 ``colorclf: error: …`` on stderr and exit status 2, never a traceback. TensorFlow is imported
-only by the commands that need it (not by ``data``), with its C++ log spam silenced.
+only by the commands that need it (not by ``data``), through ``colorclf.train``, which
+silences its C++ log spam.
 """
 
 from __future__ import annotations
@@ -18,19 +19,19 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from colorclf.errors import ColorclfError, ModelFileError
-from colorclf.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
-from colorclf.labels import LABELS
+from colorclf.core.errors import ColorclfError, ModelFileError
+from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
+from colorclf.core.labels import LABELS
 
 if TYPE_CHECKING:
     import keras
 
-    from colorclf.dataset import ColorDataset
-    from colorclf.training import Row
+    from colorclf.core.dataset import ColorDataset
+    from colorclf.core.rows import Row
 
 PROG = "colorclf"
 EXIT_USAGE = 2
@@ -56,14 +57,6 @@ def _one_line(text: object) -> str:
     """A message squeezed to one line (exception texts from libraries may span several)."""
     line = " ".join(str(text).split())
     return line if len(line) <= 300 else line[:297] + "…"
-
-
-def _import_keras() -> Any:
-    """Import Keras (and TensorFlow) quietly: no C++ INFO/WARNING lines on stderr."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    return keras
 
 
 def _param_type(param: Param) -> Callable[[str], object]:
@@ -133,17 +126,16 @@ def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
     Raises ModelFileError for a missing, oversized, corrupt or wrongly shaped file. The model
     is loaded without its optimiser (``compile=False``): the CLI only predicts and evaluates.
     """
-    _import_keras()  # TensorFlow's log level must be set before modelfile imports Keras
-    from colorclf.modelfile import load_model_file as load
+    from colorclf.train.modelfile import load_model_file as load
 
     return load(path, compile=False)
 
 
 def _predictor(model: keras.Model, name: str) -> Any:
-    from colorclf.predict import Predictor
+    from colorclf.train.model import predictor_from_model
 
     try:
-        return Predictor.from_model(model)
+        return predictor_from_model(model)
     except ModelFileError as error:
         raise ModelFileError(f"{name}: {error}") from None
 
@@ -180,57 +172,6 @@ def hyperparams_from_args(args: argparse.Namespace) -> Hyperparams:
     return preset(args.preset).replace(**overrides)
 
 
-class ProgressSink:
-    """Shows training rows as Keras' own ``Progbar`` (one bar per epoch) on a terminal, or as
-    one plain line per epoch elsewhere. Either way it writes to ``stream``."""
-
-    def __init__(self, epochs: int, batches: int, stream: TextIO, *, bar: bool) -> None:
-        self.epochs = epochs
-        self.batches = batches
-        self.stream = stream
-        self.bar = bar
-        self._progbar: Any = None
-
-    def __call__(self, row: Row) -> None:
-        if self.bar:
-            self._draw(row)
-        elif row["kind"] == "epoch":
-            self.stream.write(epoch_line(row, self.epochs) + "\n")
-            self.stream.flush()
-
-    def _draw(self, row: Row) -> None:
-        keras = _import_keras()
-        # Progbar writes to sys.stdout; point it at our stream while it draws.
-        with contextlib.redirect_stdout(self.stream):
-            if row["kind"] == "batch":
-                if self._progbar is None:
-                    print(f"Epoch {row['epoch']}/{self.epochs}", flush=True)
-                    self._progbar = keras.utils.Progbar(self.batches, verbose=1)
-                # Stateless: the bar shows the epoch's running mean, as Keras' fit does.
-                values = [("loss", row["loss"]), ("accuracy", row["accuracy"])]
-                self._progbar.update(row["batch"], values, finalize=False)
-            else:
-                if self._progbar is None:  # an epoch row without batches (resumed at its end)
-                    self._progbar = keras.utils.Progbar(self.batches, verbose=1)
-                values = [
-                    (key, row[key])
-                    for key in ("loss", "accuracy", "val_loss", "val_accuracy")
-                    if row[key] is not None and math.isfinite(row[key])
-                ]
-                self._progbar.update(row["batch"], values, finalize=True)
-                self._progbar = None
-
-
-def epoch_line(row: Row, epochs: int) -> str:
-    parts = [f"epoch {row['epoch']}/{epochs}"]
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        value = row[key]
-        shown = "n/a" if value is None or not math.isfinite(value) else f"{value:.4f}"
-        parts.append(f"{key} {shown}")
-    parts.append(f"{row['seconds']:.1f} s")
-    return " - ".join(parts)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     hp = hyperparams_from_args(args)
     save = Path(args.save) if args.save else None
@@ -244,14 +185,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ColorclfError(f"--save: {args.save} is a folder")
     dataset = _load_data(args.data)
 
-    from colorclf.dataset import stratified_split
-    from colorclf.training import batches_per_epoch, train
+    from colorclf.core.dataset import stratified_split
+    from colorclf.core.rows import batches_per_epoch
+    from colorclf.train.console import ProgressSink
+    from colorclf.train.loop import train
 
     split = stratified_split(dataset, hp.val_split, hp.seed)
     if len(split.x_train) == 0:
         raise ColorclfError(f"{args.data}: no rows left to train on")
-    _import_keras()
-    from colorclf.model import build_model
+    from colorclf.train.model import build_model
 
     model = build_model(hp)
     batches = batches_per_epoch(len(split.x_train), hp.batch_size)

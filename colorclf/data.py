@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 
 from colorclf import __version__
-from colorclf.dataset import ColorDataset
-from colorclf.errors import DataError
-from colorclf.labels import LABELS, normalise_label
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import DataError
+from colorclf.core.labels import LABELS, normalise_label
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 64

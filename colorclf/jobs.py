@@ -3,7 +3,7 @@
 Why not train in the script run: any widget event during a script run aborts it
 (``StopException`` inside the Keras callback), so training inside the run would lose work
 whenever a student touched a slider. Why not in a thread of the server: the page's redraws
-and the training would share one GIL (see ``colorclf.worker``). So a job's thread waits its
+and the training would share one GIL (see ``colorclf.train.worker``). So a job's thread waits its
 turn at the ``FairGate``, hands the work to a warm trainer process from the ``TrainerPool``
 and appends the rows that come back to its ``Run``; the page only *reads* them (a fragment
 polls ~10×/s). Stop sets an event the worker checks after every batch; the weights and
@@ -28,14 +28,14 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from colorclf.dataset import ColorDataset, Split, stratified_split
-from colorclf.hyperparams import Hyperparams
-from colorclf.runs import Run
-from colorclf.training import Progress, Row, batches_per_epoch
+from colorclf.core.dataset import ColorDataset, Split, stratified_split
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.rows import Progress, Row, batches_per_epoch
+from colorclf.core.runs import Run
 
 if TYPE_CHECKING:
-    from colorclf.predict import Predictor
-    from colorclf.worker import ModelState, TrainResult
+    from colorclf.core.predict import Predictor
+    from colorclf.train.worker import ModelState, TrainResult
 
 _log = logging.getLogger(__name__)
 
@@ -130,10 +130,10 @@ def _main_script_hidden() -> Iterator[None]:
 
 
 class Worker:
-    """One trainer process (``colorclf.worker.worker_main``) and the server's end of its pipe."""
+    """One trainer process (``train.worker.worker_main``) and the server's end of its pipe."""
 
     def __init__(self, context: Any) -> None:
-        from colorclf.worker import worker_main
+        from colorclf.train.worker import worker_main
 
         self.conn, child = context.Pipe()
         self.stop_event = context.Event()
@@ -375,14 +375,7 @@ class TrainingJob:
 
     def _on_row(self, row: Row) -> None:
         self.run.rows.append(row)
-        progress = self.progress
-        if row["kind"] == "batch":
-            progress.step, progress.batch = row["step"], row["batch"]
-            progress.epoch = row["epoch"] - 1
-        else:
-            progress.epoch, progress.batch = row["epoch"], 0
-            progress.last_epoch_row = row
-        progress.seconds = row["seconds"]
+        self.progress.follow(row)
 
     def _work(self) -> None:
         if not self._gate.acquire(self, self._should_stop):
@@ -424,7 +417,7 @@ class TrainingJob:
 
     def _train_on(self, worker: Worker) -> bool:
         """Send the task, collect the rows; True if the worker can serve the next job."""
-        from colorclf.worker import TrainTask
+        from colorclf.train.worker import TrainTask
 
         worker.tasks += 1
         worker.stop_event.clear()

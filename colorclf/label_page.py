@@ -19,8 +19,8 @@ import numpy as np
 import sqlalchemy as sa
 import streamlit as st
 
-from colorclf.errors import ColorclfError
-from colorclf.labels import LABELS
+from colorclf.core.errors import ColorclfError
+from colorclf.core.labels import LABELS
 from colorclf.store import (
     MAX_NAME_LENGTH,
     VoteStore,

@@ -38,9 +38,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from colorclf.dataset import ColorDataset
-from colorclf.errors import ColorclfError, DataError
-from colorclf.labels import LABELS
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import ColorclfError, DataError
+from colorclf.core.labels import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = ROOT / "data" / "votes.sqlite"

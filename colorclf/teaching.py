@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from colorclf.colorspace import hue_degrees
-from colorclf.dataset import ColorDataset
-from colorclf.labels import LABEL_COLORS, LABELS, NUM_LABELS
+from colorclf.core.colour import hue_degrees
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.labels import LABEL_COLORS, LABELS, NUM_LABELS
 
 if TYPE_CHECKING:
-    from colorclf.predict import Predictor
-    from colorclf.runs import Run
+    from colorclf.core.predict import Predictor
+    from colorclf.core.runs import Run
 
 LABEL_LIST: list[str] = list(LABELS)
 COLOR_LIST: list[str] = [LABEL_COLORS[name] for name in LABELS]

@@ -17,15 +17,15 @@ import pandas as pd
 import streamlit as st
 
 from colorclf import teaching
-from colorclf.dataset import ColorDataset
-from colorclf.errors import ModelFileError
-from colorclf.labels import LABELS
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import ModelFileError
+from colorclf.core.labels import LABELS
 
 if TYPE_CHECKING:
     import keras
 
-    from colorclf.predict import Predictor
-    from colorclf.runs import Run
+    from colorclf.core.predict import Predictor
+    from colorclf.core.runs import Run
 
 SATURATION_DEFAULT = 100  # percent
 
@@ -350,7 +350,7 @@ def render_model_files(model_bytes: bytes | None, *, key: str) -> keras.Model | 
     (.keras)" uploader. Returns the uploaded model once, in the run in which a new file
     arrived and loaded; None otherwise. A bad file shows ``st.error`` while it stays in the
     uploader."""
-    from colorclf.modelfile import MODEL_FILE_NAME, load_model_bytes
+    from colorclf.train.modelfile import MODEL_FILE_NAME, load_model_bytes
 
     if model_bytes is not None:
         st.download_button(

@@ -20,12 +20,12 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from colorclf import charts
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import ColorclfError
+from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
+from colorclf.core.runs import Run
 from colorclf.data import CODING_TRAIN_URL
-from colorclf.dataset import ColorDataset
-from colorclf.errors import ColorclfError
-from colorclf.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
 from colorclf.jobs import SHARED_POOL, TrainingJob, describe_status
-from colorclf.runs import Run
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
@@ -547,7 +547,7 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
     re-draw themselves about once a second while a run trains, so students watch the
     regions form; nothing else on the page reruns for them."""
     from colorclf import teaching_ui
-    from colorclf.predict import Predictor
+    from colorclf.train.model import predictor_from_model
 
     state = _state()
     job = current_job()
@@ -567,7 +567,7 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
             model_bytes = job.model_bytes if job is not None and not job.active else None
             uploaded = teaching_ui.render_model_files(model_bytes, key="files")
             if uploaded is not None:
-                state["uploaded_predictor"] = Predictor.from_model(uploaded)
+                state["uploaded_predictor"] = predictor_from_model(uploaded)
                 st.rerun()
             if state.get("uploaded_predictor") is not None:
                 st.success("The sliders and the decision map ask the uploaded model.")
@@ -579,7 +579,7 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
 # ----- shareable links -------------------------------------------------------------------
 def read_link_once() -> None:
     """On a session's first run, set the widgets from the page's query parameters."""
-    from colorclf.links import read_link
+    from colorclf.core.links import read_link
 
     state = st.session_state
     if state.get("_link_read"):
@@ -601,7 +601,7 @@ def read_link_once() -> None:
 
 def write_link(hp: Hyperparams, kind: str, detail: Any, presenter: bool) -> None:
     """Keep the page's query parameters equal to the settings, so the URL is the link."""
-    from colorclf.links import LinkConfig, to_query
+    from colorclf.core.links import LinkConfig, to_query
 
     data = "builtin" if kind == "Built-in" else (detail if kind == "URL" and detail else None)
     config = LinkConfig(

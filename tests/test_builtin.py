@@ -9,7 +9,7 @@ import pytest
 
 from colorclf import builtin
 from colorclf.builtin import CROWD_COUNTS, builtin_dataset, generate, name_colors
-from colorclf.labels import LABELS, NUM_LABELS
+from colorclf.core.labels import LABELS, NUM_LABELS
 
 
 def test_same_seed_same_data() -> None:

@@ -19,6 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from colorclf import data
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import DataError
+from colorclf.core.labels import LABELS
 from colorclf.data import (
     describe,
     load_bytes,
@@ -28,9 +31,6 @@ from colorclf.data import (
     parse_bytes,
     to_coding_train_json,
 )
-from colorclf.dataset import ColorDataset
-from colorclf.errors import DataError
-from colorclf.labels import LABELS
 
 
 def entry(r: object = 10, g: object = 20, b: object = 30, label: object = "red-ish", **extra):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from colorclf.builtin import builtin_dataset
-from colorclf.hyperparams import Hyperparams
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.runs import Run
 from colorclf.jobs import FairGate, TrainingJob, describe_status
-from colorclf.runs import Run
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from colorclf import label_page
-from colorclf.labels import LABELS
+from colorclf.core.labels import LABELS
 from colorclf.store import VoteStore
 
 TIMEOUT = 30

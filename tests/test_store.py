@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from colorclf import store as store_module
-from colorclf.errors import ColorclfError, DataError
-from colorclf.labels import LABELS
+from colorclf.core.errors import ColorclfError, DataError
+from colorclf.core.labels import LABELS
 from colorclf.store import VoteStore, database_url, get_store, load_votes_dataset
 
 ROOT = Path(__file__).resolve().parent.parent

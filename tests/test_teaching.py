@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from colorclf import teaching
-from colorclf.dataset import ColorDataset
-from colorclf.hyperparams import Hyperparams
-from colorclf.labels import LABEL_COLORS, LABELS
-from colorclf.predict import Predictor
-from colorclf.runs import Run
-from colorclf.training import make_row
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.labels import LABEL_COLORS, LABELS
+from colorclf.core.predict import Predictor
+from colorclf.core.rows import make_row
+from colorclf.core.runs import Run
 
 
 def random_predictor(seed: int = 0, hidden: int = 8) -> Predictor:

@@ -14,12 +14,12 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from colorclf import teaching
-from colorclf.dataset import ColorDataset
-from colorclf.hyperparams import Hyperparams
-from colorclf.labels import LABELS
-from colorclf.predict import Predictor
-from colorclf.runs import Run
-from colorclf.training import make_row
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.labels import LABELS
+from colorclf.core.predict import Predictor
+from colorclf.core.rows import make_row
+from colorclf.core.runs import Run
 
 TIMEOUT = 60
 
@@ -299,13 +299,13 @@ def model_page(model) -> None:
 
 @pytest.fixture(scope="module")
 def model() -> object:
-    from colorclf.model import build_model
+    from colorclf.train.model import build_model
 
     return build_model(Hyperparams(hidden_units=5, seed=2))
 
 
 def test_model_files(model) -> None:
-    from colorclf.modelfile import model_to_bytes
+    from colorclf.train.modelfile import model_to_bytes
 
     at = AppTest.from_function(model_page, args=(None,))
     at.run(timeout=TIMEOUT)

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from colorclf.errors import ColorclfError
+from colorclf.core.errors import ColorclfError
 
 
 @dataclass(frozen=True)

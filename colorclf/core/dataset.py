@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from colorclf.labels import LABELS, NUM_LABELS
+from colorclf.core.labels import LABELS, NUM_LABELS
 
 
 @dataclass(frozen=True, eq=False)

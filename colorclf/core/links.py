@@ -12,7 +12,7 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from colorclf.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams
+from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams
 
 HYPERPARAM_NAMES: tuple[str, ...] = tuple(p.name for p in PARAMS)
 LINK_PARAMS: tuple[str, ...] = ("preset", *HYPERPARAM_NAMES, "data", "presenter")

@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from colorclf.dataset import Split
-from colorclf.hyperparams import Hyperparams
-from colorclf.training import Progress
+from colorclf.core.dataset import Split
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.rows import Progress
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     import keras
 
-    from colorclf.predict import Predictor
+    from colorclf.core.predict import Predictor
 
 
 ROWS_EVERY_SECONDS = 0.02
@@ -93,24 +93,22 @@ def restore_state(model: keras.Model, state: ModelState) -> None:
 
 def warm_up() -> None:
     """Import TensorFlow and run one tiny fit, so the first real training starts at once."""
-    from colorclf.labels import NUM_LABELS
-    from colorclf.model import build_model
-    from colorclf.predict import Predictor
+    from colorclf.core.labels import NUM_LABELS
+    from colorclf.train.model import build_model, predictor_from_model
 
     model = build_model(Hyperparams(epochs=1, hidden_units=4))
     x = np.zeros((64, 3), dtype=np.float32)
     y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(64, dtype=int)]
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     model(x[:1], training=False)
-    Predictor.from_model(model)
+    predictor_from_model(model)
 
 
 def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
     """Train (or resume) one run, sending every row and each epoch's predictor to ``send``."""
-    from colorclf.model import build_model
-    from colorclf.modelfile import model_to_bytes
-    from colorclf.predict import Predictor
-    from colorclf.training import train
+    from colorclf.train.loop import train
+    from colorclf.train.model import build_model, predictor_from_model
+    from colorclf.train.modelfile import model_to_bytes
 
     model = build_model(task.hp)
     if task.state is not None:
@@ -131,7 +129,7 @@ def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
         pending.append(row)
         if row["kind"] == "epoch":
             flush()
-            send(("predictor", Predictor.from_model(model)))
+            send(("predictor", predictor_from_model(model)))
         elif time.monotonic() - last_sent[0] >= ROWS_EVERY_SECONDS:
             flush()
 
@@ -145,7 +143,7 @@ def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
         stopped=outcome.stopped,
         progress=outcome.progress,
         state=capture_state(model),
-        predictor=Predictor.from_model(model),
+        predictor=predictor_from_model(model),
         model_bytes=model_to_bytes(model),
     )
 
@@ -160,7 +158,6 @@ def release_memory() -> None:
 
 def worker_main(conn: Connection, stop: Event) -> None:
     """The worker process: warm up, then train the tasks the server sends until it leaves."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         warm_up()
         gc.collect()

@@ -8,16 +8,11 @@ thousands of colours per frame. It agrees with the model's own output within 1e-
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from colorclf.dataset import scale_rgb
-from colorclf.errors import ModelFileError
-from colorclf.labels import LABELS
-
-if TYPE_CHECKING:
-    import keras
+from colorclf.core.dataset import scale_rgb
+from colorclf.core.labels import LABELS
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -42,36 +37,12 @@ ACTIVATIONS = {
 
 @dataclass(frozen=True)
 class Predictor:
-    """A chain of Dense layers as NumPy arrays: (kernel, bias, activation name) each."""
+    """A chain of Dense layers as NumPy arrays: (kernel, bias, activation name) each.
+
+    ``colorclf.train.model.predictor_from_model`` copies them out of a Keras model.
+    """
 
     layers: tuple[tuple[np.ndarray, np.ndarray, str], ...]
-
-    @classmethod
-    def from_model(cls, model: keras.Model) -> Predictor:
-        """Copy the weights of a model made only of Dense layers (3 inputs, 9 outputs)."""
-        import keras
-
-        chain = []
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.InputLayer):
-                continue
-            if not isinstance(layer, keras.layers.Dense):
-                raise ModelFileError(
-                    f"layer {layer.name!r} is a {type(layer).__name__}; only Dense layers "
-                    "can be used by the colour classifier"
-                )
-            activation = keras.activations.serialize(layer.activation)
-            if isinstance(activation, dict):
-                activation = activation.get("config", {}).get("name", activation.get("class_name"))
-            if activation not in ACTIVATIONS:
-                raise ModelFileError(
-                    f"layer {layer.name!r} uses unsupported activation {activation!r}"
-                )
-            kernel, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
-            chain.append((kernel, bias, str(activation)))
-        if not chain or chain[0][0].shape[0] != 3 or chain[-1][0].shape[1] != len(LABELS):
-            raise ModelFileError("the model must take 3 inputs (r, g, b) and give 9 outputs")
-        return cls(tuple(chain))
 
     def probabilities(self, rgb: np.ndarray) -> np.ndarray:
         """Probabilities (n×9) for colours given as 0–255 RGB rows, scaled as in training."""

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from colorclf.hyperparams import Hyperparams
-from colorclf.training import ROW_KEYS, Row
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.rows import ROW_KEYS, Row
 
 
 @dataclass

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from colorclf.hyperparams import Hyperparams
-from colorclf.labels import NUM_LABELS
+from colorclf.core.errors import ModelFileError
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.labels import LABELS, NUM_LABELS
+from colorclf.core.predict import ACTIVATIONS, Predictor
 
 if TYPE_CHECKING:
     import keras
@@ -66,3 +68,30 @@ def make_optimizer(hp: Hyperparams) -> keras.optimizers.Optimizer:
     if hp.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=hp.learning_rate)
     return keras.optimizers.SGD(learning_rate=hp.learning_rate)
+
+def predictor_from_model(model: keras.Model) -> Predictor:
+    """Copy the weights of a model made only of Dense layers (3 inputs, 9 outputs)."""
+    import keras
+    import numpy as np
+
+    chain = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if not isinstance(layer, keras.layers.Dense):
+            raise ModelFileError(
+                f"layer {layer.name!r} is a {type(layer).__name__}; only Dense layers "
+                "can be used by the colour classifier"
+            )
+        activation = keras.activations.serialize(layer.activation)
+        if isinstance(activation, dict):
+            activation = activation.get("config", {}).get("name", activation.get("class_name"))
+        if activation not in ACTIVATIONS:
+            raise ModelFileError(
+                f"layer {layer.name!r} uses unsupported activation {activation!r}"
+            )
+        kernel, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
+        chain.append((kernel, bias, str(activation)))
+    if not chain or chain[0][0].shape[0] != 3 or chain[-1][0].shape[1] != len(LABELS):
+        raise ModelFileError("the model must take 3 inputs (r, g, b) and give 9 outputs")
+    return Predictor(tuple(chain))

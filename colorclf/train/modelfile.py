@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from colorclf.errors import ModelFileError
-from colorclf.labels import NUM_LABELS
-from colorclf.predict import Predictor
+from colorclf.core.errors import ModelFileError
+from colorclf.core.labels import NUM_LABELS
+from colorclf.train.model import predictor_from_model
 
 if TYPE_CHECKING:
     import keras
@@ -99,7 +99,7 @@ def _check_shape(model: keras.Model, name: str) -> None:
 
 def _check_predictor(model: keras.Model, name: str) -> None:
     try:
-        predictor = Predictor.from_model(model)
+        predictor = predictor_from_model(model)
     except ModelFileError as err:
         raise ModelFileError(f"{name}: {err}") from None
     # The predictor walks the Dense layers in order; a model whose layers are not a simple
