@@ -303,9 +303,9 @@ def memory_worker(variant: str, trainings: int, pairs: bool) -> None:
     """``--memory-worker VARIANT``: N trainings through ``TrainingJob`` and a ``TrainerPool``
     (as the server does), one JSON line per training: the RSS of this process (the server's
     side: jobs, runs, rows) and of the trainer processes (TensorFlow)."""
-    from colorclf.builtin import builtin_dataset
     from colorclf.core.hyperparams import PRESETS
     from colorclf.core.runs import Run
+    from colorclf.data.builtin import builtin_dataset
     from colorclf.jobs import FairGate, TrainerPool, TrainingJob
 
     dataset = builtin_dataset()

@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 
 from colorclf.core.dataset import ColorDataset, Split, stratified_split  # noqa: E402
 from colorclf.core.hyperparams import PRESETS, Hyperparams, preset  # noqa: E402
-from colorclf.data import load_source  # noqa: E402
+from colorclf.data.sources import load_source  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "colorData.json"
 REQUIRED_ACCURACY = 0.80

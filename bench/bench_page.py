@@ -231,9 +231,9 @@ def fit_worker() -> None:
     fit: bare ``model.fit`` (one call, N epochs); train: ``colorclf.train.loop.train`` with a
     list as the sink (what the page's job does, without Streamlit), its own clock.
     """
-    from colorclf.builtin import builtin_dataset
     from colorclf.core.dataset import stratified_split
     from colorclf.core.hyperparams import PRESETS
+    from colorclf.data.builtin import builtin_dataset
     from colorclf.train.loop import train
     from colorclf.train.model import build_model
 

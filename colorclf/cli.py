@@ -26,6 +26,7 @@ import numpy as np
 from colorclf.core.errors import ColorclfError, ModelFileError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
 from colorclf.core.labels import LABELS
+from colorclf.core.text import one_line
 
 if TYPE_CHECKING:
     import keras
@@ -51,12 +52,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _one_line(text: object) -> str:
-    """A message squeezed to one line (exception texts from libraries may span several)."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= 300 else line[:297] + "…"
 
 
 def _param_type(param: Param) -> Callable[[str], object]:
@@ -111,7 +106,7 @@ def _print_json(payload: dict[str, Any]) -> None:
 
 
 def _load_data(source: str) -> ColorDataset:
-    from colorclf.data import load_source
+    from colorclf.data.sources import load_source
 
     return load_source(source)
 
@@ -144,7 +139,7 @@ def _predictor(model: keras.Model, name: str) -> Any:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from colorclf.data import describe
+    from colorclf.data.export import describe
 
     summary = describe(_load_data(args.source))
     if args.json:
@@ -384,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except ColorclfError as error:
         sys.stdout.flush()
-        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

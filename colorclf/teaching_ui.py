@@ -198,7 +198,7 @@ def render_run_comparison(runs: Sequence[Run], *, key: str) -> list[Run]:
 
 
 def _export_json(dataset: ColorDataset) -> bytes:
-    from colorclf.data import to_coding_train_json
+    from colorclf.data.export import to_coding_train_json
 
     return to_coding_train_json(dataset)
 

@@ -24,13 +24,12 @@ from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ColorclfError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
 from colorclf.core.runs import Run
-from colorclf.data import CODING_TRAIN_URL
+from colorclf.data.sources import CODING_TRAIN_URL, SourceKind, SourceSpec, load_source
 from colorclf.jobs import SHARED_POOL, TrainingJob, describe_status
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
 SESSION_GRACE_SECONDS = 10.0  # a closed tab's training stops after this long
-SOURCES = ("Built-in", "Upload a file", "URL", "Class votes")
 
 _runtime_ready = threading.Lock()
 _runtime_prepared = False
@@ -193,17 +192,27 @@ def hyperparameter_controls(*, disabled: bool = False) -> Hyperparams:
     return hp
 
 
-def data_source_controls() -> tuple[str, Any]:
+SOURCE_LABELS: dict[SourceKind, str] = {
+    SourceKind.BUILTIN: "Built-in",
+    SourceKind.UPLOAD: "Upload a file",
+    SourceKind.URL: "URL",
+    SourceKind.VOTES: "Class votes",
+}
+
+
+def data_source_controls() -> tuple[SourceKind, Any]:
     """The data source widgets; returns (kind, detail): detail is an upload, a URL or None."""
-    kind = st.radio("Data", SOURCES, key="source", horizontal=False)
-    if kind == "Upload a file":
+    kind = st.radio(
+        "Data", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="source", horizontal=False
+    )
+    if kind is SourceKind.UPLOAD:
         upload = st.file_uploader(
             "Coding Train JSON or CSV (r, g, b, label[, uid])",
             type=["json", "csv"],
             key="upload",
         )
         return kind, upload
-    if kind == "URL":
+    if kind is SourceKind.URL:
         url = st.text_input(
             "URL of a Coding Train JSON or CSV file",
             key="url",
@@ -215,48 +224,39 @@ def data_source_controls() -> tuple[str, Any]:
     return kind, None
 
 
+# How long the page keeps what each source gave (the dispatcher is ``load_source``).
 @st.cache_data(show_spinner=False, max_entries=8)
-def _parse_upload(data: bytes, name: str) -> ColorDataset:
-    from colorclf.data import parse_bytes
-
-    return parse_bytes(data, name)
+def _load_upload(content: bytes, name: str) -> ColorDataset:
+    return load_source(SourceSpec(SourceKind.UPLOAD, name, content))
 
 
 @st.cache_data(show_spinner="Downloading…", ttl=600, max_entries=8)
 def _load_url(url: str) -> ColorDataset:
-    from colorclf.data import check_public_url, load_url
-
-    check_public_url(url)  # the server downloads: never its own or its network's services
-    return load_url(url)
+    # The server downloads: never its own or its network's services.
+    return load_source(SourceSpec(SourceKind.URL, url), public_only=True)
 
 
 @st.cache_data(show_spinner=False, ttl=5)
 def _load_votes() -> ColorDataset:
-    from colorclf.store import load_votes_dataset
-
-    return load_votes_dataset()
+    return load_source(SourceSpec(SourceKind.VOTES))
 
 
-def load_dataset(kind: str, detail: Any) -> ColorDataset | None:
+def load_dataset(kind: SourceKind, detail: Any) -> ColorDataset | None:
     """The chosen data set, or None (with ``st.error`` for bad input, ``st.info`` for none)."""
-    from colorclf.builtin import builtin_dataset
-
     try:
-        if kind == "Built-in":
-            return builtin_dataset()
-        if kind == "Upload a file":
+        if kind is SourceKind.UPLOAD:
             if detail is None:
                 st.info("Choose a Coding Train JSON or CSV file to train on.")
                 return None
-            if detail.size > 50 * 1024 * 1024:
-                raise ColorclfError(f"{detail.name} is larger than 50 MB")
-            return _parse_upload(detail.getvalue(), detail.name)
-        if kind == "URL":
+            return _load_upload(detail.getvalue(), detail.name)
+        if kind is SourceKind.URL:
             if not detail:
                 st.info("Type the address of a data file and press Enter.")
                 return None
             return _load_url(detail)
-        return _load_votes()
+        if kind is SourceKind.VOTES:
+            return _load_votes()
+        return load_source(SourceSpec(kind))
     except ColorclfError as error:
         st.error(str(error))
         return None
@@ -594,16 +594,16 @@ def read_link_once() -> None:
         state["settings"], state["settings_preset"] = config.hyperparams, preset_name
         apply_settings(config.hyperparams, preset_name)
     if config.data == "builtin":
-        state["source"] = "Built-in"
+        state["source"] = SourceKind.BUILTIN
     elif config.data:
-        state["source"], state["url"] = "URL", config.data
+        state["source"], state["url"] = SourceKind.URL, config.data
 
 
-def write_link(hp: Hyperparams, kind: str, detail: Any, presenter: bool) -> None:
+def write_link(hp: Hyperparams, kind: SourceKind, detail: Any, presenter: bool) -> None:
     """Keep the page's query parameters equal to the settings, so the URL is the link."""
     from colorclf.core.links import LinkConfig, to_query
 
-    data = "builtin" if kind == "Built-in" else (detail if kind == "URL" and detail else None)
+    data = "builtin" if kind is SourceKind.BUILTIN else (detail if kind is SourceKind.URL else None)
     config = LinkConfig(
         hyperparams=hp,
         preset=st.session_state.get("preset"),
@@ -633,7 +633,7 @@ def training_page() -> None:
             "Presenter mode", key="presenter", help="Hide the controls for a projector."
         )
         if presenter:
-            kind, detail = state.get("source_choice", ("Built-in", None))
+            kind, detail = state.get("source_choice", (SourceKind.BUILTIN, None))
             hp = state.get("settings", PRESETS[DEFAULT_PRESET])
         else:
             st.header("Data")

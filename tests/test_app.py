@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from colorclf import charts
 from colorclf.core.hyperparams import PRESETS
+from colorclf.data.sources import SourceKind
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # importing TensorFlow alone takes seconds
@@ -223,13 +224,13 @@ def test_stop_then_resume_finishes_the_planned_epochs():
 
 def test_bad_url_shows_one_error_and_the_page_keeps_working():
     at = new_app()
-    at.radio(key="source").set_value("URL").run()
+    at.radio(key="source").set_value(SourceKind.URL).run()
     at.text_input(key="url").input("http://127.0.0.1:9/colors.json").run()
     assert not at.exception
     assert len(at.error) == 1
     assert "127.0.0.1" in at.error[0].value
     assert at.button(key="train").disabled
-    at.radio(key="source").set_value("Built-in").run()
+    at.radio(key="source").set_value(SourceKind.BUILTIN).run()
     assert not at.error
     assert not at.button(key="train").disabled
 
@@ -307,7 +308,7 @@ def test_views_after_training_agree_with_the_model():
 
 def test_the_page_does_not_fetch_local_addresses():
     at = new_app()
-    at.radio(key="source").set_value("URL").run()
+    at.radio(key="source").set_value(SourceKind.URL).run()
     at.text_input(key="url").input("http://localhost:8501/_stcore/health").run()
     assert len(at.error) == 1
     assert "local or private address" in at.error[0].value

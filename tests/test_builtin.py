@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from colorclf import builtin
-from colorclf.builtin import CROWD_COUNTS, builtin_dataset, generate, name_colors
 from colorclf.core.labels import LABELS, NUM_LABELS
+from colorclf.data import builtin
+from colorclf.data.builtin import CROWD_COUNTS, builtin_dataset, generate, name_colors
 
 
 def test_same_seed_same_data() -> None:

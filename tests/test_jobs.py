@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from colorclf.builtin import builtin_dataset
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.runs import Run
+from colorclf.data.builtin import builtin_dataset
 from colorclf.jobs import FairGate, TrainingJob, describe_status
 
 

@@ -383,7 +383,7 @@ def test_remove_contributor_and_reset_return_counts(store: VoteStore) -> None:
 
 
 def test_export_json_round_trips_into_the_same_dataset(store: VoteStore) -> None:
-    from colorclf.data import load_bytes
+    from colorclf.data.parse import parse_bytes
 
     rng = np.random.default_rng(7)
     names = [*HOSTILE_NAMES, "anon-0a1b2c3d"]
@@ -395,7 +395,7 @@ def test_export_json_round_trips_into_the_same_dataset(store: VoteStore) -> None
     assert list(document) == ["entries"]
     assert len(document["entries"]) == 60
     assert all(set(e) == {"r", "g", "b", "label", "uid"} for e in document["entries"])
-    loaded = load_bytes(raw, "colorData.json")
+    loaded = parse_bytes(raw, "colorData.json")
     original = store.as_dataset()
     assert loaded.skipped == {}
     np.testing.assert_array_equal(loaded.rgb, original.rgb)
@@ -456,7 +456,7 @@ def test_load_votes_dataset_honours_the_env_url(
     assert dataset.source == "votes"
     assert dataset.label_names == ["red-ish", "green-ish"]
 
-    from colorclf.data import load_source
+    from colorclf.data.sources import load_source
 
     assert load_source("votes").contributor.tolist() == ["ada", "bob"]
 

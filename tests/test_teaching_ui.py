@@ -361,7 +361,7 @@ def test_explorer_survives_a_new_data_set() -> None:
 
 def test_export_is_the_cleaned_set_in_coding_train_json() -> None:
     from colorclf import teaching_ui
-    from colorclf.data import parse_bytes
+    from colorclf.data.parse import parse_bytes
 
     dataset = random_dataset(200, seed=3)
     cleaned, _ = teaching.clean(dataset, teaching.CleaningRules(drop_contributors={"c1"}))

@@ -22,6 +22,7 @@ import numpy as np
 
 from colorclf.core.errors import ModelFileError
 from colorclf.core.labels import NUM_LABELS
+from colorclf.core.text import one_line, size_text
 from colorclf.train.model import predictor_from_model
 
 if TYPE_CHECKING:
@@ -35,28 +36,12 @@ MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MODEL_FILE_NAME = "color-classifier.keras"
 
 
-def _megabytes(size: int) -> str:
-    """A size for people: 512 bytes, 20.4 KB, 20.0 MB."""
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
 def model_to_bytes(model: keras.Model) -> bytes:
     """The model as the bytes of a ``.keras`` file (a zip: config and weights)."""
     with tempfile.TemporaryDirectory(prefix="colorclf-") as folder:
         path = Path(folder) / MODEL_FILE_NAME
         model.save(path)
         return path.read_bytes()
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    if not text:
-        text = type(error).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _check_archive(data: bytes, name: str, max_bytes: int) -> None:
@@ -66,13 +51,13 @@ def _check_archive(data: bytes, name: str, max_bytes: int) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as err:
-        raise ModelFileError(f"{name} is a damaged zip archive: {_one_line(err)}") from None
+        raise ModelFileError(f"{name} is a damaged zip archive: {one_line(err, 200)}") from None
     names = {member.filename for member in members}
     if "config.json" not in names:
         raise ModelFileError(f"{name} is not a .keras model file (no config.json inside)")
     unpacked = sum(member.file_size for member in members)
     if unpacked > min(max_bytes * MAX_UNPACKED_FACTOR, MAX_UNPACKED_BYTES):
-        raise ModelFileError(f"{name} unpacks to {_megabytes(unpacked)}, too big for this model")
+        raise ModelFileError(f"{name} unpacks to {size_text(unpacked)}, too big for this model")
 
 
 def _check_shape(model: keras.Model, name: str) -> None:
@@ -109,7 +94,7 @@ def _check_predictor(model: keras.Model, name: str) -> None:
     try:
         expected = np.asarray(model(probe.astype(np.float32) / 255.0, training=False))
     except Exception as err:
-        raise ModelFileError(f"{name}: the model cannot be run: {_one_line(err)}") from None
+        raise ModelFileError(f"{name}: the model cannot be run: {one_line(err, 200)}") from None
     ours = predictor.probabilities(probe)
     if not np.all(np.isfinite(ours)):
         raise ModelFileError(f"{name}: the model's weights are not finite numbers")
@@ -139,7 +124,7 @@ def load_model_bytes(
     _check_suffix(name)
     if len(data) > max_bytes:
         raise ModelFileError(
-            f"{name} is too big: {_megabytes(len(data))} (the limit is {_megabytes(max_bytes)})"
+            f"{name} is too big: {size_text(len(data))} (the limit is {size_text(max_bytes)})"
         )
     if not data:
         raise ModelFileError(f"{name} is empty")
@@ -153,7 +138,7 @@ def load_model_bytes(
             model = keras.saving.load_model(path, compile=compile, safe_mode=True)
         except Exception as err:
             raise ModelFileError(
-                f"{name} could not be loaded as a Keras model: {_one_line(err)}"
+                f"{name} could not be loaded as a Keras model: {one_line(err, 200)}"
             ) from None
     if not isinstance(model, keras.Model):
         raise ModelFileError(f"{name} does not hold a Keras model")
@@ -180,7 +165,7 @@ def load_model_file(
         size = p.stat().st_size
         if size > max_bytes:
             raise ModelFileError(
-                f"{name} is too big: {_megabytes(size)} (the limit is {_megabytes(max_bytes)})"
+                f"{name} is too big: {size_text(size)} (the limit is {size_text(max_bytes)})"
             )
         data = p.read_bytes()
     except OSError as err:
