@@ -25,7 +25,8 @@ from colorclf.core.errors import ColorclfError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
 from colorclf.core.runs import Run
 from colorclf.data.sources import CODING_TRAIN_URL, SourceKind, SourceSpec, load_source
-from colorclf.jobs import SHARED_POOL, TrainingJob, describe_status
+from colorclf.serve.job import TrainingJob, describe_status
+from colorclf.serve.pool import SHARED_POOL
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough

@@ -162,7 +162,7 @@ def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monk
     (Stop is asynchronous). The page must not end up with a Stop button under "Stopped at
     epoch …" and nothing polling: it draws itself again with Resume."""
     from colorclf import ui
-    from colorclf.jobs import TrainingJob
+    from colorclf.serve.job import TrainingJob
 
     at = new_app()
     set_epochs(at, 20)

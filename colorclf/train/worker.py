@@ -7,7 +7,7 @@ then waited for it, so a run with the page open took 1.4–1.6× a bare ``model.
 process has its own interpreter: the page redraws on one core while the training keeps the
 other.
 
-The server (``colorclf.jobs``) talks to a worker over a ``multiprocessing`` pipe:
+The server (``colorclf.serve.pool``) talks to a worker over a ``multiprocessing`` pipe:
 
     server → worker   ("train", TrainTask)      ("exit",)
     worker → server   ("ready", pid)            once, after importing TensorFlow

@@ -1,37 +1,32 @@
-"""Per-session training jobs, a fair queue shared by all sessions, and trainer processes.
+"""One training of one session (``TrainingJob``) and what its status element says.
 
 Why not train in the script run: any widget event during a script run aborts it
 (``StopException`` inside the Keras callback), so training inside the run would lose work
 whenever a student touched a slider. Why not in a thread of the server: the page's redraws
-and the training would share one GIL (see ``colorclf.train.worker``). So a job's thread waits its
-turn at the ``FairGate``, hands the work to a warm trainer process from the ``TrainerPool``
-and appends the rows that come back to its ``Run``; the page only *reads* them (a fragment
-polls ~10×/s). Stop sets an event the worker checks after every batch; the weights and
-optimiser state come back, and Resume sends them to a free worker with the ``Progress``.
-A job whose session is gone (``is_alive`` false) stops itself, so no training outlives its
-session.
-
-Nothing here imports Streamlit or TensorFlow.
+and the training would share one GIL (see ``colorclf.train.worker``). So a job's thread waits
+its turn at the ``FairGate`` (``serve.gate``), hands the work to a warm trainer process from
+the ``TrainerPool`` (``serve.pool``) and appends the rows that come back to its ``Run``; the
+page only *reads* them (the live panel redraws ~10×/s). Stop sets an event the trainer
+process checks after every batch; the weights and optimiser state come back, and Resume sends
+them to a free trainer with the ``Progress``. A job whose session is gone (``is_alive``
+false) stops itself, so no training outlives its session.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
-import os
-import sys
 import threading
 import time
-import types
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from colorclf.core.dataset import ColorDataset, Split, stratified_split
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.rows import Progress, Row, batches_per_epoch
 from colorclf.core.runs import Run
+from colorclf.serve.gate import SHARED_GATE, FairGate
+from colorclf.serve.pool import SHARED_POOL, TrainerPool, Worker, WorkerGone
 
 if TYPE_CHECKING:
     from colorclf.core.predict import Predictor
@@ -41,227 +36,6 @@ _log = logging.getLogger(__name__)
 
 LIVENESS_CHECK_SECONDS = 0.5
 POLL_SECONDS = 0.1  # how often a job waiting for its worker checks Stop and the session
-WORKER_START_SECONDS = 120.0  # importing TensorFlow in a new process: ~5 s idle, more if busy
-WORKER_MAX_TASKS = 25  # trainings per worker process before a fresh one replaces it
-
-
-class FairGate:
-    """At most ``limit`` trainings at once; the rest wait in first-come order.
-
-    With 2 cores, thirty simultaneous fits only slow each other down and multiply memory;
-    a queue finishes everyone's run no later on average, and the page can show the position.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, limit)
-        self._cond = threading.Condition()
-        self._waiting: deque[object] = deque()
-        self._active = 0
-
-    def acquire(self, ticket: object, abort: Callable[[], bool]) -> bool:
-        """Wait for a slot; False if ``abort()`` turned true while waiting."""
-        with self._cond:
-            self._waiting.append(ticket)
-            try:
-                while not (self._waiting[0] is ticket and self._active < self.limit):
-                    if abort():
-                        return False
-                    self._cond.wait(timeout=0.2)
-                self._active += 1
-                return True
-            finally:
-                self._waiting.remove(ticket)
-                self._cond.notify_all()
-
-    def release(self) -> None:
-        with self._cond:
-            self._active -= 1
-            self._cond.notify_all()
-
-    def position(self, ticket: object) -> int | None:
-        """1-based place in the queue, or None when not waiting."""
-        with self._cond:
-            for index, waiting in enumerate(self._waiting):
-                if waiting is ticket:
-                    return index + 1
-        return None
-
-    @property
-    def active(self) -> int:
-        return self._active
-
-
-def _default_limit() -> int:
-    configured = os.environ.get("COLORCLF_MAX_TRAININGS")
-    if configured and configured.isdigit():
-        return int(configured)
-    return os.cpu_count() or 1
-
-
-SHARED_GATE = FairGate(_default_limit())
-
-
-class WorkerGone(RuntimeError):
-    """A trainer process exited or stopped answering."""
-
-
-_SPAWN_LOCK = threading.Lock()
-_BARE_MAIN = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to re-run
-
-
-@contextlib.contextmanager
-def _main_script_hidden() -> Iterator[None]:
-    """While a trainer process is spawned, hide the page script from ``multiprocessing``.
-
-    ``spawn`` re-runs the parent's ``__main__`` file in every child, and under Streamlit
-    ``__main__`` is the page script: each trainer would import Streamlit and run the page in
-    bare mode (warnings, wasted seconds, and a page that starts trainers itself would crash
-    it). Streamlit re-installs ``__main__`` at the start of every script run, so the swap is
-    undone only if nobody replaced it meanwhile.
-    """
-    with _SPAWN_LOCK:
-        saved = sys.modules.get("__main__")
-        sys.modules["__main__"] = _BARE_MAIN
-        try:
-            yield
-        finally:
-            if sys.modules.get("__main__") is _BARE_MAIN and saved is not None:
-                sys.modules["__main__"] = saved
-
-
-class Worker:
-    """One trainer process (``train.worker.worker_main``) and the server's end of its pipe."""
-
-    def __init__(self, context: Any) -> None:
-        from colorclf.train.worker import worker_main
-
-        self.conn, child = context.Pipe()
-        self.stop_event = context.Event()
-        self.process = context.Process(
-            target=worker_main, args=(child, self.stop_event), name="colorclf-trainer", daemon=True
-        )
-        with _main_script_hidden():
-            self.process.start()
-        child.close()
-        self.tasks = 0
-        self.ready = False  # only the job holding the worker reads or sets it
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
-
-    def wait_ready(self, abort: Callable[[], bool], timeout: float = WORKER_START_SECONDS) -> bool:
-        """Wait for the "ready" message (TensorFlow imported); False if ``abort()`` turned true."""
-        deadline = time.monotonic() + timeout
-        while not self.ready:
-            if abort():
-                return False
-            if time.monotonic() > deadline:
-                raise WorkerGone(f"the trainer process did not start within {timeout:.0f} s")
-            if self.conn.poll(0.1):
-                try:
-                    message = self.conn.recv()
-                except (EOFError, OSError):  # a closed pipe polls as readable
-                    self.process.join(timeout=1)
-                    raise self._exited_at_start() from None
-                if message[0] != "ready":
-                    raise WorkerGone(f"the trainer process said {message[0]!r} at start")
-                self.ready = True
-            elif not self.process.is_alive():
-                raise self._exited_at_start()
-        return True
-
-    def _exited_at_start(self) -> WorkerGone:
-        return WorkerGone(f"the trainer process exited at start (code {self.process.exitcode})")
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send(("exit",))
-        self.conn.close()
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(timeout=5)
-
-
-class TrainerPool:
-    """Warm trainer processes, handed to one job at a time (the ``FairGate`` bounds how many
-    train at once, so the pool never holds more busy workers than the gate's limit).
-
-    A worker retires after ``max_tasks`` trainings and a fresh one takes its place: whatever
-    TensorFlow keeps per fitted model is given back with the process, so a server that runs
-    all term does not grow.
-    """
-
-    def __init__(self, limit: int, max_tasks: int = WORKER_MAX_TASKS) -> None:
-        import multiprocessing
-
-        self._context = multiprocessing.get_context("spawn")
-        self.limit = max(1, limit)
-        self.max_tasks = max_tasks
-        self._idle: list[Worker] = []
-        self._busy: set[Worker] = set()
-        self._lock = threading.Lock()
-
-    def _drop_dead_idle(self) -> None:
-        """With the lock held: forget idle workers whose process has exited."""
-        self._idle = [w for w in self._idle if w.process.is_alive()]
-
-    def _spawn_spare(self) -> None:
-        """With the lock held: one idle worker warming up, if there is room for it."""
-        self._drop_dead_idle()
-        if not self._idle and len(self._busy) < self.limit:
-            self._idle.append(Worker(self._context))
-
-    def prestart(self) -> None:
-        """Start a worker now (it warms up in its own process) unless an idle one exists."""
-        with self._lock:
-            self._spawn_spare()
-
-    def acquire(self, abort: Callable[[], bool]) -> Worker | None:
-        """An idle worker, ready to train; None if ``abort()`` turned true while it started.
-
-        A second worker is started only on demand or when the pool is quiet (``release``):
-        importing TensorFlow takes a core for ~5 s, which a running training would feel.
-        """
-        with self._lock:
-            self._drop_dead_idle()
-            worker = self._idle.pop(0) if self._idle else Worker(self._context)
-            self._busy.add(worker)
-        try:
-            ready = worker.wait_ready(abort)
-        except WorkerGone:
-            self.release(worker, healthy=False)
-            raise
-        if not ready:
-            self.release(worker)
-        return worker if ready else None
-
-    def release(self, worker: Worker, *, healthy: bool = True) -> None:
-        with self._lock:
-            self._busy.discard(worker)
-            keep = healthy and worker.tasks < self.max_tasks and worker.process.is_alive()
-            if keep:
-                self._idle.insert(0, worker)
-            elif not self._busy:
-                self._spawn_spare()  # a replacement, while nobody trains
-        if not keep:
-            threading.Thread(target=worker.close, daemon=True).start()
-
-    def pids(self) -> list[int]:
-        """The trainer processes' ids (for the benchmarks' memory figures)."""
-        with self._lock:
-            return [w.pid for w in [*self._idle, *self._busy] if w.pid is not None]
-
-    def shutdown(self) -> None:
-        with self._lock:
-            workers = [*self._idle, *self._busy]
-            self._idle, self._busy = [], set()
-        for worker in workers:
-            worker.close()
-
-
-SHARED_POOL = TrainerPool(SHARED_GATE.limit)
 
 
 class TrainingJob:
