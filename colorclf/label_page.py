@@ -85,6 +85,19 @@ def _remember_name() -> None:
     st.session_state[SAVED_NAME_KEY] = st.session_state.get(NAME_KEY) or ""
 
 
+def page_secrets() -> dict[str, Any] | None:
+    """What ``st.secrets`` holds in a running app (it knows every configured secrets location),
+    for ``database_url``; None outside one or with a broken secrets file."""
+    from streamlit import runtime
+
+    try:
+        if not runtime.exists() or not st.secrets.load_if_toml_exists():
+            return None
+        return st.secrets.to_dict()
+    except Exception:  # a broken secrets file: fall back to the files and the default
+        return None
+
+
 def get_page_store() -> VoteStore:
     """The VoteStore on ``st.connection("sql")``'s engine (one per database, shared).
 
@@ -92,7 +105,7 @@ def get_page_store() -> VoteStore:
     page, the training page and the command line all use the same database. Engine
     settings may come from secrets: ``[connections.sql.create_engine_kwargs]``.
     """
-    conn = st.connection("sql", type="sql", url=database_url(), pool_pre_ping=True)
+    conn = st.connection("sql", type="sql", url=database_url(page_secrets()), pool_pre_ping=True)
     return store_for_engine(conn.engine)
 
 

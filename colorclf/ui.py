@@ -238,8 +238,8 @@ def _load_url(url: str) -> ColorDataset:
 
 
 @st.cache_data(show_spinner=False, ttl=5)
-def _load_votes() -> ColorDataset:
-    return load_source(SourceSpec(SourceKind.VOTES))
+def _load_votes(url: str) -> ColorDataset:
+    return load_source(SourceSpec(SourceKind.VOTES, url))
 
 
 def load_dataset(kind: SourceKind, detail: Any) -> ColorDataset | None:
@@ -256,7 +256,10 @@ def load_dataset(kind: SourceKind, detail: Any) -> ColorDataset | None:
                 return None
             return _load_url(detail)
         if kind is SourceKind.VOTES:
-            return _load_votes()
+            from colorclf.label_page import page_secrets
+            from colorclf.store import database_url
+
+            return _load_votes(database_url(page_secrets()))
         return load_source(SourceSpec(kind))
     except ColorclfError as error:
         st.error(str(error))

@@ -22,6 +22,7 @@ from colorclf import store as store_module
 from colorclf.core.errors import ColorclfError, DataError
 from colorclf.core.labels import LABELS
 from colorclf.store import VoteStore, database_url, get_store, load_votes_dataset
+from colorclf.store import config as store_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("COLORCLF_TEST_PG_URL")
@@ -421,8 +422,7 @@ def test_database_url_prefers_env_then_secrets_then_the_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secrets = tmp_path / "secrets.toml"
-    monkeypatch.setattr(store_module, "_secrets_files", lambda: [tmp_path / "none.toml", secrets])
-    monkeypatch.setattr(store_module, "_streamlit_secret_url", lambda: None)
+    monkeypatch.setattr(store_config, "_secrets_files", lambda: [tmp_path / "none.toml", secrets])
     monkeypatch.delenv("COLORCLF_DB_URL", raising=False)
     assert database_url() == f"sqlite:///{ROOT / 'data' / 'votes.sqlite'}"
     secrets.write_text("this is [not toml")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from colorclf.core.errors import ColorclfError
+
 
 def hue_degrees(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hue (degrees 0–360), max, min and chroma (max − min) of n×3 RGB rows in 0–255.
@@ -29,3 +31,14 @@ def hue_degrees(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     )
     hue = np.where(chroma > 0, np.where(hue < 0, hue + 360.0, hue), 0.0)
     return hue, mx, mn, chroma
+
+
+def channel(value: object, name: str = "value") -> int:
+    """One colour channel as an int 0–255; ColorclfError for anything else (bools and text
+    too: callers parse text first)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ColorclfError(f"{name} must be an integer 0..255, not {value!r}")
+    number = int(value)
+    if not 0 <= number <= 255:
+        raise ColorclfError(f"{name} must be in 0..255, not {number}")
+    return number

@@ -43,7 +43,8 @@ class SourceKind(StrEnum):
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """One data source: its kind, the URL, path or file name (``detail``), an upload's bytes."""
+    """One data source: its kind; ``detail``: the URL, the path, an upload's file name or the
+    vote database's URL (empty: the default database); ``content``: an upload's bytes."""
 
     kind: SourceKind
     detail: str = ""
@@ -73,7 +74,7 @@ def load_source(source: SourceSpec | str, *, public_only: bool = False) -> Color
     if spec.kind is SourceKind.VOTES:
         from colorclf.store import load_votes_dataset
 
-        return load_votes_dataset()
+        return load_votes_dataset(spec.detail) if spec.detail else load_votes_dataset()
     if spec.kind is SourceKind.URL:
         if public_only:
             check_public_url(spec.detail)
