@@ -376,7 +376,7 @@ def marshal_chart(frame: Any, spec: dict[str, Any]) -> tuple[int, int]:
 
 
 def server_cost(repeats: int) -> list[dict[str, float]]:
-    from colorclf import charts
+    from colorclf.views import charts
 
     spec = charts.loss_chart_spec()
     results = []

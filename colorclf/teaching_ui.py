@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from colorclf import teaching
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ModelFileError
 from colorclf.core.labels import LABELS
+from colorclf.views import cleaning, compare, decision_map, explorer, matrix
 
 if TYPE_CHECKING:
     import keras
@@ -84,20 +84,20 @@ def render_decision_map(
     if overlay_dataset is not None and st.session_state.get(overlay_key, True):
         overlay = _overlay(key, overlay_dataset, saturation)
     st.vega_lite_chart(
-        teaching.decision_map_frame(predictor, saturation, overlay),
-        teaching.decision_map_spec(),
+        decision_map.decision_map_frame(predictor, saturation, overlay),
+        decision_map.decision_map_spec(),
         width="stretch",
     )
 
 
 def _overlay(key: str, dataset: ColorDataset, saturation: float) -> pd.DataFrame:
-    """``teaching.overlay_frame``, remembered per data set and saturation (it does not change
+    """``decision_map.overlay_frame``, remembered per data set and saturation (it does not change
     from epoch to epoch)."""
     cache_key = _k(key, "overlay-cache")
     cached: Any = st.session_state.get(cache_key)
     if cached is not None and cached[0] is dataset and cached[1] == saturation:
         return cached[2]
-    frame = teaching.overlay_frame(dataset, saturation)
+    frame = decision_map.overlay_frame(dataset, saturation)
     st.session_state[cache_key] = (dataset, saturation, frame)
     return frame
 
@@ -113,7 +113,7 @@ def render_confusion_matrix(
     key: str,
 ) -> pd.DataFrame | None:
     """The validation colours' "Confusion matrix" and per-label accuracy; returns the matrix
-    (``teaching.confusion_matrix``) or None when there is nothing to show."""
+    (``matrix.confusion_matrix``) or None when there is nothing to show."""
     index = np.asarray(val_index, dtype=np.int64).reshape(-1)
     if predictor is None:
         st.info("Train a model to see its confusion matrix on the validation colours.")
@@ -121,15 +121,15 @@ def render_confusion_matrix(
     if len(index) == 0:
         st.info("There are no validation colours to check the model on.")
         return None
-    confusion = teaching.confusion_matrix(predictor, dataset.rgb[index], dataset.label[index])
-    accuracy = teaching.per_class_accuracy(confusion)
+    confusion = matrix.confusion_matrix(predictor, dataset.rgb[index], dataset.label[index])
+    accuracy = matrix.per_class_accuracy(confusion)
     correct = int(accuracy["correct"].sum())
     st.caption(
         f"The {len(index):,} validation colours (held out, never trained on): "
         f"{correct:,} ({correct / len(index):.0%}) get the label people gave them. "
         "Rows: what people said; columns: what the model says."
     )
-    st.vega_lite_chart(confusion, teaching.confusion_matrix_spec(), width="stretch")
+    st.vega_lite_chart(confusion, matrix.confusion_matrix_spec(), width="stretch")
     st.dataframe(
         accuracy,
         hide_index=True,
@@ -168,14 +168,14 @@ def render_run_comparison(runs: Sequence[Run], *, key: str) -> list[Run]:
     chosen_names = st.multiselect("Runs to compare", names, default=names[-3:], key=_k(key, "runs"))
     chosen = [by_name[name] for name in chosen_names if name in by_name]
     metric = (
-        st.radio("Curve", list(teaching.CURVE_METRICS), horizontal=True, key=_k(key, "metric"))
+        st.radio("Curve", list(compare.CURVE_METRICS), horizontal=True, key=_k(key, "metric"))
         or "Loss"
     )
-    curves = teaching.run_curves(chosen, metric)
+    curves = compare.run_curves(chosen, metric)
     if chosen and curves.empty:
         st.caption("The chosen runs have no finished epoch yet.")
     elif chosen:
-        st.vega_lite_chart(curves, teaching.run_curves_spec(metric), width="stretch")
+        st.vega_lite_chart(curves, compare.run_curves_spec(metric), width="stretch")
         st.caption("Solid lines: training colours; dashed: validation colours.")
     per_row = 4
     for start in range(0, len(chosen), per_row):
@@ -204,30 +204,30 @@ def _export_json(dataset: ColorDataset) -> bytes:
 
 
 def _reset_rules(key: str) -> None:
-    st.session_state[key] = teaching.CleaningRules()
+    st.session_state[key] = cleaning.CleaningRules()
     for state_key in list(st.session_state.keys()):
         if str(state_key).startswith((_k(key, "hue-"), _k(key, "drop"))):
             del st.session_state[state_key]
 
 
-def _current_rules(key: str, contributors: set[str]) -> teaching.CleaningRules:
+def _current_rules(key: str, contributors: set[str]) -> cleaning.CleaningRules:
     rules = st.session_state.get(key)
-    if not isinstance(rules, teaching.CleaningRules):
-        return teaching.CleaningRules()
+    if not isinstance(rules, cleaning.CleaningRules):
+        return cleaning.CleaningRules()
     # Contributors of an earlier data set cannot be dropped from this one.
     return rules.with_dropped(rules.drop_contributors & contributors)
 
 
 def _cleaned(
-    key: str, dataset: ColorDataset, rules: teaching.CleaningRules
+    key: str, dataset: ColorDataset, rules: cleaning.CleaningRules
 ) -> tuple[ColorDataset, dict[str, int]]:
-    """``teaching.clean``, remembered so that a rerun with the same data and rules returns the
+    """``cleaning.clean``, remembered so that a rerun with the same data and rules returns the
     very same data set object."""
     cache_key = _k(key, "cache")
     cached: Any = st.session_state.get(cache_key)
     if cached is not None and cached[0] is dataset and cached[1] == rules:
         return cached[2], cached[3]
-    cleaned, report = teaching.clean(dataset, rules)
+    cleaned, report = cleaning.clean(dataset, rules)
     st.session_state[cache_key] = (dataset, rules, cleaned, report)
     return cleaned, report
 
@@ -238,7 +238,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     export of the cleaned set. Returns the cleaned data set (``dataset`` itself when no rule
     is set): that is what should train. The rules live in ``st.session_state[key]``."""
     st.subheader("Explore and clean the data")
-    contributors = teaching.contributor_counts(dataset)
+    contributors = explorer.contributor_counts(dataset)
     contributor_ids = contributors["contributor"].tolist()
     contributor_rows = dict(zip(contributor_ids, contributors["colours"].tolist(), strict=True))
     rules = _current_rules(key, set(contributor_ids))
@@ -264,7 +264,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
             f"Hue range to keep for {label} (°)",
             min_value=-180,
             max_value=360,
-            value=tuple(int(v) for v in teaching.hue_range_to_slider(rules.hue_ranges.get(label))),
+            value=tuple(int(v) for v in cleaning.hue_range_to_slider(rules.hue_ranges.get(label))),
             step=1,
             key=_k(key, f"hue-{label}"),
             help=(
@@ -273,7 +273,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
                 "Pure greys have no hue and are never dropped by this rule."
             ),
         )
-    rules = rules.with_hue_range(label, teaching.hue_range_from_slider(low, high))
+    rules = rules.with_hue_range(label, cleaning.hue_range_from_slider(low, high))
     mosaic_slot = st.container()
 
     dropped_people = st.multiselect(
@@ -287,7 +287,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     rules = rules.with_dropped(dropped_people)
     st.session_state[key] = rules
     cleaned, report = _cleaned(key, dataset, rules)
-    st.caption(teaching.cleaning_caption(report))
+    st.caption(cleaning.cleaning_caption(report))
 
     export_column, reset_column = st.columns(2)
     with export_column:
@@ -309,10 +309,10 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
         )
 
     with counts_column:
-        bars = teaching.label_counts(cleaned)
-        before = teaching.label_counts(dataset)["count"]
+        bars = explorer.label_counts(cleaned)
+        before = explorer.label_counts(dataset)["count"]
         bars = bars.assign(before=before, dropped=before - bars["count"])
-        st.vega_lite_chart(bars, teaching.label_counts_spec(), width="stretch")
+        st.vega_lite_chart(bars, explorer.label_counts_spec(), width="stretch")
     with people_column:
         top = contributors.head(30).assign(
             dropped=lambda frame: frame["contributor"].isin(rules.drop_contributors)
@@ -333,12 +333,12 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
             },
         )
     with mosaic_slot:
-        tiles = teaching.mosaic(dataset, label, rules)
+        tiles = explorer.mosaic(dataset, label, rules)
         total = counts[label]
         shown = f"{len(tiles):,} of {total:,}" if len(tiles) < total else f"{total:,}"
         st.caption(f"{shown} {label} colours, sorted by hue; faded tiles are dropped by the rules.")
         if len(tiles):
-            st.vega_lite_chart(tiles, teaching.mosaic_spec(len(tiles)), width="stretch")
+            st.vega_lite_chart(tiles, explorer.mosaic_spec(len(tiles)), width="stretch")
     return cleaned
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from colorclf import charts
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ColorclfError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
@@ -27,6 +26,7 @@ from colorclf.core.runs import Run
 from colorclf.data.sources import CODING_TRAIN_URL, SourceKind, SourceSpec, load_source
 from colorclf.serve.job import TrainingJob, describe_status
 from colorclf.serve.pool import SHARED_POOL
+from colorclf.views import charts
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough

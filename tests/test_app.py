@@ -12,9 +12,9 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from colorclf import charts
 from colorclf.core.hyperparams import PRESETS
 from colorclf.data.sources import SourceKind
+from colorclf.views import charts
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # importing TensorFlow alone takes seconds
@@ -279,7 +279,7 @@ def test_presenter_link_hides_the_controls_but_keeps_the_settings():
 def test_views_after_training_agree_with_the_model():
     import numpy as np
 
-    from colorclf import teaching
+    from colorclf.core.labels import LABELS
 
     at = new_app()
     set_epochs(at, 2)
@@ -300,7 +300,7 @@ def test_views_after_training_agree_with_the_model():
     frame = frame[frame["layer"] == "map"]
     assert len(frame) == 72 * 24
     rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in frame["rgb"]])
-    predicted = np.array(teaching.LABELS)[job.predictor.predict_labels(rgb)]
+    predicted = np.array(LABELS)[job.predictor.predict_labels(rgb)]
     assert (frame["label"].to_numpy() == predicted).all()
     # Run comparison lists the run.
     assert any("Run 1" in str(df.value) for df in at.dataframe)

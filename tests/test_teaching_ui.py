@@ -13,13 +13,14 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from colorclf import teaching
+from colorclf.core import colour
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.labels import LABELS
 from colorclf.core.predict import Predictor
 from colorclf.core.rows import make_row
 from colorclf.core.runs import Run
+from colorclf.views import cleaning, decision_map
 
 TIMEOUT = 60
 
@@ -100,7 +101,7 @@ def test_decision_map_shows_what_the_predictor_says() -> None:
     slider.set_value(40).run(timeout=TIMEOUT)
     ((_, frame),) = chart_frames(at)
     cells = frame[frame["layer"] == "map"].reset_index(drop=True)
-    slice_40 = teaching.decision_map(predictor, 0.4)
+    slice_40 = decision_map.decision_map(predictor, 0.4)
     assert cells["rgb"].tolist() == slice_40["rgb"].tolist()
     assert cells["label"].tolist() == slice_40["label"].tolist()
 
@@ -259,7 +260,7 @@ def test_explorer_cleaning_counts() -> None:
     # A wrap-around hue range for red drops exactly the other reds (not c3's, counted already).
     at.selectbox(key="ex-label").set_value("red-ish").run(timeout=TIMEOUT)
     at.slider(key="ex-hue-red-ish").set_value((-30, 20)).run(timeout=TIMEOUT)
-    hue, _, _ = teaching.rgb_to_hsl(dataset.rgb)
+    hue, _, _ = colour.rgb_to_hsl(dataset.rgb)
     inside = (hue >= 330) | (hue <= 20)
     grey = dataset.rgb.min(axis=1) == dataset.rgb.max(axis=1)
     red = (dataset.label == LABELS.index("red-ish")) & ~theirs & ~inside & ~grey
@@ -364,7 +365,7 @@ def test_export_is_the_cleaned_set_in_coding_train_json() -> None:
     from colorclf.data.parse import parse_bytes
 
     dataset = random_dataset(200, seed=3)
-    cleaned, _ = teaching.clean(dataset, teaching.CleaningRules(drop_contributors={"c1"}))
+    cleaned, _ = cleaning.clean(dataset, cleaning.CleaningRules(drop_contributors={"c1"}))
     data = teaching_ui._export_json(cleaned)
     assert set(json.loads(data)) == {"entries"}
     back = parse_bytes(data, "colorData-cleaned.json")

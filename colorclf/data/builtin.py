@@ -43,7 +43,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from colorclf.core.colour import hue_degrees
+from colorclf.core.colour import hsv
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS, NUM_LABELS
 
@@ -74,15 +74,6 @@ PURPLE_RED = 338.0
 # Chroma (max − min of r, g, b, 0..1) below which a colour is grey; value below which black.
 GREY_CHROMA = 0.13
 BLACK_VALUE = 0.15
-
-
-def hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Hue (degrees 0..360), saturation, value and chroma (0..1) of n×3 RGB in 0..255."""
-    hue, mx, mn, _ = hue_degrees(rgb)
-    val = mx / 255.0
-    chroma = val - mn / 255.0
-    sat = np.where(val > 0, chroma / np.where(val > 0, val, 1.0), 0.0)
-    return hue, sat, val, chroma
 
 
 def _name(
