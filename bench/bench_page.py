@@ -733,7 +733,7 @@ def report(args: argparse.Namespace, cost: list[dict[str, float]], page: dict[st
             f"{f(srv.median(runs), 1)} fragment runs/s, each "
             f"{f(srv.median([r['fragment_run_ms'] for r in page['d']]), 0)} ms "
             f"(new_session → script_finished; one run redraws for up to "
-            f"colorclf.ui.LIVE_RUN_SECONDS while the run trains)"
+            f"colorclf.app.live.LIVE_RUN_SECONDS while the run trains)"
         )
     print(
         f"  warm runs: click → first chart row median "

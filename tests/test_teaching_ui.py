@@ -74,7 +74,7 @@ def hex_to_rgb(values: pd.Series) -> np.ndarray:
 
 
 def decision_map_page(predictor, dataset) -> None:
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     teaching_ui.render_decision_map(predictor, key="dm", overlay_dataset=dataset)
 
@@ -122,7 +122,7 @@ def test_decision_map_without_a_model() -> None:
 
 
 def confusion_page(predictor, dataset, val_index) -> None:
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     teaching_ui.render_confusion_matrix(predictor, dataset, val_index, key="cm")
 
@@ -181,7 +181,7 @@ def make_runs(count: int) -> list[Run]:
 
 
 def runs_page(runs) -> None:
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     teaching_ui.render_run_comparison(runs, key="rc")
 
@@ -226,7 +226,7 @@ def test_run_comparison_without_runs() -> None:
 def explorer_page(dataset) -> None:
     import streamlit as st
 
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     cleaned = teaching_ui.render_explorer(dataset, key="ex")
     st.session_state["rows"] = len(cleaned)
@@ -292,7 +292,7 @@ def test_explorer_cleaning_counts() -> None:
 def model_page(model) -> None:
     import streamlit as st
 
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     got = teaching_ui.render_model_files(model, key="mf")
     st.session_state.setdefault("got", []).append(None if got is None else got.count_params())
@@ -339,7 +339,7 @@ def test_model_files(model) -> None:
 def switching_page(first, second) -> None:
     import streamlit as st
 
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     dataset = second if st.session_state.get("switch") else first
     st.session_state["rows"] = len(teaching_ui.render_explorer(dataset, key="ex"))
@@ -361,7 +361,7 @@ def test_explorer_survives_a_new_data_set() -> None:
 
 
 def test_export_is_the_cleaned_set_in_coding_train_json() -> None:
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
     from colorclf.data.parse import parse_bytes
 
     dataset = random_dataset(200, seed=3)

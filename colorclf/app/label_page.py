@@ -19,6 +19,7 @@ import numpy as np
 import sqlalchemy as sa
 import streamlit as st
 
+from colorclf.app.runtime import page_secrets
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABELS
 from colorclf.store import (
@@ -83,19 +84,6 @@ def contributor() -> str:
 
 def _remember_name() -> None:
     st.session_state[SAVED_NAME_KEY] = st.session_state.get(NAME_KEY) or ""
-
-
-def page_secrets() -> dict[str, Any] | None:
-    """What ``st.secrets`` holds in a running app (it knows every configured secrets location),
-    for ``database_url``; None outside one or with a broken secrets file."""
-    from streamlit import runtime
-
-    try:
-        if not runtime.exists() or not st.secrets.load_if_toml_exists():
-            return None
-        return st.secrets.to_dict()
-    except Exception:  # a broken secrets file: fall back to the files and the default
-        return None
 
 
 def get_page_store() -> VoteStore:

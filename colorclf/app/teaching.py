@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from colorclf.app.state import asked_predictor, current_job, drawn_state, session
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ModelFileError
 from colorclf.core.labels import LABELS
@@ -384,3 +385,58 @@ def render_model_files(model_bytes: bytes | None, *, key: str) -> keras.Model | 
         return None
     st.session_state[seen_key] = (file_id, "")
     return loaded
+
+
+# ---------------------------------------------------------------------------- on the page
+
+VIEW_POLL_SECONDS = 1.0  # the decision map and confusion matrix follow training once a second
+
+
+def _decision_map_view(dataset: ColorDataset | None) -> None:
+    job = current_job()
+    overlay = job.dataset if job is not None else dataset
+    render_decision_map(asked_predictor(), key="map", overlay_dataset=overlay)
+
+
+def _confusion_view() -> None:
+    job = current_job()
+    st.subheader("Confusion matrix")
+    if job is None or job.predictor is None:
+        st.info("Train a model to see its confusion matrix on the validation colours.")
+        return
+    render_confusion_matrix(
+        job.predictor, job.dataset, job.split.val_index, key="matrix"
+    )
+
+
+def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
+    """Fill the view tabs. The decision map and the confusion matrix are fragments that
+    re-draw themselves about once a second while a run trains, so students watch the
+    regions form; nothing else on the page reruns for them."""
+    from colorclf.train.model import predictor_from_model
+
+    state = session()
+    job = current_job()
+    every = VIEW_POLL_SECONDS if drawn_state() == "training" else None
+    map_tab, matrix_tab, runs_tab, files_tab = tabs
+    with map_tab:
+        st.fragment(_decision_map_view, run_every=every)(dataset)
+    with matrix_tab:
+        st.fragment(_confusion_view, run_every=every)()
+    with runs_tab:
+        if state["runs"]:
+            render_run_comparison(state["runs"], key="runs")
+        else:
+            st.info("Every training of this session becomes a run you can compare here.")
+    if files_tab is not None:
+        with files_tab:
+            model_bytes = job.model_bytes if job is not None and not job.active else None
+            uploaded = render_model_files(model_bytes, key="files")
+            if uploaded is not None:
+                state["uploaded_predictor"] = predictor_from_model(uploaded)
+                st.rerun()
+            if state.get("uploaded_predictor") is not None:
+                st.success("The sliders and the decision map ask the uploaded model.")
+                if st.button("Use the trained model again", key="forget_upload"):
+                    state["uploaded_predictor"] = None
+                    st.rerun()
