@@ -1,6 +1,6 @@
 """The command line: ``python -m colorclf data|train|evaluate|predict``.
 
-The training options are generated from ``hyperparams.PARAMS`` (one ``--flag`` per setting,
+The training options are generated from ``core.hyperparams.PARAMS`` (one ``--flag`` per setting,
 with its help text and range), so the table stays the single source of truth.
 
 A mistake a user can make (a bad file, URL, number or model file) ends with exactly one line
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
+from colorclf.core.colour import channel
 from colorclf.core.errors import ColorclfError, ModelFileError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
 from colorclf.core.labels import LABELS
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import keras
 
     from colorclf.core.dataset import ColorDataset
+    from colorclf.core.predict import Predictor
     from colorclf.core.rows import Row
 
 PROG = "colorclf"
@@ -83,16 +85,23 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _channel(raw: str) -> int:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number 0..255") from None
-    if not math.isfinite(value) or not value.is_integer():
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number 0..255")
-    if not 0 <= value <= 255:
-        raise argparse.ArgumentTypeError(f"{raw} is outside 0..255")
-    return int(value)
+def _channel_type(name: str) -> Callable[[str], int]:
+    """An argparse ``type`` for one colour channel: a whole number, then the store's check."""
+
+    def convert(raw: str) -> int:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value.is_integer()):
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number 0..255, not {raw!r}")
+        try:
+            return channel(int(value), name)
+        except ColorclfError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = name
+    return convert
 
 
 def _finite_or_none(value: object) -> object:
@@ -116,7 +125,7 @@ def _load_data(source: str) -> ColorDataset:
 
 def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
     """Load a colour classifier saved as ``.keras`` with every check of
-    ``modelfile.load_model_file`` (safe mode: no code runs from the file).
+    ``train.modelfile.load_model_file`` (safe mode: no code runs from the file).
 
     Raises ModelFileError for a missing, oversized, corrupt or wrongly shaped file. The model
     is loaded without its optimiser (``compile=False``): the CLI only predicts and evaluates.
@@ -247,27 +256,27 @@ def cmd_train(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- evaluate
 
 
-def evaluation(predictor: Any, dataset: ColorDataset) -> dict[str, Any]:
-    """Overall and per-label accuracy (correct/total; ``None`` for labels without rows)."""
-    probs = predictor.probabilities(dataset.rgb)
-    predicted = np.argmax(probs, axis=1)
-    truth = dataset.label
-    correct = predicted == truth
-    per_label: dict[str, dict[str, Any]] = {}
-    for index, name in enumerate(LABELS):
-        mask = truth == index
-        total = int(mask.sum())
-        hits = int(correct[mask].sum())
-        per_label[name] = {
-            "correct": hits,
-            "total": total,
-            "accuracy": hits / total if total else None,
+def evaluation(predictor: Predictor, dataset: ColorDataset) -> dict[str, Any]:
+    """Overall and per-label accuracy (correct/total; ``None`` for labels without rows), from
+    the same confusion matrix the page shows, and the mean cross-entropy."""
+    from colorclf.views.matrix import confusion_matrix, per_class_accuracy
+
+    per_class = per_class_accuracy(confusion_matrix(predictor, dataset.rgb, dataset.label))
+    per_label: dict[str, dict[str, Any]] = {
+        row.label: {
+            "correct": int(row.correct),
+            "total": int(row.colours),
+            "accuracy": float(row.accuracy) if row.colours else None,
         }
-    total = len(truth)
-    picked = np.clip(probs[np.arange(total), truth], 1e-7, 1.0)
+        for row in per_class.itertuples(index=False)
+    }
+    total = len(dataset)
+    correct = sum(entry["correct"] for entry in per_label.values())
+    probs = predictor.probabilities(dataset.rgb)
+    picked = np.clip(probs[np.arange(total), dataset.label], 1e-7, 1.0)
     return {
-        "accuracy": float(correct.mean()) if total else None,
-        "correct": int(correct.sum()),
+        "accuracy": correct / total if total else None,
+        "correct": correct,
         "total": total,
         "loss": float(-np.log(picked).mean()) if total else None,
         "per_label": per_label,
@@ -362,8 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="Name one colour with a saved model.")
     predict.add_argument("--model", required=True, metavar="PATH", help="a .keras file")
-    for channel in ("r", "g", "b"):
-        predict.add_argument(channel, type=_channel, metavar=channel.upper(), help="0..255")
+    for name in ("r", "g", "b"):
+        predict.add_argument(name, type=_channel_type(name), metavar=name.upper(), help="0..255")
     predict.add_argument("--json", action="store_true", help="print one JSON object")
     predict.set_defaults(run=cmd_predict)
     return parser

@@ -32,7 +32,7 @@ def _on_preset_change() -> None:
         apply_settings(PRESETS[name])
 
 
-def hyperparameter_controls(*, disabled: bool = False) -> Hyperparams:
+def hyperparameter_controls() -> Hyperparams:
     """``Preset`` and one widget per hyperparameter, all generated from ``PARAMS``."""
     state = st.session_state
     if "preset" not in state or _widget_key(PARAMS[0]) not in state:
@@ -47,36 +47,25 @@ def hyperparameter_controls(*, disabled: bool = False) -> Hyperparams:
         key="preset",
         on_change=_on_preset_change,
         help="coding-train is the tutorial's network; tuned learns the crowd data better.",
-        disabled=disabled,
     )
     values: dict[str, object] = {}
     for param in PARAMS:
         key = _widget_key(param)
         if param.kind is str:
             values[param.name] = st.selectbox(
-                param.label, list(param.choices), key=key, help=param.help, disabled=disabled
+                param.label, list(param.choices), key=key, help=param.help
             )
-        elif param.kind is int:
-            values[param.name] = st.number_input(
-                param.label,
-                min_value=int(param.minimum),
-                max_value=int(param.maximum),
-                step=1,
-                key=key,
-                help=param.help,
-                disabled=disabled,
-            )
-        else:
-            values[param.name] = st.number_input(
-                param.label,
-                min_value=float(param.minimum),
-                max_value=float(param.maximum),
-                step=0.01 if param.name == "val_split" else 0.001,
-                format="%.2f" if param.name == "val_split" else "%.4f",
-                key=key,
-                help=param.help,
-                disabled=disabled,
-            )
+            continue
+        number = int if param.kind is int else float
+        values[param.name] = st.number_input(
+            param.label,
+            min_value=number(param.minimum),
+            max_value=number(param.maximum),
+            step=number(param.step),
+            format=param.format,
+            key=key,
+            help=param.help,
+        )
     hp, notices = Hyperparams.from_mapping(values)
     for notice in notices:
         st.warning(notice)

@@ -1,5 +1,5 @@
 """Streamlit render functions of the teaching views (the page calls them; data and specs live
-in ``colorclf.teaching``).
+in ``colorclf.views``), and the tabs that hold them on the training page.
 
 Every function takes a ``key``: the prefix of its widgets' keys (``f"{key}-..."``), so the
 same view can appear twice on a page. Charts are fixed Vega-Lite specs drawn with

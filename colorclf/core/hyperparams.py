@@ -17,7 +17,8 @@ from colorclf.core.errors import ColorclfError
 
 @dataclass(frozen=True)
 class Param:
-    """One setting: its name (attribute, query parameter, ``--flag``), label and valid values."""
+    """One setting: its name (attribute, query parameter, ``--flag``), label and valid values;
+    for numbers, the widget's ``step`` and display ``format`` (None: Streamlit's default)."""
 
     name: str
     label: str
@@ -26,7 +27,8 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
-    log_scale: bool = False
+    step: float = 1
+    format: str | None = None
 
     @property
     def flag(self) -> str:
@@ -91,7 +93,8 @@ PARAMS: tuple[Param, ...] = (
         "Step size of the optimiser. The tutorial uses 0.25 with SGD.",
         1e-4,
         10.0,
-        log_scale=True,
+        step=0.001,
+        format="%.4f",
     ),
     Param("hidden_units", "Hidden units", int, "Neurons in the hidden layer.", 1, 256),
     Param(
@@ -109,6 +112,8 @@ PARAMS: tuple[Param, ...] = (
         "Share of colours held out to check the model on data it never trained on.",
         0.05,
         0.5,
+        step=0.01,
+        format="%.2f",
     ),
     Param(
         "seed", "Seed", int, "Same seed, same run: weights, split and batch order.", 0, 2**31 - 1

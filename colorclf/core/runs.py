@@ -15,7 +15,8 @@ class Run:
     """One training of the session: its settings, its rows (the full history) and its state.
 
     ``rows`` only grows (the training job appends); readers take ``len(rows)`` once and
-    slice, which is safe while a job thread appends.
+    slice, which is safe while the job's thread (``serve.job``) appends what the trainer
+    process sends.
     """
 
     number: int

@@ -17,7 +17,6 @@ limit is enforced here, not in the page, and the database is its source of truth
 
 from __future__ import annotations
 
-import json
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -235,9 +234,6 @@ class VoteStore:
 
     def export_json(self) -> bytes:
         """The Coding Train's format: ``{"entries": [{"r","g","b","label","uid"}, …]}``."""
-        frame = self.all_votes()
-        entries = [
-            {"r": int(r), "g": int(g), "b": int(b), "label": label, "uid": uid}
-            for r, g, b, label, uid in frame.itertuples(index=False, name=None)
-        ]
-        return json.dumps({"entries": entries}, ensure_ascii=False).encode("utf-8")
+        from colorclf.data.export import to_coding_train_json
+
+        return to_coding_train_json(self.as_dataset())
