@@ -78,3 +78,29 @@ def test_the_command_line_does_not_import_streamlit() -> None:
     loaded = imported_after(["colorclf.cli", "colorclf.train.loop", "colorclf.train.console"])
     assert "keras" in loaded
     assert "streamlit" not in loaded
+
+
+def readme_tree() -> set[str]:
+    """The module paths in the README's folder tree ("How it is built")."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## How it is built") :]
+    block = section.split("```")[3]  # the second code block of the section: the tree
+    paths: set[str] = set()
+    folders: list[tuple[int, str]] = []
+    for line in block.splitlines():
+        if not line.strip() or line.startswith("streamlit_app.py"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        name = line.split()[0]
+        folders = [(i, f) for i, f in folders if i < indent]
+        if name.endswith("/"):
+            folders.append((indent, name))
+        else:
+            paths.add("".join(f for _, f in folders) + name)
+    return paths
+
+
+def test_the_readme_tree_matches_the_code() -> None:
+    package = Path(colorclf.__file__).parent
+    actual = {str(p.relative_to(ROOT)) for p in package.rglob("*.py")}
+    assert readme_tree() == actual
