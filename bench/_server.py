@@ -16,7 +16,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,33 +28,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import (  # the browser tests' helpers; the benchmarks add to them
+    APP_IDLE as APP_IDLE,
+)
+from tests.conftest import (
+    CHROMIUM_ARGS,
+    chromium_path,
+    free_port,
+    streamlit_command,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CLIENT_COMPLETE_RE = re.compile(rb"Training complete in ([0-9.]+) s")
 QUEUE_RE = re.compile(rb"place (\d+) in the queue")
 FAILED_RE = re.compile(rb"Training failed[^\x00-\x1f]{0,200}")
 SWATCH_RE = re.compile(rb"background: rgb\((\d+),(\d+),(\d+)\)")
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
-APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 # ----- the server --------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Server:
     """A running ``streamlit run``: its process, base URL and the moment it was launched."""
@@ -126,25 +118,9 @@ def launch_server(
     log = log_path.open("wb")
     launched_at = time.perf_counter()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            script,
-            "--server.port",
-            str(port),
-            "--server.address",
-            HOST,
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            # Other people edit files in this checkout while benchmarks run: without this the
-            # server would re-import edited modules mid-run (and spend CPU on inotify).
-            "--server.fileWatcherType",
-            "none",
-        ],
+        # Other people edit files in this checkout while benchmarks run: without the file
+        # watcher off the server would re-import edited modules mid-run (and spend CPU on it).
+        streamlit_command(script, port, "--server.fileWatcherType", "none"),
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -511,13 +487,8 @@ def vm_rss_mb(pid: int | None = None) -> float:
 
 
 # ----- the browser -------------------------------------------------------------------------
-def chromium_path() -> str:
-    path = (
-        os.environ.get("CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-        or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    )
+def system_chromium() -> str:
+    path = chromium_path()
     if path is None:
         raise SystemExit("no chromium found (apt-get install chromium, or set $CHROMIUM)")
     return path
@@ -525,7 +496,7 @@ def chromium_path() -> str:
 
 def launch_chromium(playwright: Any) -> Any:
     """The system Chromium, headless; never a browser downloaded by Playwright."""
-    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=system_chromium(), args=CHROMIUM_ARGS)
 
 
 # ----- statistics and reporting ----------------------------------------------------------

@@ -25,7 +25,7 @@
 
 2. **A server that runs all term.** In a fresh process (no browser): ``--trainings``
    (default 50) trainings of the coding-train preset on the built-in data through
-   ``colorclf.jobs.TrainingJob`` and a ``TrainerPool``, as the server runs them, one after
+   ``colorclf.serve.job.TrainingJob`` and a ``TrainerPool``, as the server runs them, one after
    the other (``--pairs``: two at a time); after each, the RSS of the trainer processes
    and of the server's side (jobs, runs, rows). Growth per training is the slope of a
    least-squares line over trainings 6–50 (target ≤ 2 MB). Variants, each in a fresh
@@ -303,10 +303,12 @@ def memory_worker(variant: str, trainings: int, pairs: bool) -> None:
     """``--memory-worker VARIANT``: N trainings through ``TrainingJob`` and a ``TrainerPool``
     (as the server does), one JSON line per training: the RSS of this process (the server's
     side: jobs, runs, rows) and of the trainer processes (TensorFlow)."""
-    from colorclf.builtin import builtin_dataset
-    from colorclf.hyperparams import PRESETS
-    from colorclf.jobs import FairGate, TrainerPool, TrainingJob
-    from colorclf.runs import Run
+    from colorclf.core.hyperparams import PRESETS
+    from colorclf.core.runs import Run
+    from colorclf.data.builtin import builtin_dataset
+    from colorclf.serve.gate import FairGate
+    from colorclf.serve.job import TrainingJob
+    from colorclf.serve.pool import TrainerPool
 
     dataset = builtin_dataset()
     hp = PRESETS["coding-train"]

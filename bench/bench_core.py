@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from colorclf.data import load_source  # noqa: E402
-from colorclf.dataset import ColorDataset, Split, stratified_split  # noqa: E402
-from colorclf.hyperparams import PRESETS, Hyperparams, preset  # noqa: E402
+from colorclf.core.dataset import ColorDataset, Split, stratified_split  # noqa: E402
+from colorclf.core.hyperparams import PRESETS, Hyperparams, preset  # noqa: E402
+from colorclf.data.sources import load_source  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "colorData.json"
 REQUIRED_ACCURACY = 0.80
@@ -80,8 +80,8 @@ def bench_fit_vs_train(split: Split, hp: Hyperparams, repeats: int) -> Any:
     """Returns the last model trained by ``train`` (for the prediction benchmark)."""
     import keras
 
-    from colorclf.model import build_model
-    from colorclf.training import train
+    from colorclf.train.loop import train
+    from colorclf.train.model import build_model
 
     def bare() -> None:
         model = build_model(hp)
@@ -134,10 +134,10 @@ def _spread(values: list[float]) -> str:
 
 
 def bench_prediction(model: Any, quick: bool) -> None:
-    from colorclf.dataset import scale_rgb
-    from colorclf.predict import Predictor
+    from colorclf.core.dataset import scale_rgb
+    from colorclf.train.model import predictor_from_model
 
-    predictor = Predictor.from_model(model)
+    predictor = predictor_from_model(model)
     one = scale_rgb(np.array([[255, 128, 0]]))
     steps = np.linspace(0, 255, 64).round()
     grid = np.array([[r, g, 128] for g in steps for r in steps])  # 64×64 = 4,096 colours
@@ -178,8 +178,8 @@ def bench_prediction(model: Any, quick: bool) -> None:
 def bench_presets(dataset: ColorDataset, repeats: int, quick: bool) -> bool:
     import keras
 
-    from colorclf.model import build_model
-    from colorclf.training import train
+    from colorclf.train.loop import train
+    from colorclf.train.model import build_model
 
     results: dict[str, dict[str, list[float]]] = {
         name: {"acc": [], "s": [], "cpu": []} for name in PRESETS

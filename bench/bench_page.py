@@ -228,14 +228,14 @@ TRAIN_ENABLED_JS = """() => {
 def fit_worker() -> None:
     """``--fit-worker``: per line "fit N" or "train N", answer with the seconds (JSON).
 
-    fit: bare ``model.fit`` (one call, N epochs); train: ``colorclf.training.train`` with a
+    fit: bare ``model.fit`` (one call, N epochs); train: ``colorclf.train.loop.train`` with a
     list as the sink (what the page's job does, without Streamlit), its own clock.
     """
-    from colorclf.builtin import builtin_dataset
-    from colorclf.dataset import stratified_split
-    from colorclf.hyperparams import PRESETS
-    from colorclf.model import build_model
-    from colorclf.training import train
+    from colorclf.core.dataset import stratified_split
+    from colorclf.core.hyperparams import PRESETS
+    from colorclf.data.builtin import builtin_dataset
+    from colorclf.train.loop import train
+    from colorclf.train.model import build_model
 
     hp = PRESETS["coding-train"]
     split = stratified_split(builtin_dataset(), hp.val_split, hp.seed)
@@ -311,7 +311,7 @@ class FitWorker:
 # ----- 3. server cost per redraw ---------------------------------------------------------
 def synthetic_rows(batches: int) -> list[dict[str, Any]]:
     """Rows as the training callback produces them: one per batch, one per epoch."""
-    from colorclf.training import make_row
+    from colorclf.core.rows import make_row
 
     rows: list[dict[str, Any]] = []
     loss = 2.2
@@ -376,7 +376,7 @@ def marshal_chart(frame: Any, spec: dict[str, Any]) -> tuple[int, int]:
 
 
 def server_cost(repeats: int) -> list[dict[str, float]]:
-    from colorclf import charts
+    from colorclf.views import charts
 
     spec = charts.loss_chart_spec()
     results = []
@@ -706,7 +706,7 @@ def report(args: argparse.Namespace, cost: list[dict[str, float]], page: dict[st
         print("  where the time goes (medians, ratio to a):")
         for label, value in (
             ("a  bare model.fit, helper process", med_a),
-            ("c  colorclf.training.train(), helper process, no Streamlit", med_c),
+            ("c  colorclf.train.loop.train(), helper process, no Streamlit", med_c),
             ("e  server, headless client polling 1 Hz (no browser)", med_e),
             ("d  server, headless client polling 10 Hz like the page (no browser)", med_d),
             ("b  server + this Chromium page watching (the target)", med_b),
@@ -733,7 +733,7 @@ def report(args: argparse.Namespace, cost: list[dict[str, float]], page: dict[st
             f"{f(srv.median(runs), 1)} fragment runs/s, each "
             f"{f(srv.median([r['fragment_run_ms'] for r in page['d']]), 0)} ms "
             f"(new_session → script_finished; one run redraws for up to "
-            f"colorclf.ui.LIVE_RUN_SECONDS while the run trains)"
+            f"colorclf.app.live.LIVE_RUN_SECONDS while the run trains)"
         )
     print(
         f"  warm runs: click → first chart row median "

@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from colorclf.builtin import builtin_dataset, name_colors  # noqa: E402
-from colorclf.data import load_path  # noqa: E402
-from colorclf.dataset import ColorDataset, stratified_split  # noqa: E402
-from colorclf.labels import LABELS, NUM_LABELS  # noqa: E402
+from colorclf.core.dataset import ColorDataset, stratified_split  # noqa: E402
+from colorclf.core.labels import LABELS, NUM_LABELS  # noqa: E402
+from colorclf.data.builtin import builtin_dataset, name_colors  # noqa: E402
+from colorclf.data.sources import load_path  # noqa: E402
 
 PRESETS = {
     "coding-train": {"units": 16, "activation": "sigmoid", "optimizer": "sgd", "lr": 0.25,

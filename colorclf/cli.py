@@ -1,11 +1,12 @@
 """The command line: ``python -m colorclf data|train|evaluate|predict``.
 
-The training options are generated from ``hyperparams.PARAMS`` (one ``--flag`` per setting,
+The training options are generated from ``core.hyperparams.PARAMS`` (one ``--flag`` per setting,
 with its help text and range), so the table stays the single source of truth.
 
 A mistake a user can make (a bad file, URL, number or model file) ends with exactly one line
 ``colorclf: error: …`` on stderr and exit status 2, never a traceback. TensorFlow is imported
-only by the commands that need it (not by ``data``), with its C++ log spam silenced.
+only by the commands that need it (not by ``data``), through ``colorclf.train``, which
+silences its C++ log spam.
 """
 
 from __future__ import annotations
@@ -18,19 +19,22 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from colorclf.errors import ColorclfError, ModelFileError
-from colorclf.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
-from colorclf.labels import LABELS
+from colorclf.core.colour import channel
+from colorclf.core.errors import ColorclfError, ModelFileError
+from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
+from colorclf.core.labels import LABELS
+from colorclf.core.text import one_line
 
 if TYPE_CHECKING:
     import keras
 
-    from colorclf.dataset import ColorDataset
-    from colorclf.training import Row
+    from colorclf.core.dataset import ColorDataset
+    from colorclf.core.predict import Predictor
+    from colorclf.core.rows import Row
 
 PROG = "colorclf"
 EXIT_USAGE = 2
@@ -50,20 +54,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _one_line(text: object) -> str:
-    """A message squeezed to one line (exception texts from libraries may span several)."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= 300 else line[:297] + "…"
-
-
-def _import_keras() -> Any:
-    """Import Keras (and TensorFlow) quietly: no C++ INFO/WARNING lines on stderr."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    return keras
 
 
 def _param_type(param: Param) -> Callable[[str], object]:
@@ -95,16 +85,23 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _channel(raw: str) -> int:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number 0..255") from None
-    if not math.isfinite(value) or not value.is_integer():
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number 0..255")
-    if not 0 <= value <= 255:
-        raise argparse.ArgumentTypeError(f"{raw} is outside 0..255")
-    return int(value)
+def _channel_type(name: str) -> Callable[[str], int]:
+    """An argparse ``type`` for one colour channel: a whole number, then the store's check."""
+
+    def convert(raw: str) -> int:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value.is_integer()):
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number 0..255, not {raw!r}")
+        try:
+            return channel(int(value), name)
+        except ColorclfError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = name
+    return convert
 
 
 def _finite_or_none(value: object) -> object:
@@ -118,7 +115,7 @@ def _print_json(payload: dict[str, Any]) -> None:
 
 
 def _load_data(source: str) -> ColorDataset:
-    from colorclf.data import load_source
+    from colorclf.data.sources import load_source
 
     return load_source(source)
 
@@ -128,22 +125,21 @@ def _load_data(source: str) -> ColorDataset:
 
 def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
     """Load a colour classifier saved as ``.keras`` with every check of
-    ``modelfile.load_model_file`` (safe mode: no code runs from the file).
+    ``train.modelfile.load_model_file`` (safe mode: no code runs from the file).
 
     Raises ModelFileError for a missing, oversized, corrupt or wrongly shaped file. The model
     is loaded without its optimiser (``compile=False``): the CLI only predicts and evaluates.
     """
-    _import_keras()  # TensorFlow's log level must be set before modelfile imports Keras
-    from colorclf.modelfile import load_model_file as load
+    from colorclf.train.modelfile import load_model_file as load
 
     return load(path, compile=False)
 
 
 def _predictor(model: keras.Model, name: str) -> Any:
-    from colorclf.predict import Predictor
+    from colorclf.train.model import predictor_from_model
 
     try:
-        return Predictor.from_model(model)
+        return predictor_from_model(model)
     except ModelFileError as error:
         raise ModelFileError(f"{name}: {error}") from None
 
@@ -152,7 +148,7 @@ def _predictor(model: keras.Model, name: str) -> Any:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from colorclf.data import describe
+    from colorclf.data.export import describe
 
     summary = describe(_load_data(args.source))
     if args.json:
@@ -180,57 +176,6 @@ def hyperparams_from_args(args: argparse.Namespace) -> Hyperparams:
     return preset(args.preset).replace(**overrides)
 
 
-class ProgressSink:
-    """Shows training rows as Keras' own ``Progbar`` (one bar per epoch) on a terminal, or as
-    one plain line per epoch elsewhere. Either way it writes to ``stream``."""
-
-    def __init__(self, epochs: int, batches: int, stream: TextIO, *, bar: bool) -> None:
-        self.epochs = epochs
-        self.batches = batches
-        self.stream = stream
-        self.bar = bar
-        self._progbar: Any = None
-
-    def __call__(self, row: Row) -> None:
-        if self.bar:
-            self._draw(row)
-        elif row["kind"] == "epoch":
-            self.stream.write(epoch_line(row, self.epochs) + "\n")
-            self.stream.flush()
-
-    def _draw(self, row: Row) -> None:
-        keras = _import_keras()
-        # Progbar writes to sys.stdout; point it at our stream while it draws.
-        with contextlib.redirect_stdout(self.stream):
-            if row["kind"] == "batch":
-                if self._progbar is None:
-                    print(f"Epoch {row['epoch']}/{self.epochs}", flush=True)
-                    self._progbar = keras.utils.Progbar(self.batches, verbose=1)
-                # Stateless: the bar shows the epoch's running mean, as Keras' fit does.
-                values = [("loss", row["loss"]), ("accuracy", row["accuracy"])]
-                self._progbar.update(row["batch"], values, finalize=False)
-            else:
-                if self._progbar is None:  # an epoch row without batches (resumed at its end)
-                    self._progbar = keras.utils.Progbar(self.batches, verbose=1)
-                values = [
-                    (key, row[key])
-                    for key in ("loss", "accuracy", "val_loss", "val_accuracy")
-                    if row[key] is not None and math.isfinite(row[key])
-                ]
-                self._progbar.update(row["batch"], values, finalize=True)
-                self._progbar = None
-
-
-def epoch_line(row: Row, epochs: int) -> str:
-    parts = [f"epoch {row['epoch']}/{epochs}"]
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        value = row[key]
-        shown = "n/a" if value is None or not math.isfinite(value) else f"{value:.4f}"
-        parts.append(f"{key} {shown}")
-    parts.append(f"{row['seconds']:.1f} s")
-    return " - ".join(parts)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     hp = hyperparams_from_args(args)
     save = Path(args.save) if args.save else None
@@ -244,14 +189,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ColorclfError(f"--save: {args.save} is a folder")
     dataset = _load_data(args.data)
 
-    from colorclf.dataset import stratified_split
-    from colorclf.training import batches_per_epoch, train
+    from colorclf.core.dataset import stratified_split
+    from colorclf.core.rows import batches_per_epoch
+    from colorclf.train.console import ProgressSink
+    from colorclf.train.loop import train
 
     split = stratified_split(dataset, hp.val_split, hp.seed)
     if len(split.x_train) == 0:
         raise ColorclfError(f"{args.data}: no rows left to train on")
-    _import_keras()
-    from colorclf.model import build_model
+    from colorclf.train.model import build_model
 
     model = build_model(hp)
     batches = batches_per_epoch(len(split.x_train), hp.batch_size)
@@ -310,27 +256,27 @@ def cmd_train(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- evaluate
 
 
-def evaluation(predictor: Any, dataset: ColorDataset) -> dict[str, Any]:
-    """Overall and per-label accuracy (correct/total; ``None`` for labels without rows)."""
-    probs = predictor.probabilities(dataset.rgb)
-    predicted = np.argmax(probs, axis=1)
-    truth = dataset.label
-    correct = predicted == truth
-    per_label: dict[str, dict[str, Any]] = {}
-    for index, name in enumerate(LABELS):
-        mask = truth == index
-        total = int(mask.sum())
-        hits = int(correct[mask].sum())
-        per_label[name] = {
-            "correct": hits,
-            "total": total,
-            "accuracy": hits / total if total else None,
+def evaluation(predictor: Predictor, dataset: ColorDataset) -> dict[str, Any]:
+    """Overall and per-label accuracy (correct/total; ``None`` for labels without rows), from
+    the same confusion matrix the page shows, and the mean cross-entropy."""
+    from colorclf.views.matrix import confusion_matrix, per_class_accuracy
+
+    per_class = per_class_accuracy(confusion_matrix(predictor, dataset.rgb, dataset.label))
+    per_label: dict[str, dict[str, Any]] = {
+        row.label: {
+            "correct": int(row.correct),
+            "total": int(row.colours),
+            "accuracy": float(row.accuracy) if row.colours else None,
         }
-    total = len(truth)
-    picked = np.clip(probs[np.arange(total), truth], 1e-7, 1.0)
+        for row in per_class.itertuples(index=False)
+    }
+    total = len(dataset)
+    correct = sum(entry["correct"] for entry in per_label.values())
+    probs = predictor.probabilities(dataset.rgb)
+    picked = np.clip(probs[np.arange(total), dataset.label], 1e-7, 1.0)
     return {
-        "accuracy": float(correct.mean()) if total else None,
-        "correct": int(correct.sum()),
+        "accuracy": correct / total if total else None,
+        "correct": correct,
         "total": total,
         "loss": float(-np.log(picked).mean()) if total else None,
         "per_label": per_label,
@@ -425,8 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="Name one colour with a saved model.")
     predict.add_argument("--model", required=True, metavar="PATH", help="a .keras file")
-    for channel in ("r", "g", "b"):
-        predict.add_argument(channel, type=_channel, metavar=channel.upper(), help="0..255")
+    for name in ("r", "g", "b"):
+        predict.add_argument(name, type=_channel_type(name), metavar=name.upper(), help="0..255")
     predict.add_argument("--json", action="store_true", help="print one JSON object")
     predict.set_defaults(run=cmd_predict)
     return parser
@@ -442,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except ColorclfError as error:
         sys.stdout.flush()
-        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -1,4 +1,8 @@
-"""Shared fixtures: a real Streamlit server and the system Chromium driven by Playwright."""
+"""Shared fixtures: a real Streamlit server and the system Chromium driven by Playwright.
+
+The helpers here (the Chromium flags and path, the server's command line, a free port, the
+idle selector) serve the benchmarks too: ``bench/_server.py`` imports them.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +44,26 @@ def chromium_path() -> str | None:
     )
 
 
+def streamlit_command(script: str, port: int, *extra: str) -> list[str]:
+    """``streamlit run <script>`` headless on 127.0.0.1:<port>, no usage statistics."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        *extra,
+    ]
+
+
 def start_streamlit(
     env_extra: dict[str, str] | None = None,
     script: str = "streamlit_app.py",
@@ -52,21 +76,7 @@ def start_streamlit(
     port = free_port()
     env = {**os.environ, **(env_extra or {})}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            script,
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        streamlit_command(script, port),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

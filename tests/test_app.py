@@ -12,8 +12,9 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from colorclf import charts
-from colorclf.hyperparams import PRESETS
+from colorclf.core.hyperparams import PRESETS
+from colorclf.data.sources import SourceKind
+from colorclf.views import charts
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # importing TensorFlow alone takes seconds
@@ -160,8 +161,8 @@ def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monk
     """The job's state can change between the buttons and the live panel of one page run
     (Stop is asynchronous). The page must not end up with a Stop button under "Stopped at
     epoch …" and nothing polling: it draws itself again with Resume."""
-    from colorclf import ui
-    from colorclf.jobs import TrainingJob
+    from colorclf.app import live
+    from colorclf.serve.job import TrainingJob
 
     at = new_app()
     set_epochs(at, 20)
@@ -182,13 +183,13 @@ def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monk
     monkeypatch.setattr(
         TrainingJob, "active", property(lambda job: still_busy["on"] or real_active.fget(job))
     )
-    real_buttons = ui.training_buttons
+    real_buttons = live.training_buttons
 
     def buttons_then_stopped(*args, **kwargs):
         real_buttons(*args, **kwargs)
         still_busy["on"] = False
 
-    monkeypatch.setattr(ui, "training_buttons", buttons_then_stopped)
+    monkeypatch.setattr(live, "training_buttons", buttons_then_stopped)
     at.run()
     assert not at.exception
     labels = [b.label for b in at.button]
@@ -223,13 +224,13 @@ def test_stop_then_resume_finishes_the_planned_epochs():
 
 def test_bad_url_shows_one_error_and_the_page_keeps_working():
     at = new_app()
-    at.radio(key="source").set_value("URL").run()
+    at.radio(key="source").set_value(SourceKind.URL).run()
     at.text_input(key="url").input("http://127.0.0.1:9/colors.json").run()
     assert not at.exception
     assert len(at.error) == 1
     assert "127.0.0.1" in at.error[0].value
     assert at.button(key="train").disabled
-    at.radio(key="source").set_value("Built-in").run()
+    at.radio(key="source").set_value(SourceKind.BUILTIN).run()
     assert not at.error
     assert not at.button(key="train").disabled
 
@@ -278,7 +279,7 @@ def test_presenter_link_hides_the_controls_but_keeps_the_settings():
 def test_views_after_training_agree_with_the_model():
     import numpy as np
 
-    from colorclf import teaching
+    from colorclf.core.labels import LABELS
 
     at = new_app()
     set_epochs(at, 2)
@@ -299,7 +300,7 @@ def test_views_after_training_agree_with_the_model():
     frame = frame[frame["layer"] == "map"]
     assert len(frame) == 72 * 24
     rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in frame["rgb"]])
-    predicted = np.array(teaching.LABELS)[job.predictor.predict_labels(rgb)]
+    predicted = np.array(LABELS)[job.predictor.predict_labels(rgb)]
     assert (frame["label"].to_numpy() == predicted).all()
     # Run comparison lists the run.
     assert any("Run 1" in str(df.value) for df in at.dataframe)
@@ -307,7 +308,7 @@ def test_views_after_training_agree_with_the_model():
 
 def test_the_page_does_not_fetch_local_addresses():
     at = new_app()
-    at.radio(key="source").set_value("URL").run()
+    at.radio(key="source").set_value(SourceKind.URL).run()
     at.text_input(key="url").input("http://localhost:8501/_stcore/health").run()
     assert len(at.error) == 1
     assert "local or private address" in at.error[0].value

@@ -7,9 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from colorclf import builtin
-from colorclf.builtin import CROWD_COUNTS, builtin_dataset, generate, name_colors
-from colorclf.labels import LABELS, NUM_LABELS
+from colorclf.core import colour
+from colorclf.core.labels import LABELS, NUM_LABELS
+from colorclf.data import builtin
+from colorclf.data.builtin import CROWD_COUNTS, builtin_dataset, generate, name_colors
 
 
 def test_same_seed_same_data() -> None:
@@ -138,7 +139,7 @@ def test_hsv_matches_colorsys() -> None:
 
     rng = np.random.default_rng(5)
     rgb = rng.integers(0, 256, (200, 3))
-    hue, sat, val, _ = builtin.hsv(rgb)
+    hue, sat, val, _ = colour.hsv(rgb)
     for i in range(len(rgb)):
         h, s, v = colorsys.rgb_to_hsv(*(rgb[i] / 255))
         assert hue[i] == pytest.approx(h * 360, abs=1e-9) or (h == 0 and hue[i] == 0)

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from colorclf import charts
-from colorclf.training import make_row
+from colorclf.core.rows import make_row
+from colorclf.views import charts
 
 
 def batch_rows(n: int, *, start: int = 1, seed: int = 0) -> list[dict]:

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from colorclf.cli import load_model_file, main
-from colorclf.errors import ModelFileError
-from colorclf.labels import LABELS
+from colorclf.core.errors import ModelFileError
+from colorclf.core.labels import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -219,8 +219,8 @@ def test_plain_output_prints_one_line_per_epoch(tmp_path: Path, capsys) -> None:
 def test_evaluate_reports_labels_without_rows_as_not_available(tmp_path: Path, capsys) -> None:
     import keras
 
-    from colorclf.hyperparams import Hyperparams
-    from colorclf.model import build_model
+    from colorclf.core.hyperparams import Hyperparams
+    from colorclf.train.model import build_model
 
     model_path = tmp_path / "m.keras"
     build_model(Hyperparams(hidden_units=4)).save(model_path)
@@ -280,7 +280,7 @@ def test_predict_refuses_a_model_with_a_non_dense_layer(tmp_path: Path, capsys) 
 
 
 def test_help_lists_every_hyperparameter_flag(capsys) -> None:
-    from colorclf.hyperparams import PARAMS
+    from colorclf.core.hyperparams import PARAMS
 
     assert main(["train", "--help"]) == 0
     out = capsys.readouterr().out
@@ -293,8 +293,8 @@ def test_help_lists_every_hyperparameter_flag(capsys) -> None:
 def test_progress_sink_draws_keras_progbar_per_epoch() -> None:
     import io
 
-    from colorclf.cli import ProgressSink
-    from colorclf.training import make_row
+    from colorclf.core.rows import make_row
+    from colorclf.train.console import ProgressSink
 
     stream = io.StringIO()
     sink = ProgressSink(epochs=2, batches=3, stream=stream, bar=True)

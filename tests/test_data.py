@@ -18,19 +18,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from colorclf import data
-from colorclf.data import (
-    describe,
-    load_bytes,
-    load_path,
-    load_source,
-    load_url,
-    parse_bytes,
-    to_coding_train_json,
-)
-from colorclf.dataset import ColorDataset
-from colorclf.errors import DataError
-from colorclf.labels import LABELS
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import DataError
+from colorclf.core.labels import LABELS
+from colorclf.data import limits, sources, validate
+from colorclf.data.export import describe, to_coding_train_json
+from colorclf.data.parse import parse_bytes
+from colorclf.data.sources import SourceKind, SourceSpec, load_path, load_source, load_url
+
+
+def upload(content: bytes, name: str) -> ColorDataset:
+    """What the page does with an uploaded file's bytes."""
+    return load_source(SourceSpec(SourceKind.UPLOAD, name, content))
 
 
 def entry(r: object = 10, g: object = 20, b: object = 30, label: object = "red-ish", **extra):
@@ -193,7 +192,7 @@ def test_every_skip_reason_counted_in_json() -> None:
         "unknown label": 2,
         "not an entry": 3,
     }
-    assert list(ds.skipped) == list(data.SKIP_REASONS)  # stable order
+    assert list(ds.skipped) == list(validate.SKIP_REASONS)  # stable order
 
 
 def test_every_skip_reason_counted_in_csv() -> None:
@@ -337,12 +336,12 @@ def test_not_utf8() -> None:
 
 
 def test_too_big(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(data, "MAX_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_BYTES", 100)
     raw = dumps([entry()] * 10)
     with pytest.raises(DataError, match=r"^big\.json is too big"):
         parse_bytes(raw, "big.json")
     with pytest.raises(DataError, match=r"^up\.json is too big"):
-        load_bytes(raw, "up.json")
+        upload(raw, "up.json")
 
 
 @pytest.mark.timeout(30)  # a hang guard, not a speed target
@@ -409,13 +408,13 @@ def test_load_path_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_load_path_too_big(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "big.csv"
     target.write_text("r,g,b,label\n" + "1,2,3,red\n" * 100)
-    monkeypatch.setattr(data, "MAX_BYTES", 500)
+    monkeypatch.setattr(limits, "MAX_BYTES", 500)
     with pytest.raises(DataError, match=rf"^{re.escape(str(target))} is too big"):
         load_path(target)
 
 
-def test_load_bytes_parses_uploads() -> None:
-    ds = load_bytes(b"r,g,b,label\n1,2,3,red\n", "upload.csv")
+def test_uploads_are_parsed() -> None:
+    ds = upload(b"r,g,b,label\n1,2,3,red\n", "upload.csv")
     assert ds.source == "upload.csv"
     assert ds.label_names == ["red-ish"]
 
@@ -441,7 +440,7 @@ def test_load_source_dispatches_urls_and_paths(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     seen: list[str] = []
-    monkeypatch.setattr(data, "load_url", lambda url: seen.append(url) or "from-url")
+    monkeypatch.setattr(sources, "load_url", lambda url: seen.append(url) or "from-url")
     assert load_source("https://example.org/c.json") == "from-url"
     assert load_source("http://example.org/c.csv") == "from-url"
     assert seen == ["https://example.org/c.json", "http://example.org/c.csv"]
@@ -553,7 +552,7 @@ def test_url_trickle_is_bounded_by_the_total_timeout(server: str) -> None:
 
 
 def test_url_too_big_streamed(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(data, "MAX_BYTES", 100_000)
+    monkeypatch.setattr(limits, "MAX_BYTES", 100_000)
     with pytest.raises(DataError, match=r"/stream is too big: more than"):
         load_url(f"{server}/stream")
 
@@ -599,8 +598,8 @@ def test_url_connection_refused() -> None:
 
 
 def test_coding_train_url_constant() -> None:
-    assert data.CODING_TRAIN_URL.startswith("https://raw.githubusercontent.com/CodingTrain/")
-    assert data.CODING_TRAIN_URL.endswith("/colorData.json")
+    assert sources.CODING_TRAIN_URL.startswith("https://raw.githubusercontent.com/CodingTrain/")
+    assert sources.CODING_TRAIN_URL.endswith("/colorData.json")
 
 
 # ---------------------------------------------------------------------------- export, describe
@@ -620,7 +619,7 @@ def test_export_round_trips() -> None:
 
 
 def test_export_round_trips_the_builtin_set() -> None:
-    from colorclf.builtin import builtin_dataset
+    from colorclf.data.builtin import builtin_dataset
 
     original = builtin_dataset(n=300, seed=4)
     back = parse_bytes(to_coding_train_json(original), "builtin.json")
@@ -666,7 +665,7 @@ def parse_or_data_error(raw: bytes, name: str) -> ColorDataset | None:
     assert isinstance(ds, ColorDataset)
     assert len(ds) > 0
     assert ds.rgb.shape == (len(ds), 3)
-    assert set(ds.skipped) <= set(data.SKIP_REASONS)
+    assert set(ds.skipped) <= set(validate.SKIP_REASONS)
     return ds
 
 

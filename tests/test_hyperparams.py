@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from colorclf.errors import ColorclfError
-from colorclf.hyperparams import (
+from colorclf.core.errors import ColorclfError
+from colorclf.core.hyperparams import (
     DEFAULT_PRESET,
     PARAMS,
     PARAMS_BY_NAME,

@@ -8,10 +8,11 @@ import time
 import numpy as np
 import pytest
 
-from colorclf.builtin import builtin_dataset
-from colorclf.hyperparams import Hyperparams
-from colorclf.jobs import FairGate, TrainingJob, describe_status
-from colorclf.runs import Run
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.runs import Run
+from colorclf.data.builtin import builtin_dataset
+from colorclf.serve.gate import FairGate
+from colorclf.serve.job import TrainingJob, describe_status
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +179,7 @@ def test_a_trainer_process_that_dies_fails_the_run_with_a_message_and_is_replace
     import os
     import signal
 
-    from colorclf.jobs import TrainerPool
+    from colorclf.serve.pool import TrainerPool
 
     pool = TrainerPool(1)
     try:
@@ -207,18 +208,18 @@ def test_trainers_that_die_while_starting_fail_the_run_with_a_message(small_data
     import os
     import signal
 
-    from colorclf import jobs
+    from colorclf.serve import pool as serve_pool
 
     started = []
 
-    class DyingWorker(jobs.Worker):
+    class DyingWorker(serve_pool.Worker):
         def __init__(self, context):
             super().__init__(context)
             started.append(self.pid)
             os.kill(self.pid, signal.SIGKILL)
 
-    monkeypatch.setattr(jobs, "Worker", DyingWorker)
-    pool = jobs.TrainerPool(1)
+    monkeypatch.setattr(serve_pool, "Worker", DyingWorker)
+    pool = serve_pool.TrainerPool(1)
     try:
         job = TrainingJob(Run(1, Hyperparams(epochs=1), "x"), small_data, pool=pool)
         job.start()
@@ -238,7 +239,7 @@ def test_a_trainer_does_not_run_the_page_script(tmp_path, monkeypatch):
     import sys
     import types
 
-    from colorclf import jobs
+    from colorclf.serve import pool as serve_pool
 
     marker = tmp_path / "page-ran"
     page = tmp_path / "page_script.py"
@@ -248,7 +249,7 @@ def test_a_trainer_does_not_run_the_page_script(tmp_path, monkeypatch):
     fake_main.__spec__ = None
     monkeypatch.setitem(sys.modules, "__main__", fake_main)
 
-    worker = jobs.Worker(multiprocessing.get_context("spawn"))
+    worker = serve_pool.Worker(multiprocessing.get_context("spawn"))
     try:
         assert sys.modules["__main__"] is fake_main  # put back after the start
         assert worker.wait_ready(lambda: False)
@@ -259,7 +260,7 @@ def test_a_trainer_does_not_run_the_page_script(tmp_path, monkeypatch):
 
 def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):
     """A fresh trainer imports TensorFlow for seconds: the page says so instead of nothing."""
-    from colorclf.jobs import TrainerPool
+    from colorclf.serve.pool import TrainerPool
 
     pool = TrainerPool(1)
     try:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from colorclf.label_page import RATE_LIMIT_MESSAGE
-from colorclf.labels import LABELS
+from colorclf.app.label_page import RATE_LIMIT_MESSAGE
+from colorclf.core.labels import LABELS
 from colorclf.store import VoteStore
 from tests.conftest import start_streamlit, stop_streamlit, wait_idle
 

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from colorclf import label_page
-from colorclf.labels import LABELS
+from colorclf.app import label_page
+from colorclf.core.labels import LABELS
 from colorclf.store import VoteStore
 
 TIMEOUT = 30
@@ -19,7 +19,7 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 def _page() -> None:
-    from colorclf.label_page import render
+    from colorclf.app.label_page import render
 
     render()
 
@@ -232,7 +232,7 @@ def test_a_database_that_cannot_be_used_is_an_error_not_a_traceback(
 def _label_or_other_page() -> None:
     import streamlit as st
 
-    from colorclf.label_page import render
+    from colorclf.app.label_page import render
 
     if st.session_state.get("on_other_page"):
         st.write("the training page")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from colorclf.hyperparams import PARAMS, PRESETS, Hyperparams
-from colorclf.links import (
+from colorclf.core.hyperparams import PARAMS, PRESETS, Hyperparams
+from colorclf.core.links import (
     LINK_PARAMS,
     LinkConfig,
     format_value,

@@ -9,8 +9,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from colorclf.hyperparams import Hyperparams  # noqa: E402
-from colorclf.model import build_model  # noqa: E402
+from colorclf.core.hyperparams import Hyperparams  # noqa: E402
+from colorclf.train.model import build_model  # noqa: E402
 
 
 def _weights(model) -> list[np.ndarray]:

@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorclf.errors import ModelFileError
-from colorclf.hyperparams import Hyperparams
-from colorclf.model import build_model
-from colorclf.modelfile import load_model_bytes, load_model_file, model_to_bytes
-from colorclf.predict import Predictor
+from colorclf.core.errors import ModelFileError
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.train.model import build_model, predictor_from_model
+from colorclf.train.modelfile import load_model_bytes, load_model_file, model_to_bytes
 
 PROBE = np.random.default_rng(0).integers(0, 256, (64, 3))
 
@@ -50,8 +49,8 @@ def test_round_trip_gives_the_same_predictions(model_bytes: tuple[object, bytes]
     model, data = model_bytes
     assert zipfile.is_zipfile(io.BytesIO(data))
     loaded = load_model_bytes(data, "colour.keras")
-    before = Predictor.from_model(model).probabilities(PROBE)
-    after = Predictor.from_model(loaded).probabilities(PROBE)
+    before = predictor_from_model(model).probabilities(PROBE)
+    after = predictor_from_model(loaded).probabilities(PROBE)
     assert np.allclose(before, after, atol=1e-7)
     assert np.allclose(np.asarray(loaded(PROBE / 255.0)), after, atol=1e-5)
 
@@ -62,8 +61,8 @@ def test_load_model_file(model_bytes: tuple[object, bytes], tmp_path: Path) -> N
     path.write_bytes(data)
     loaded = load_model_file(path)
     assert np.allclose(
-        Predictor.from_model(loaded).probabilities(PROBE),
-        Predictor.from_model(model).probabilities(PROBE),
+        predictor_from_model(loaded).probabilities(PROBE),
+        predictor_from_model(model).probabilities(PROBE),
     )
     with pytest.raises(ModelFileError, match="no such model file"):
         load_model_file(tmp_path / "missing.keras")

@@ -7,12 +7,11 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from colorclf.dataset import scale_rgb  # noqa: E402
-from colorclf.errors import ModelFileError  # noqa: E402
-from colorclf.hyperparams import Hyperparams  # noqa: E402
-from colorclf.labels import LABELS  # noqa: E402
-from colorclf.model import build_model  # noqa: E402
-from colorclf.predict import Predictor  # noqa: E402
+from colorclf.core.dataset import scale_rgb  # noqa: E402
+from colorclf.core.errors import ModelFileError  # noqa: E402
+from colorclf.core.hyperparams import Hyperparams  # noqa: E402
+from colorclf.core.labels import LABELS  # noqa: E402
+from colorclf.train.model import build_model, predictor_from_model  # noqa: E402
 
 RGB = np.random.default_rng(1).integers(0, 256, size=(200, 3))
 RGB[:4] = [[0, 0, 0], [255, 255, 255], [255, 0, 0], [12, 200, 99]]
@@ -30,7 +29,7 @@ def _randomised(model, seed: int = 0):
 def test_predictor_agrees_with_the_keras_model(activation: str) -> None:
     model = _randomised(build_model(Hyperparams(activation=activation, hidden_units=20)))
     expected = np.asarray(model(scale_rgb(RGB)))
-    predictor = Predictor.from_model(model)
+    predictor = predictor_from_model(model)
     got = predictor.probabilities(RGB)
     assert got.shape == (len(RGB), 9)
     np.testing.assert_allclose(got, expected, atol=1e-5)
@@ -42,7 +41,7 @@ def test_predictor_agrees_with_the_keras_model(activation: str) -> None:
 
 def test_predictor_copies_the_weights() -> None:
     model = _randomised(build_model(Hyperparams()))
-    predictor = Predictor.from_model(model)
+    predictor = predictor_from_model(model)
     before = predictor.probabilities(RGB)
     _randomised(model, seed=9)
     np.testing.assert_array_equal(predictor.probabilities(RGB), before)
@@ -50,7 +49,7 @@ def test_predictor_copies_the_weights() -> None:
 
 def test_predict_one_gives_the_label_and_nine_named_probabilities() -> None:
     model = _randomised(build_model(Hyperparams(activation="relu")), seed=4)
-    label, probabilities = Predictor.from_model(model).predict_one(255, 128, 0)
+    label, probabilities = predictor_from_model(model).predict_one(255, 128, 0)
     assert list(probabilities) == list(LABELS)
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-9)
     expected = np.asarray(model(scale_rgb(np.array([[255, 128, 0]]))))[0]
@@ -62,14 +61,14 @@ def test_rejects_a_model_with_the_wrong_number_of_outputs() -> None:
     inputs = keras.Input(shape=(3,))
     outputs = keras.layers.Dense(5, activation="softmax")(keras.layers.Dense(4)(inputs))
     with pytest.raises(ModelFileError, match="9 outputs"):
-        Predictor.from_model(keras.Model(inputs, outputs))
+        predictor_from_model(keras.Model(inputs, outputs))
 
 
 def test_rejects_a_model_with_the_wrong_number_of_inputs() -> None:
     inputs = keras.Input(shape=(4,))
     outputs = keras.layers.Dense(9, activation="softmax")(inputs)
     with pytest.raises(ModelFileError, match="3 inputs"):
-        Predictor.from_model(keras.Model(inputs, outputs))
+        predictor_from_model(keras.Model(inputs, outputs))
 
 
 def test_rejects_a_non_dense_layer() -> None:
@@ -78,7 +77,7 @@ def test_rejects_a_non_dense_layer() -> None:
     normalised = keras.layers.BatchNormalization(name="norm")(hidden)
     outputs = keras.layers.Dense(9, activation="softmax")(normalised)
     with pytest.raises(ModelFileError, match="norm"):
-        Predictor.from_model(keras.Model(inputs, outputs))
+        predictor_from_model(keras.Model(inputs, outputs))
 
 
 def test_rejects_an_unsupported_activation() -> None:
@@ -86,4 +85,4 @@ def test_rejects_an_unsupported_activation() -> None:
     hidden = keras.layers.Dense(8, activation="softplus", name="soft")(inputs)
     outputs = keras.layers.Dense(9, activation="softmax")(hidden)
     with pytest.raises(ModelFileError, match="softplus"):
-        Predictor.from_model(keras.Model(inputs, outputs))
+        predictor_from_model(keras.Model(inputs, outputs))

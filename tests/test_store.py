@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from colorclf import store as store_module
-from colorclf.errors import ColorclfError, DataError
-from colorclf.labels import LABELS
+from colorclf.core.errors import ColorclfError, DataError
+from colorclf.core.labels import LABELS
 from colorclf.store import VoteStore, database_url, get_store, load_votes_dataset
+from colorclf.store import config as store_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("COLORCLF_TEST_PG_URL")
@@ -383,7 +384,7 @@ def test_remove_contributor_and_reset_return_counts(store: VoteStore) -> None:
 
 
 def test_export_json_round_trips_into_the_same_dataset(store: VoteStore) -> None:
-    from colorclf.data import load_bytes
+    from colorclf.data.parse import parse_bytes
 
     rng = np.random.default_rng(7)
     names = [*HOSTILE_NAMES, "anon-0a1b2c3d"]
@@ -395,7 +396,7 @@ def test_export_json_round_trips_into_the_same_dataset(store: VoteStore) -> None
     assert list(document) == ["entries"]
     assert len(document["entries"]) == 60
     assert all(set(e) == {"r", "g", "b", "label", "uid"} for e in document["entries"])
-    loaded = load_bytes(raw, "colorData.json")
+    loaded = parse_bytes(raw, "colorData.json")
     original = store.as_dataset()
     assert loaded.skipped == {}
     np.testing.assert_array_equal(loaded.rgb, original.rgb)
@@ -421,8 +422,7 @@ def test_database_url_prefers_env_then_secrets_then_the_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secrets = tmp_path / "secrets.toml"
-    monkeypatch.setattr(store_module, "_secrets_files", lambda: [tmp_path / "none.toml", secrets])
-    monkeypatch.setattr(store_module, "_streamlit_secret_url", lambda: None)
+    monkeypatch.setattr(store_config, "_secrets_files", lambda: [tmp_path / "none.toml", secrets])
     monkeypatch.delenv("COLORCLF_DB_URL", raising=False)
     assert database_url() == f"sqlite:///{ROOT / 'data' / 'votes.sqlite'}"
     secrets.write_text("this is [not toml")
@@ -456,7 +456,7 @@ def test_load_votes_dataset_honours_the_env_url(
     assert dataset.source == "votes"
     assert dataset.label_names == ["red-ish", "green-ish"]
 
-    from colorclf.data import load_source
+    from colorclf.data.sources import load_source
 
     assert load_source("votes").contributor.tolist() == ["ada", "bob"]
 

@@ -12,13 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from colorclf import teaching
-from colorclf.dataset import ColorDataset
-from colorclf.hyperparams import Hyperparams
-from colorclf.labels import LABEL_COLORS, LABELS
-from colorclf.predict import Predictor
-from colorclf.runs import Run
-from colorclf.training import make_row
+from colorclf.core import colour
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.labels import LABEL_COLORS, LABELS
+from colorclf.core.predict import Predictor
+from colorclf.core.rows import make_row
+from colorclf.core.runs import Run
+from colorclf.views import cleaning, compare, decision_map, explorer, matrix
 
 
 def random_predictor(seed: int = 0, hidden: int = 8) -> Predictor:
@@ -84,13 +85,13 @@ def validate(spec: dict) -> None:
     st.floats(0, 1),
 )
 def test_hsl_to_rgb_agrees_with_colorsys(hue: float, saturation: float, lightness: float) -> None:
-    ours = teaching.hsl_to_rgb(np.array([hue]), np.array([saturation]), np.array([lightness]))
+    ours = colour.hsl_to_rgb(np.array([hue]), np.array([saturation]), np.array([lightness]))
     assert np.abs(ours[0] - reference_rgb(hue, saturation, lightness)).max() <= 1
 
 
 def test_rgb_to_hsl_agrees_with_colorsys() -> None:
     rgb = np.random.default_rng(1).integers(0, 256, (500, 3))
-    hue, saturation, lightness = teaching.rgb_to_hsl(rgb)
+    hue, saturation, lightness = colour.rgb_to_hsl(rgb)
     ref = np.array([colorsys.rgb_to_hls(*(c / 255.0)) for c in rgb])
     assert np.allclose(hue, ref[:, 0] * 360.0, atol=1e-9)
     exact = reference_hue(rgb)
@@ -118,7 +119,7 @@ class CountingPredictor:
 def test_decision_map_cells_are_what_the_predictor_says(saturation: float) -> None:
     predictor = random_predictor(3)
     counting = CountingPredictor(predictor)
-    cells = teaching.decision_map(counting, saturation, hue_steps=36, lightness_steps=12)
+    cells = decision_map.decision_map(counting, saturation, hue_steps=36, lightness_steps=12)
     assert counting.calls == 1
     assert len(cells) == 36 * 12
     assert {"hue", "lightness", "r", "g", "b", "label", "color", "probability"} <= set(cells)
@@ -135,17 +136,17 @@ def test_decision_map_cells_are_what_the_predictor_says(saturation: float) -> No
 
 
 def test_decision_map_changes_with_saturation() -> None:
-    grey = teaching.decision_map(random_predictor(3), 0.0)
-    vivid = teaching.decision_map(random_predictor(3), 1.0)
+    grey = decision_map.decision_map(random_predictor(3), 0.0)
+    vivid = decision_map.decision_map(random_predictor(3), 1.0)
     assert (grey["r"] == grey["g"]).all() and (grey["g"] == grey["b"]).all()
     assert not (vivid["r"] == vivid["g"]).all()
 
 
 def test_decision_map_spec_is_fixed_and_maps_labels_to_their_colours() -> None:
-    spec = teaching.decision_map_spec()
-    assert spec == teaching.decision_map_spec()
+    spec = decision_map.decision_map_spec()
+    assert spec == decision_map.decision_map_spec()
     spec["layer"][0]["mark"]["type"] = "changed"  # a copy: the next one is untouched
-    spec = teaching.decision_map_spec()
+    spec = decision_map.decision_map_spec()
     cells, points = spec["layer"]
     assert cells["mark"]["type"] == "rect" and points["mark"]["type"] == "point"
     for layer in (cells, points):
@@ -159,25 +160,25 @@ def test_decision_map_spec_is_fixed_and_maps_labels_to_their_colours() -> None:
 
 def test_overlay_keeps_colours_near_the_slice_and_is_stable() -> None:
     dataset = random_dataset(3000)
-    overlay = teaching.overlay_frame(dataset, 0.5, window=0.1, max_points=200)
+    overlay = decision_map.overlay_frame(dataset, 0.5, window=0.1, max_points=200)
     assert 0 < len(overlay) <= 200
-    assert overlay.equals(teaching.overlay_frame(dataset, 0.5, window=0.1, max_points=200))
+    assert overlay.equals(decision_map.overlay_frame(dataset, 0.5, window=0.1, max_points=200))
     rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in overlay["rgb"]])
     saturation = np.array([colorsys.rgb_to_hls(*(c / 255.0))[2] for c in rgb])
     assert (np.abs(saturation - 0.5) <= 0.1 + 1e-9).all()
     assert np.allclose(overlay["hue"], [float(h) for h in reference_hue(rgb)], atol=1e-9)
     predictor = random_predictor()
-    frame = teaching.decision_map_frame(predictor, 0.5, overlay)
+    frame = decision_map.decision_map_frame(predictor, 0.5, overlay)
     assert (frame["layer"] == "data").sum() == len(overlay)
     points = frame[frame["layer"] == "data"]
     assert points["label"].tolist() == overlay["label"].tolist()
     assert points["hue"].tolist() == overlay["hue"].tolist()
     cells = frame[frame["layer"] == "map"]
-    reference = teaching.decision_map(predictor, 0.5)
+    reference = decision_map.decision_map(predictor, 0.5)
     assert len(cells) == 72 * 24
     for column in ("label", "rgb", "hue_start", "lightness_end", "probability"):
         assert cells[column].tolist() == reference[column].tolist()
-    assert set(teaching.decision_map_frame(predictor, 0.5)["layer"]) == {"map"}
+    assert set(decision_map.decision_map_frame(predictor, 0.5)["layer"]) == {"map"}
 
 
 # ---------------------------------------------------------------------------- confusion matrix
@@ -187,7 +188,7 @@ def test_confusion_matrix_counts_every_pair() -> None:
     predictor = random_predictor(5)
     dataset = random_dataset(500, seed=2)
     index = np.arange(0, 500, 4)
-    confusion = teaching.confusion_matrix(predictor, dataset.rgb[index], dataset.label[index])
+    confusion = matrix.confusion_matrix(predictor, dataset.rgb[index], dataset.label[index])
     assert len(confusion) == 81
     assert confusion["count"].sum() == len(index)
     predicted = predictor.predict_labels(dataset.rgb[index])
@@ -198,7 +199,7 @@ def test_confusion_matrix_counts_every_pair() -> None:
         ]
         assert int(cell["count"].iloc[0]) == expected
     # Names work as well as indices.
-    by_name = teaching.confusion_matrix(
+    by_name = matrix.confusion_matrix(
         predictor, dataset.rgb[index], [LABELS[i] for i in dataset.label[index]]
     )
     assert by_name["count"].tolist() == confusion["count"].tolist()
@@ -207,8 +208,8 @@ def test_confusion_matrix_counts_every_pair() -> None:
 def test_per_class_accuracy() -> None:
     predictor = random_predictor(5)
     dataset = random_dataset(500, seed=2)
-    confusion = teaching.confusion_matrix(predictor, dataset.rgb, dataset.label)
-    accuracy = teaching.per_class_accuracy(confusion)
+    confusion = matrix.confusion_matrix(predictor, dataset.rgb, dataset.label)
+    accuracy = matrix.per_class_accuracy(confusion)
     predicted = predictor.predict_labels(dataset.rgb)
     assert accuracy["label"].tolist() == list(LABELS)
     for k, row in enumerate(accuracy.itertuples()):
@@ -219,7 +220,7 @@ def test_per_class_accuracy() -> None:
 
 
 def test_confusion_matrix_spec_is_a_labelled_heatmap() -> None:
-    spec = teaching.confusion_matrix_spec()
+    spec = matrix.confusion_matrix_spec()
     assert spec["title"] == "Confusion matrix"
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
     assert marks == ["rect", "text"]
@@ -252,15 +253,15 @@ def make_run(number: int, losses: list[float | None]) -> Run:
 
 def test_run_curves_use_epoch_rows_only() -> None:
     runs = [make_run(1, [2.0, 1.0]), make_run(2, [3.0, None, 1.5])]
-    curves = teaching.run_curves(runs)
+    curves = compare.run_curves(runs)
     assert 99.0 not in curves["value"].tolist()
     training = curves[curves["set"] == "training"]
     assert training[training["run"] == "Run 1"]["value"].tolist() == [2.0, 1.0]
     assert training[training["run"] == "Run 2"]["epoch"].tolist() == [1, 3]
     assert len(curves[curves["set"] == "validation"]) == 4
-    accuracy = teaching.run_curves(runs, "Accuracy")
+    accuracy = compare.run_curves(runs, "Accuracy")
     assert set(accuracy["value"]) == {0.5, 0.4}
-    validate(teaching.run_curves_spec("Loss"))
+    validate(compare.run_curves_spec("Loss"))
 
 
 # ---------------------------------------------------------------------------- explorer
@@ -268,11 +269,11 @@ def test_run_curves_use_epoch_rows_only() -> None:
 
 def test_label_and_contributor_counts() -> None:
     dataset = random_dataset(300, people=7)
-    labels = teaching.label_counts(dataset)
+    labels = explorer.label_counts(dataset)
     assert labels["label"].tolist() == list(LABELS)
     assert labels["count"].tolist() == np.bincount(dataset.label, minlength=9).tolist()
     assert labels["color"].tolist() == [LABEL_COLORS[n] for n in LABELS]
-    people = teaching.contributor_counts(dataset)
+    people = explorer.contributor_counts(dataset)
     expected = pd.Series(dataset.contributor).value_counts()
     assert dict(zip(people["contributor"], people["colours"], strict=True)) == expected.to_dict()
     assert people["colours"].is_monotonic_decreasing
@@ -283,20 +284,20 @@ def test_label_and_contributor_counts() -> None:
 
 def test_mosaic_holds_every_colour_of_the_label_once() -> None:
     dataset = random_dataset(600)
-    tiles = teaching.mosaic(dataset, "blue-ish", columns=10)
+    tiles = explorer.mosaic(dataset, "blue-ish", columns=10)
     rows = np.flatnonzero(dataset.label == LABELS.index("blue-ish"))
     assert sorted(tiles["row_index"]) == rows.tolist()
     assert (tiles["col"] == np.arange(len(tiles)) % 10).all()
     assert (tiles["row"] == np.arange(len(tiles)) // 10).all()
     assert tiles["kept"].all()
-    validate(teaching.mosaic_spec(len(tiles), columns=10))
+    validate(explorer.mosaic_spec(len(tiles), columns=10))
 
 
 def test_mosaic_keeps_reds_on_both_sides_of_zero_together() -> None:
     hues = [350, 180, 5, 355, 10, 0]
-    rgb = teaching.hsl_to_rgb(np.array(hues, float), np.ones(6), np.full(6, 0.5))
+    rgb = colour.hsl_to_rgb(np.array(hues, float), np.ones(6), np.full(6, 0.5))
     dataset = ColorDataset(rgb, np.zeros(6, int), np.array(["a"] * 6, dtype=object))
-    order = teaching.mosaic(dataset, "red-ish")["hue"].round().tolist()
+    order = explorer.mosaic(dataset, "red-ish")["hue"].round().tolist()
     assert order[0] == 180 or order[-1] == 180
     reds = [h for h in order if h != 180]
     assert reds == [350, 355, 0, 5, 10]
@@ -307,8 +308,8 @@ def test_mosaic_keeps_reds_on_both_sides_of_zero_together() -> None:
 
 def test_dropping_a_contributor_drops_exactly_their_rows() -> None:
     dataset = random_dataset(350, people=7)
-    rules = teaching.CleaningRules(drop_contributors=frozenset({"c3"}))
-    cleaned, report = teaching.clean(dataset, rules)
+    rules = cleaning.CleaningRules(drop_contributors=frozenset({"c3"}))
+    cleaned, report = cleaning.clean(dataset, rules)
     theirs = dataset.contributor == "c3"
     assert len(cleaned) == len(dataset) - theirs.sum()
     assert "c3" not in set(cleaned.contributor)
@@ -320,8 +321,8 @@ def test_dropping_a_contributor_drops_exactly_their_rows() -> None:
 def test_hue_range_drops_exactly_the_rows_outside(hue_range: tuple[int, int]) -> None:
     dataset = random_dataset(2000, seed=4)
     label = "green-ish" if hue_range == (60, 180) else "red-ish"
-    rules = teaching.CleaningRules(hue_ranges={label: hue_range})
-    cleaned, report = teaching.clean(dataset, rules)
+    rules = cleaning.CleaningRules(hue_ranges={label: hue_range})
+    cleaned, report = cleaning.clean(dataset, rules)
     hue = np.array(reference_hue(dataset.rgb), dtype=object)
     low, high = hue_range
     inside = (hue >= low) & (hue <= high) if low <= high else (hue >= low) | (hue <= high)
@@ -338,7 +339,7 @@ def test_hue_range_drops_exactly_the_rows_outside(hue_range: tuple[int, int]) ->
 def test_hue_rule_edges_and_greys() -> None:
     rgb = np.array([[255, 85, 0], [255, 0, 85], [128, 128, 128], [0, 255, 0]])  # 20°, 340°
     dataset = ColorDataset(rgb, np.zeros(4, int), np.array(list("abcd"), dtype=object))
-    cleaned, report = teaching.clean(dataset, teaching.CleaningRules({"red-ish": (330, 20)}))
+    cleaned, report = cleaning.clean(dataset, cleaning.CleaningRules({"red-ish": (330, 20)}))
     # 20° is inside, the pure grey has no hue and stays, the green goes.
     assert cleaned.rgb.tolist() == rgb[:3].tolist()
     assert report == {"outside hue range for red-ish": 1}
@@ -347,11 +348,11 @@ def test_hue_rule_edges_and_greys() -> None:
 def test_a_row_counts_once_and_caption_says_why() -> None:
     rgb = np.array([[0, 255, 0], [0, 255, 0], [255, 0, 0]])
     dataset = ColorDataset(rgb, np.zeros(3, int), np.array(["x", "y", "x"], dtype=object))
-    rules = teaching.CleaningRules({"red-ish": (330, 20)}, frozenset({"x"}))
-    cleaned, report = teaching.clean(dataset, rules)
+    rules = cleaning.CleaningRules({"red-ish": (330, 20)}, frozenset({"x"}))
+    cleaned, report = cleaning.clean(dataset, rules)
     assert len(cleaned) == 0
     assert report == {"from contributor x": 2, "outside hue range for red-ish": 1}
-    assert teaching.cleaning_caption(report) == (
+    assert cleaning.cleaning_caption(report) == (
         "3 rows dropped: 2 from contributor x, 1 outside hue range for red-ish"
     )
     assert "cleaned" in cleaned.source
@@ -359,23 +360,23 @@ def test_a_row_counts_once_and_caption_says_why() -> None:
 
 def test_no_rule_returns_the_same_data_set() -> None:
     dataset = random_dataset(50)
-    cleaned, report = teaching.clean(dataset, teaching.CleaningRules())
+    cleaned, report = cleaning.clean(dataset, cleaning.CleaningRules())
     assert cleaned is dataset and report == {}
-    assert teaching.cleaning_caption(report) == "0 rows dropped."
+    assert cleaning.cleaning_caption(report) == "0 rows dropped."
 
 
 def test_cleaning_rules_reject_nonsense() -> None:
     with pytest.raises(ValueError):
-        teaching.CleaningRules({"teal-ish": (0, 10)})
+        cleaning.CleaningRules({"teal-ish": (0, 10)})
     with pytest.raises(ValueError):
-        teaching.CleaningRules({"red-ish": (-5, 10)})
+        cleaning.CleaningRules({"red-ish": (-5, 10)})
 
 
 @settings(deadline=None)  # the machine may be busy; timing is not the point
 @given(st.integers(-180, 360), st.integers(-180, 360))
 def test_hue_slider_round_trip(a: int, b: int) -> None:
     low, high = min(a, b), max(a, b)
-    hue_range = teaching.hue_range_from_slider(low, high)
+    hue_range = cleaning.hue_range_from_slider(low, high)
     if high - low >= 360:
         assert hue_range is None
         return
@@ -384,6 +385,6 @@ def test_hue_slider_round_trip(a: int, b: int) -> None:
     # The slider's span keeps exactly the hues the rule keeps.
     for hue in range(0, 360, 7):
         on_slider = any(low <= h <= high for h in (hue - 360, hue, hue + 360))
-        assert bool(teaching.hue_in_range(np.array([hue]), *hue_range)[0]) == on_slider
-    back = teaching.hue_range_to_slider(hue_range)
-    assert teaching.hue_range_from_slider(*back) == hue_range
+        assert bool(cleaning.hue_in_range(np.array([hue]), *hue_range)[0]) == on_slider
+    back = cleaning.hue_range_to_slider(hue_range)
+    assert cleaning.hue_range_from_slider(*back) == hue_range

@@ -13,13 +13,14 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from colorclf import teaching
-from colorclf.dataset import ColorDataset
-from colorclf.hyperparams import Hyperparams
-from colorclf.labels import LABELS
-from colorclf.predict import Predictor
-from colorclf.runs import Run
-from colorclf.training import make_row
+from colorclf.core import colour
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.labels import LABELS
+from colorclf.core.predict import Predictor
+from colorclf.core.rows import make_row
+from colorclf.core.runs import Run
+from colorclf.views import cleaning, decision_map
 
 TIMEOUT = 60
 
@@ -73,7 +74,7 @@ def hex_to_rgb(values: pd.Series) -> np.ndarray:
 
 
 def decision_map_page(predictor, dataset) -> None:
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     teaching_ui.render_decision_map(predictor, key="dm", overlay_dataset=dataset)
 
@@ -100,7 +101,7 @@ def test_decision_map_shows_what_the_predictor_says() -> None:
     slider.set_value(40).run(timeout=TIMEOUT)
     ((_, frame),) = chart_frames(at)
     cells = frame[frame["layer"] == "map"].reset_index(drop=True)
-    slice_40 = teaching.decision_map(predictor, 0.4)
+    slice_40 = decision_map.decision_map(predictor, 0.4)
     assert cells["rgb"].tolist() == slice_40["rgb"].tolist()
     assert cells["label"].tolist() == slice_40["label"].tolist()
 
@@ -121,7 +122,7 @@ def test_decision_map_without_a_model() -> None:
 
 
 def confusion_page(predictor, dataset, val_index) -> None:
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     teaching_ui.render_confusion_matrix(predictor, dataset, val_index, key="cm")
 
@@ -180,7 +181,7 @@ def make_runs(count: int) -> list[Run]:
 
 
 def runs_page(runs) -> None:
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     teaching_ui.render_run_comparison(runs, key="rc")
 
@@ -225,7 +226,7 @@ def test_run_comparison_without_runs() -> None:
 def explorer_page(dataset) -> None:
     import streamlit as st
 
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     cleaned = teaching_ui.render_explorer(dataset, key="ex")
     st.session_state["rows"] = len(cleaned)
@@ -259,7 +260,7 @@ def test_explorer_cleaning_counts() -> None:
     # A wrap-around hue range for red drops exactly the other reds (not c3's, counted already).
     at.selectbox(key="ex-label").set_value("red-ish").run(timeout=TIMEOUT)
     at.slider(key="ex-hue-red-ish").set_value((-30, 20)).run(timeout=TIMEOUT)
-    hue, _, _ = teaching.rgb_to_hsl(dataset.rgb)
+    hue, _, _ = colour.rgb_to_hsl(dataset.rgb)
     inside = (hue >= 330) | (hue <= 20)
     grey = dataset.rgb.min(axis=1) == dataset.rgb.max(axis=1)
     red = (dataset.label == LABELS.index("red-ish")) & ~theirs & ~inside & ~grey
@@ -291,7 +292,7 @@ def test_explorer_cleaning_counts() -> None:
 def model_page(model) -> None:
     import streamlit as st
 
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     got = teaching_ui.render_model_files(model, key="mf")
     st.session_state.setdefault("got", []).append(None if got is None else got.count_params())
@@ -299,13 +300,13 @@ def model_page(model) -> None:
 
 @pytest.fixture(scope="module")
 def model() -> object:
-    from colorclf.model import build_model
+    from colorclf.train.model import build_model
 
     return build_model(Hyperparams(hidden_units=5, seed=2))
 
 
 def test_model_files(model) -> None:
-    from colorclf.modelfile import model_to_bytes
+    from colorclf.train.modelfile import model_to_bytes
 
     at = AppTest.from_function(model_page, args=(None,))
     at.run(timeout=TIMEOUT)
@@ -338,7 +339,7 @@ def test_model_files(model) -> None:
 def switching_page(first, second) -> None:
     import streamlit as st
 
-    from colorclf import teaching_ui
+    from colorclf.app import teaching as teaching_ui
 
     dataset = second if st.session_state.get("switch") else first
     st.session_state["rows"] = len(teaching_ui.render_explorer(dataset, key="ex"))
@@ -360,11 +361,11 @@ def test_explorer_survives_a_new_data_set() -> None:
 
 
 def test_export_is_the_cleaned_set_in_coding_train_json() -> None:
-    from colorclf import teaching_ui
-    from colorclf.data import parse_bytes
+    from colorclf.app import teaching as teaching_ui
+    from colorclf.data.parse import parse_bytes
 
     dataset = random_dataset(200, seed=3)
-    cleaned, _ = teaching.clean(dataset, teaching.CleaningRules(drop_contributors={"c1"}))
+    cleaned, _ = cleaning.clean(dataset, cleaning.CleaningRules(drop_contributors={"c1"}))
     data = teaching_ui._export_json(cleaned)
     assert set(json.loads(data)) == {"entries"}
     back = parse_bytes(data, "colorData-cleaned.json")

@@ -7,16 +7,11 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from colorclf.dataset import ColorDataset, stratified_split  # noqa: E402
-from colorclf.hyperparams import Hyperparams  # noqa: E402
-from colorclf.model import build_model, make_optimizer  # noqa: E402
-from colorclf.training import (  # noqa: E402
-    ROW_KEYS,
-    Progress,
-    batches_per_epoch,
-    epoch_order,
-    train,
-)
+from colorclf.core.dataset import ColorDataset, stratified_split  # noqa: E402
+from colorclf.core.hyperparams import Hyperparams  # noqa: E402
+from colorclf.core.rows import ROW_KEYS, Progress, batches_per_epoch, epoch_order  # noqa: E402
+from colorclf.train.loop import train  # noqa: E402
+from colorclf.train.model import build_model, make_optimizer  # noqa: E402
 
 # 200 colours, 10 % held out → 180 training rows → batches of 32: five full and one of 20,
 # so a size-weighted mean differs from a plain mean of the batch rows.

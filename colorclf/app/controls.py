@@ -1,0 +1,158 @@
+"""The sidebar: the hyperparameter widgets (generated from ``PARAMS``), the data source and
+loading the chosen data set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import ColorclfError
+from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
+from colorclf.data.sources import CODING_TRAIN_URL, SourceKind, SourceSpec, load_source
+
+
+def _widget_key(param: Param) -> str:
+    return f"hp_{param.name}"
+
+
+def apply_settings(hp: Hyperparams, preset_name: str | None = None) -> None:
+    """Put settings into the widgets' session-state keys (before the widgets are drawn)."""
+    state = st.session_state
+    for param in PARAMS:
+        state[_widget_key(param)] = getattr(hp, param.name)
+    if preset_name is not None:
+        state["preset"] = preset_name
+
+
+def _on_preset_change() -> None:
+    name = st.session_state["preset"]
+    if name in PRESETS:
+        apply_settings(PRESETS[name])
+
+
+def hyperparameter_controls() -> Hyperparams:
+    """``Preset`` and one widget per hyperparameter, all generated from ``PARAMS``."""
+    state = st.session_state
+    if "preset" not in state or _widget_key(PARAMS[0]) not in state:
+        # First run, or the widgets were hidden (presenter mode): last settings, else defaults.
+        apply_settings(
+            state.get("settings", PRESETS[DEFAULT_PRESET]),
+            state.get("settings_preset", DEFAULT_PRESET),
+        )
+    st.selectbox(
+        "Preset",
+        list(PRESETS),
+        key="preset",
+        on_change=_on_preset_change,
+        help="coding-train is the tutorial's network; tuned learns the crowd data better.",
+    )
+    values: dict[str, object] = {}
+    for param in PARAMS:
+        key = _widget_key(param)
+        if param.kind is str:
+            values[param.name] = st.selectbox(
+                param.label, list(param.choices), key=key, help=param.help
+            )
+            continue
+        number = int if param.kind is int else float
+        values[param.name] = st.number_input(
+            param.label,
+            min_value=number(param.minimum),
+            max_value=number(param.maximum),
+            step=number(param.step),
+            format=param.format,
+            key=key,
+            help=param.help,
+        )
+    hp, notices = Hyperparams.from_mapping(values)
+    for notice in notices:
+        st.warning(notice)
+    return hp
+
+
+SOURCE_LABELS: dict[SourceKind, str] = {
+    SourceKind.BUILTIN: "Built-in",
+    SourceKind.UPLOAD: "Upload a file",
+    SourceKind.URL: "URL",
+    SourceKind.VOTES: "Class votes",
+}
+
+
+def data_source_controls() -> tuple[SourceKind, Any]:
+    """The data source widgets; returns (kind, detail): detail is an upload, a URL or None."""
+    kind = st.radio(
+        "Data", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="source", horizontal=False
+    )
+    if kind is SourceKind.UPLOAD:
+        upload = st.file_uploader(
+            "Coding Train JSON or CSV (r, g, b, label[, uid])",
+            type=["json", "csv"],
+            key="upload",
+        )
+        return kind, upload
+    if kind is SourceKind.URL:
+        url = st.text_input(
+            "URL of a Coding Train JSON or CSV file",
+            key="url",
+            placeholder=CODING_TRAIN_URL,
+            help="Press Enter to load. The Coding Train community data set is at "
+            + CODING_TRAIN_URL,
+        )
+        return kind, url.strip() or None
+    return kind, None
+
+
+# How long the page keeps what each source gave (the dispatcher is ``load_source``).
+@st.cache_data(show_spinner=False, max_entries=8)
+def _load_upload(content: bytes, name: str) -> ColorDataset:
+    return load_source(SourceSpec(SourceKind.UPLOAD, name, content))
+
+
+@st.cache_data(show_spinner="Downloading…", ttl=600, max_entries=8)
+def _load_url(url: str) -> ColorDataset:
+    # The server downloads: never its own or its network's services.
+    return load_source(SourceSpec(SourceKind.URL, url), public_only=True)
+
+
+@st.cache_data(show_spinner=False, ttl=5)
+def _load_votes(url: str) -> ColorDataset:
+    return load_source(SourceSpec(SourceKind.VOTES, url))
+
+
+def load_dataset(kind: SourceKind, detail: Any) -> ColorDataset | None:
+    """The chosen data set, or None (with ``st.error`` for bad input, ``st.info`` for none)."""
+    try:
+        if kind is SourceKind.UPLOAD:
+            if detail is None:
+                st.info("Choose a Coding Train JSON or CSV file to train on.")
+                return None
+            return _load_upload(detail.getvalue(), detail.name)
+        if kind is SourceKind.URL:
+            if not detail:
+                st.info("Type the address of a data file and press Enter.")
+                return None
+            return _load_url(detail)
+        if kind is SourceKind.VOTES:
+            from colorclf.app.runtime import page_secrets
+            from colorclf.store import database_url
+
+            return _load_votes(database_url(page_secrets()))
+        return load_source(SourceSpec(kind))
+    except ColorclfError as error:
+        st.error(str(error))
+        return None
+
+
+def dataset_summary(dataset: ColorDataset) -> None:
+    skipped = sum(dataset.skipped.values())
+    text = (
+        f"**{len(dataset):,}** colours from **{dataset.contributor_count()}** contributors "
+        f"· {dataset.source}"
+    )
+    if skipped:
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in dataset.skipped.items())
+        text += f" · {skipped} rows skipped ({reasons})"
+    st.caption(text)
+

@@ -1,0 +1,301 @@
+"""The labelling page: the class labels random colours and so builds its own data set.
+
+``render()`` is a page for ``st.navigation`` (no ``st.set_page_config`` here). Every vote
+goes through ``VoteStore`` on the engine of ``st.connection("sql", ...)``, so hosting only
+needs secrets (``[connections.sql] url``, ``teacher_password``).
+
+Nothing a student types is ever rendered as Markdown or HTML: names appear through
+``st.text`` or as widget options; messages that are Markdown carry only our own text.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+import streamlit as st
+
+from colorclf.app.runtime import page_secrets
+from colorclf.core.errors import ColorclfError
+from colorclf.core.labels import LABELS
+from colorclf.store import (
+    MAX_NAME_LENGTH,
+    VoteStore,
+    clean_contributor,
+    database_url,
+    store_for_engine,
+)
+
+TEACHER_PASSWORD_ENV = "COLORCLF_TEACHER_PASSWORD"
+# Session-state keys, all prefixed so they never collide with the training page's.
+RNG_KEY = "label_rng"
+RGB_KEY = "label_rgb"
+ANON_KEY = "label_anon_id"
+NAME_KEY = "label_name"
+SAVED_NAME_KEY = "label_name_saved"  # survives a visit to another page; widget state does not
+LAST_KEY = "label_last_vote"
+FLASH_KEY = "label_flash"
+TEACHER_FLASH_KEY = "label_teacher_flash"
+PASSWORD_KEY = "label_teacher_password"
+REMOVE_KEY = "label_remove_uid"
+REMOVE_GENERATION_KEY = "label_remove_generation"  # a new selectbox after each removal
+RESET_CONFIRM_KEY = "label_reset_confirm"
+DOWNLOAD_LABEL = "Download class data (Coding Train JSON)"
+RATE_LIMIT_MESSAGE = "Slow down! Take a real look at each colour before you vote."
+
+
+def vote_key(label: str) -> str:
+    """The stable widget key of a label's button."""
+    return f"label_vote_{label}"
+
+
+# ---------------------------------------------------------------------------- state
+
+
+def _init_session() -> None:
+    ss = st.session_state
+    if RNG_KEY not in ss:
+        ss[RNG_KEY] = np.random.default_rng()
+    if ANON_KEY not in ss:
+        ss[ANON_KEY] = f"anon-{secrets.token_hex(4)}"
+    if RGB_KEY not in ss:
+        ss[RGB_KEY] = _random_rgb(ss[RNG_KEY])
+    if NAME_KEY not in ss and SAVED_NAME_KEY in ss:
+        ss[NAME_KEY] = ss[SAVED_NAME_KEY]
+
+
+def _random_rgb(rng: np.random.Generator) -> tuple[int, int, int]:
+    r, g, b = (int(v) for v in rng.integers(0, 256, size=3))
+    return r, g, b
+
+
+def contributor() -> str:
+    """The typed name (stripped, at most 40 characters), else this session's anonymous id."""
+    typed = st.session_state.get(NAME_KEY) or ""
+    try:
+        return clean_contributor(str(typed).strip()[:MAX_NAME_LENGTH])
+    except ColorclfError:
+        return st.session_state[ANON_KEY]
+
+
+def _remember_name() -> None:
+    st.session_state[SAVED_NAME_KEY] = st.session_state.get(NAME_KEY) or ""
+
+
+def get_page_store() -> VoteStore:
+    """The VoteStore on ``st.connection("sql")``'s engine (one per database, shared).
+
+    The URL follows ``database_url()`` (env, then secrets, then SQLite in data/), so this
+    page, the training page and the command line all use the same database. Engine
+    settings may come from secrets: ``[connections.sql.create_engine_kwargs]``.
+    """
+    conn = st.connection("sql", type="sql", url=database_url(page_secrets()), pool_pre_ping=True)
+    return store_for_engine(conn.engine)
+
+
+def _db_problem(err: Exception) -> str:
+    """A one-line reason without SQL, parameters or anything a student typed."""
+    if isinstance(err, ColorclfError):
+        return str(err)
+    orig = getattr(err, "orig", None)
+    return type(orig or err).__name__
+
+
+# ---------------------------------------------------------------------------- callbacks
+
+
+def _on_vote(label: str) -> None:
+    _init_session()  # a click can arrive in a brand-new session (after a server restart)
+    ss = st.session_state
+    r, g, b = ss[RGB_KEY]
+    try:
+        stored = get_page_store().add_vote(r, g, b, label, contributor())
+    except (ColorclfError, sa.exc.SQLAlchemyError) as err:
+        ss[FLASH_KEY] = ("error", f"The vote was not stored ({_db_problem(err)}).")
+        return
+    if not stored:
+        ss[FLASH_KEY] = ("warning", RATE_LIMIT_MESSAGE)
+        return
+    ss[LAST_KEY] = ((r, g, b), label)
+    ss[RGB_KEY] = _random_rgb(ss[RNG_KEY])
+
+
+def teacher_password() -> str | None:
+    """``st.secrets["teacher_password"]``, else ``$COLORCLF_TEACHER_PASSWORD``; None if unset."""
+    value: Any = None
+    try:
+        if st.secrets.load_if_toml_exists():
+            value = st.secrets.get("teacher_password")
+    except Exception:
+        value = None
+    if not (isinstance(value, str) and value):
+        value = os.environ.get(TEACHER_PASSWORD_ENV) or None
+    return value
+
+
+def _unlocked() -> bool:
+    expected = teacher_password()
+    typed = st.session_state.get(PASSWORD_KEY) or ""
+    return bool(expected and typed) and hmac.compare_digest(
+        str(typed).encode("utf-8"), str(expected).encode("utf-8")
+    )
+
+
+def _remove_key() -> str:
+    """The contributor selectbox's key; it changes after a removal so the browser shows
+    a fresh list instead of the removed name."""
+    return f"{REMOVE_KEY}_{st.session_state.get(REMOVE_GENERATION_KEY, 0)}"
+
+
+def _on_remove() -> None:
+    ss = st.session_state
+    uid = ss.get(_remove_key())
+    if not _unlocked() or not isinstance(uid, str):
+        return
+    try:
+        removed = get_page_store().remove_contributor(uid)
+    except sa.exc.SQLAlchemyError as err:
+        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing removed ({_db_problem(err)}).")
+        return
+    ss[TEACHER_FLASH_KEY] = ("success", f"Removed {_votes(removed)} of one contributor.")
+    ss[REMOVE_GENERATION_KEY] = ss.get(REMOVE_GENERATION_KEY, 0) + 1
+
+
+def _on_reset() -> None:
+    ss = st.session_state
+    if not _unlocked():
+        return
+    if ss.get(RESET_CONFIRM_KEY) != "RESET":
+        ss[TEACHER_FLASH_KEY] = ("error", "Type RESET (in capitals) to confirm the reset.")
+        return
+    try:
+        removed = get_page_store().reset()
+    except sa.exc.SQLAlchemyError as err:
+        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing deleted ({_db_problem(err)}).")
+        return
+    ss[RESET_CONFIRM_KEY] = ""
+    ss[TEACHER_FLASH_KEY] = ("success", f"Reset: deleted all {removed} votes.")
+
+
+# ---------------------------------------------------------------------------- drawing
+
+
+def _flash(key: str) -> None:
+    message = st.session_state.pop(key, None)
+    if message:
+        kind, text = message
+        {"error": st.error, "warning": st.warning, "success": st.success}[kind](text)
+
+
+def _swatch(rgb: tuple[int, int, int], height: int, label: str) -> str:
+    r, g, b = (int(v) for v in rgb)  # only integers reach the HTML, never user text
+    return (
+        f'<div class="colorclf-swatch" role="img" aria-label="{label}" '
+        f'data-rgb="{r},{g},{b}" style="background-color: rgb({r}, {g}, {b}); '
+        f"height: {height}px; width: 100%; border-radius: 0.75rem; "
+        f"border: 1px solid rgba(128, 128, 128, 0.35); "
+        f'margin-bottom: 0.5rem;"></div>'
+    )
+
+
+def render() -> None:
+    """The labelling page: a swatch, nine label buttons, counts, download, teacher tools."""
+    _init_session()
+    ss = st.session_state
+    st.title("Label colours")
+    st.caption(
+        "Which name fits this colour best? Each click is one vote in the class's own "
+        "data set; the Train page can learn from it (data: class votes)."
+    )
+    st.text_input(
+        "Your name (optional)",
+        key=NAME_KEY,
+        on_change=_remember_name,
+        max_chars=MAX_NAME_LENGTH,
+        placeholder="leave empty to stay anonymous",
+        help="Your teacher sees it next to your votes. Leave it empty to stay anonymous.",
+    )
+    me = contributor()
+    st.text(f"Voting as: {me}")
+
+    try:
+        store = get_page_store()
+        mine, everyone = store.count(me), store.count()
+    except (ColorclfError, sa.exc.SQLAlchemyError) as err:
+        st.error(f"The vote database cannot be used ({_db_problem(err)}). Ask your teacher.")
+        return
+
+    _flash(FLASH_KEY)
+    st.markdown(_swatch(ss[RGB_KEY], 160, "the colour to label"), unsafe_allow_html=True)
+    # Three buttons a row, row by row (red, green, blue first); on a phone the grid keeps
+    # three a row down to ~330 px of width, then wraps to two, never into one long column.
+    with st.grid(3, min_column_width=100, key="label_buttons"):
+        for label in LABELS:
+            st.button(label, key=vote_key(label), on_click=_on_vote, args=(label,), width="stretch")
+
+    last = ss.get(LAST_KEY)
+    if last:
+        (r, g, b), label = last
+        st.caption(f"Saved: rgb({r}, {g}, {b}) → {label}")
+    left, right = st.columns(2, wrap=False)
+    left.metric("Your votes", mine)
+    right.metric("Class votes", everyone)
+    st.download_button(
+        DOWNLOAD_LABEL,
+        data=store.export_json,  # built only when someone clicks
+        file_name="colorData.json",
+        mime="application/json",
+        on_click="ignore",
+        key="label_download",
+        disabled=everyone == 0,
+    )
+    with st.expander("Teacher tools"):
+        _teacher_tools(store)
+
+
+def _votes(n: int) -> str:
+    return f"{n} vote" if n == 1 else f"{n} votes"
+
+
+def _teacher_tools(store: VoteStore) -> None:
+    if teacher_password() is None:
+        st.info(
+            "Teacher tools are disabled: no teacher password is set. To enable them, add "
+            '`teacher_password = "…"` to `.streamlit/secrets.toml` (or to the app\'s '
+            "secrets when hosted), or set the environment variable "
+            f"`{TEACHER_PASSWORD_ENV}`, then reload the page."
+        )
+        return
+    st.text_input("Teacher password", type="password", key=PASSWORD_KEY)
+    if not st.session_state.get(PASSWORD_KEY):
+        st.caption("Enter the teacher password to remove votes or reset the collection.")
+        return
+    if not _unlocked():
+        st.error("Wrong password.")
+        return
+    _flash(TEACHER_FLASH_KEY)
+    counts = store.count_by_contributor()
+    st.subheader("Remove one contributor's votes")
+    if counts:
+        st.selectbox(
+            "Contributor",
+            list(counts),
+            key=_remove_key(),
+            format_func=lambda uid: f"{uid} ({_votes(counts.get(uid, 0))})",
+        )
+        st.button("Confirm: remove these votes", key="label_remove", on_click=_on_remove)
+    else:
+        st.caption("No votes yet.")
+    st.subheader("Reset the collection")
+    st.text_input("Type RESET to confirm", key=RESET_CONFIRM_KEY)
+    st.button(
+        "Reset the collection",
+        key="label_reset",
+        on_click=_on_reset,
+        type="primary",
+        disabled=not counts,
+    )

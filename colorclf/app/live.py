@@ -1,0 +1,230 @@
+"""The live panel: Train/Stop/Resume, the status element and the live loss chart.
+
+The block below moved here whole from ``colorclf/ui.py``; the names it reads from the rest of
+the page are imported under the names it used there.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from colorclf.app.runtime import session_alive_checker
+from colorclf.app.state import asked_predictor as _predictor
+from colorclf.app.state import current_job, drawn_state
+from colorclf.app.state import session as _state
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.runs import Run
+from colorclf.serve.job import TrainingJob, describe_status
+from colorclf.views import charts
+
+POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
+QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
+
+
+def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None:
+    """Start a new run unless one is already queued or training (the tutorial's istraining)."""
+    state = _state()
+    job: TrainingJob | None = state["job"]
+    if job is not None and job.active:
+        return None
+    state["uploaded_predictor"] = None  # the sliders follow the new run
+    state["_link_notices"] = []
+    run = Run(number=len(state["runs"]) + 1, hyperparams=hp, data_source=dataset.source)
+    job = TrainingJob(run, dataset, is_alive=session_alive_checker())
+    state["runs"].append(run)
+    state["job"] = job
+    job.start()
+    return job
+
+
+def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
+    """``Train``; ``Stop`` while a run trains; ``Resume`` for a stopped run.
+
+    Train acts in the script run (not an ``on_click`` callback) so that it trains the
+    settings of this run: a value typed and a click sent together reach the callback's
+    arguments one run late.
+    """
+    job = current_job()
+    drawn = drawn_state()
+    busy = drawn in ("queued", "training")
+    left, right = st.columns(2)
+    if left.button(
+        "Train",
+        type="primary",
+        disabled=busy or dataset is None,
+        width="stretch",
+        key="train",
+    ):
+        start_training(dataset, hp)  # type: ignore[arg-type]
+        st.rerun()  # draw the page again with Train disabled and the live panel polling
+    if busy:
+        # Outside the polling fragment: a button redrawn 10×/s is hard to click.
+        right.button("Stop", width="stretch", key="stop", on_click=job.stop)  # type: ignore[union-attr]
+    elif job is not None and drawn == "stopped" and job.can_resume:
+        right.button("Resume", width="stretch", key="resume", on_click=job.resume)
+
+
+def live_panel() -> None:
+    """Status and live chart, in a fragment (the rest of the page does not re-run and no
+    widget event can interrupt the training): while the run trains, one fragment run keeps
+    redrawing for up to ``LIVE_RUN_SECONDS``; while it waits in the queue, the fragment
+    looks once a second (thirty queued students polling 10×/s would keep the server too
+    busy to serve the two who train)."""
+    every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(drawn_state())
+    st.session_state["_ask_ready"] = _predictor() is not None
+    st.fragment(_live_panel_body, run_every=every)()
+
+
+LIVE_RUN_SECONDS = 1.0  # one fragment run of the live panel redraws for at most this long
+
+
+def _live_panel_body() -> None:
+    """Draw the status and the chart, then, while the run trains, redraw what changed about
+    ten times a second within this one fragment run.
+
+    Why one long run and not one run per frame: every script or fragment run changes
+    Streamlit's run state in the browser, and React re-renders every element of the page
+    for it; updates within a run reach only the element that changed. Measured with
+    ``bench/bench_page.py``: the browser's CPU per second of training fell and the chart
+    shows more states. The run ends early when another fragment (a slider) or the whole
+    page waits to run, so the page stays as responsive as before.
+    """
+    job = current_job()
+    if job is None:
+        st.info("Press **Train** to watch the network learn the colour names.")
+        return
+    panel = _LivePanel(job)
+    ctx = get_script_run_ctx()
+    started = time.monotonic()
+    frame = 0
+    while True:
+        panel.draw()
+        state = st.session_state
+        if job.state != drawn_state():
+            # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
+            st.rerun(scope="app")
+        if job.predictor is not None and not state.get("_ask_ready"):
+            st.rerun(scope="app")  # the first epoch is done: the sliders can ask it already
+        frame += 1
+        next_frame = started + frame * POLL_SECONDS
+        if job.state != "training" or next_frame - started > LIVE_RUN_SECONDS:
+            return
+        while True:  # wait for the next frame, but give way at once to a waiting run
+            if _another_run_waits(ctx):
+                return
+            left = next_frame - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(left, 0.02))
+
+
+def _another_run_waits(ctx: Any) -> bool:
+    """True when the page or another fragment waits while this fragment run draws: a full
+    run (the rest of the page comes after the live panel), other fragments queued in this
+    very run (a slider and our own timer can arrive together), or a new request pending.
+
+    Reads Streamlit's run state through names no public API offers; if they ever change,
+    the run simply ends after ``LIVE_RUN_SECONDS``.
+    """
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        own = ThreadState.get().fragment_id
+        this_run = ctx.fragment_ids_this_run or []
+        if not this_run or any(fragment != own for fragment in this_run):
+            return True
+        requests = ctx.script_requests
+        if requests._state.name != "RERUN":
+            return False
+        queue = list(requests._rerun_data.fragment_id_queue)
+    except Exception:  # private names: never let them break the page
+        return False
+    # No queue: the whole page waits. Our own timer queues this fragment again and again;
+    # that alone does not count.
+    return not queue or any(fragment != own for fragment in queue)
+
+
+class _LivePanel:
+    """The status element and the live chart of one job, as placeholders that are redrawn
+    only when what they show has changed.
+
+    The status element is a bordered container (an icon and label, a progress bar, the
+    tutorial's console lines), not ``st.status``: ``st.status`` sleeps 50 ms when it is
+    created and 50 ms more when a running one is closed (Streamlit's guard against fast
+    updates), which capped the chart at ~3 frames a second.
+    """
+
+    def __init__(self, job: TrainingJob) -> None:
+        self.job = job
+        with st.container(border=True, key="training-status"):
+            self.label_slot, self.progress_slot, self.lines_slot = (
+                st.empty(),
+                st.empty(),
+                st.empty(),
+            )
+        self.chart_slot = st.empty()
+        self.chart_data: charts.LiveChartData = _state()["charts"].setdefault(
+            job.run.number, charts.LiveChartData()
+        )
+        self.shown: dict[str, Any] = {}
+
+    def _changed(self, part: str, value: Any) -> bool:
+        if part in self.shown and self.shown[part] == value:
+            return False
+        self.shown[part] = value
+        return True
+
+    def draw(self) -> None:
+        job = self.job
+        status = describe_status(job)
+        label = f"{STATUS_ICONS.get(job.state, '')} **{job.run.name}: {status['label']}**"
+        if self._changed("label", label):
+            self.label_slot.markdown(label)
+        if self._changed("fraction", status["fraction"]):
+            self.progress_slot.progress(status["fraction"])
+        # The console changes only with a new epoch or at the end; building it scans the
+        # whole history (~6 ms at 160,000 batches), too much for every frame.
+        last_epoch = job.progress.last_epoch_row
+        ending = status["label"] if job.state in FINAL_STATES else None
+        if self._changed("lines", (last_epoch and last_epoch["epoch"], ending)):
+            lines = status_lines(job, status["label"])
+            self.lines_slot.text("\n".join(lines[-12:]))
+        if self._changed("rows", len(job.run.rows)):
+            self.chart_data.update(job.run.rows)
+            draw_loss_chart(self.chart_slot, self.chart_data)
+
+
+def status_lines(job: TrainingJob, label: str) -> list[str]:
+    """The tutorial's console: "Training started", one line per finished epoch, the end."""
+    lines = ["Training started"]
+    for row in job.run.epoch_rows():
+        lines.append(
+            f"Epoch {row['epoch']}/{job.hp.epochs} · loss {row['loss']:.4f} · "
+            f"val_loss {row['val_loss']:.4f} · val_accuracy {row['val_accuracy']:.3f}"
+        )
+    if job.state in FINAL_STATES:
+        lines.append(label)
+    return lines
+
+
+FINAL_STATES = ("complete", "stopped", "failed")
+
+
+STATUS_ICONS = {
+    "queued": ":material/hourglass_top:",
+    "training": ":material/model_training:",
+    "complete": ":green[:material/check_circle:]",
+    "stopped": ":orange[:material/pause_circle:]",
+    "failed": ":red[:material/error:]",
+}
+
+
+def draw_loss_chart(slot: Any, data: charts.LiveChartData) -> None:
+    """The live loss chart in ``slot``: a fixed spec and at most a few hundred points."""
+    slot.vega_lite_chart(data.table(), charts.loss_chart_spec(), width="stretch")
+

@@ -1,0 +1,113 @@
+"""The training page, top to bottom: the sidebar's controls, the live panel, the ask panel,
+the teaching views and the shareable link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from colorclf.app import live
+from colorclf.app.ask import ask_panel
+from colorclf.app.controls import (
+    apply_settings,
+    data_source_controls,
+    dataset_summary,
+    hyperparameter_controls,
+    load_dataset,
+)
+from colorclf.app.runtime import prepare_runtime
+from colorclf.app.state import read_job_state, session
+from colorclf.app.teaching import render_explorer, teaching_views
+from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams
+from colorclf.data.sources import SourceKind
+
+
+def read_link_once() -> None:
+    """On a session's first run, set the widgets from the page's query parameters."""
+    from colorclf.core.links import read_link
+
+    state = st.session_state
+    if state.get("_link_read"):
+        return
+    state["_link_read"] = True
+    query = st.query_params.to_dict()
+    config = read_link(query)
+    state["_link_notices"] = list(config.notices)
+    state["presenter"] = config.presenter
+    if any(name in query for name in ("preset", *(p.name for p in PARAMS))):
+        preset_name = config.preset or DEFAULT_PRESET
+        state["settings"], state["settings_preset"] = config.hyperparams, preset_name
+        apply_settings(config.hyperparams, preset_name)
+    if config.data == "builtin":
+        state["source"] = SourceKind.BUILTIN
+    elif config.data:
+        state["source"], state["url"] = SourceKind.URL, config.data
+
+
+def write_link(hp: Hyperparams, kind: SourceKind, detail: Any, presenter: bool) -> None:
+    """Keep the page's query parameters equal to the settings, so the URL is the link."""
+    from colorclf.core.links import LinkConfig, to_query
+
+    data = "builtin" if kind is SourceKind.BUILTIN else (detail if kind is SourceKind.URL else None)
+    config = LinkConfig(
+        hyperparams=hp,
+        preset=st.session_state.get("preset"),
+        data=data,
+        presenter=presenter,
+    )
+    query = to_query(config)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
+def training_page() -> None:
+    """The whole training page, top to bottom."""
+    state = session()
+    read_job_state()
+    read_link_once()
+    st.title("Colour classifier")
+    st.caption(
+        "Label colours, watch a small neural network learn the names, then ask it. "
+        "After The Coding Train's *TensorFlow.js Color Classifier* (videos 7.1–7.12)."
+    )
+    for notice in state.get("_link_notices", []):
+        st.warning(f"Link: {notice}")
+    with st.sidebar:
+        presenter = st.toggle(
+            "Presenter mode", key="presenter", help="Hide the controls for a projector."
+        )
+        if presenter:
+            kind, detail = state.get("source_choice", (SourceKind.BUILTIN, None))
+            hp = state.get("settings", PRESETS[DEFAULT_PRESET])
+        else:
+            st.header("Data")
+            kind, detail = data_source_controls()
+            st.header("Network")
+            hp = hyperparameter_controls()
+            state["source_choice"] = (kind, detail)
+            state["settings"], state["settings_preset"] = hp, state["preset"]
+    write_link(hp, kind, detail, presenter)
+    dataset = load_dataset(kind, detail)
+
+    main = st.container()
+    names = ["Decision map", "Confusion matrix", "Runs"]
+    if not presenter:
+        names += ["Data explorer", "Model files"]
+    tabs = st.tabs(names)
+    if dataset is not None and not presenter:
+        with tabs[3]:
+            dataset = render_explorer(dataset, key="explorer")
+    with main:
+        if dataset is not None:
+            dataset_summary(dataset)
+        train_column, ask_column = st.columns([3, 2], gap="large")
+    teaching_views([*tabs[:3], None if presenter else tabs[4]], dataset)
+    with train_column:
+        live.training_buttons(dataset, hp)
+        live.live_panel()
+    with ask_column:
+        st.subheader("Ask the model")
+        ask_panel()
+    # Last, so that the first page is painted before TensorFlow's import competes for it.
+    prepare_runtime()

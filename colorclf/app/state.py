@@ -1,0 +1,51 @@
+"""One user's session state, and the job's state as this page run draws it.
+
+- ``runs``      list[Run]: every training of this session (rows = full history)
+- ``job``       TrainingJob | None: the latest training (trained in a trainer process)
+- ``charts``    dict[run number, LiveChartData]: what the live chart has consumed
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from colorclf.core.predict import Predictor
+from colorclf.serve.job import TrainingJob
+
+
+def session() -> Any:
+    """``st.session_state`` with this page's keys present."""
+    state = st.session_state
+    state.setdefault("runs", [])
+    state.setdefault("job", None)
+    state.setdefault("charts", {})
+    return state
+
+
+def current_job() -> TrainingJob | None:
+    return session()["job"]
+
+
+def read_job_state() -> None:
+    """Read the job's state once, at the start of a page run, for everything the run draws.
+
+    The buttons, the views' and sliders' polling and the live panel's "has it changed?"
+    check must agree: a run that stopped between two reads left a Stop button under
+    "Stopped at epoch …" and nothing polling. The live panel reruns the page when the
+    job's state differs from this.
+    """
+    job = current_job()
+    st.session_state["_drawn_state"] = job.state if job else None
+
+
+def drawn_state() -> str | None:
+    """The job's state as this page run draws it (``read_job_state``)."""
+    return st.session_state.get("_drawn_state")
+
+
+def asked_predictor() -> Predictor | None:
+    """The model the sliders ask: an uploaded one, else the current run's latest weights."""
+    job = current_job()
+    return st.session_state.get("uploaded_predictor") or (job.predictor if job else None)

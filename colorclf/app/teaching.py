@@ -1,0 +1,442 @@
+"""Streamlit render functions of the teaching views (the page calls them; data and specs live
+in ``colorclf.views``), and the tabs that hold them on the training page.
+
+Every function takes a ``key``: the prefix of its widgets' keys (``f"{key}-..."``), so the
+same view can appear twice on a page. Charts are fixed Vega-Lite specs drawn with
+``st.vega_lite_chart``, cheap to redraw with new data.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from colorclf.app.state import asked_predictor, current_job, drawn_state, session
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import ModelFileError
+from colorclf.core.labels import LABELS
+from colorclf.views import cleaning, compare, decision_map, explorer, matrix
+
+if TYPE_CHECKING:
+    import keras
+
+    from colorclf.core.predict import Predictor
+    from colorclf.core.runs import Run
+
+SATURATION_DEFAULT = 100  # percent
+
+
+def _k(key: str, part: str) -> str:
+    return f"{key}-{part}"
+
+
+# ---------------------------------------------------------------------------- decision map
+
+
+def render_decision_map(
+    predictor: Predictor | None,
+    *,
+    key: str,
+    overlay_dataset: ColorDataset | None = None,
+) -> None:
+    """The "Decision map" section: title, a "Saturation" slider and the map of ``predictor``.
+
+    To follow training, draw it in a fragment that reruns while the run trains (the page
+    does): each rerun maps the latest weights at the slider's saturation.
+    """
+    saturation_key = _k(key, "saturation")
+    overlay_key = _k(key, "overlay")
+    st.subheader("Decision map")
+    st.caption(
+        "What the model calls every colour of one saturation: hue across, lightness up. "
+        "Faded cells are where the model is unsure."
+        + (
+            " Dots are training colours of about this saturation, coloured by the label "
+            "people gave them."
+            if overlay_dataset is not None
+            else ""
+        )
+    )
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        st.slider(
+            "Saturation",
+            min_value=0,
+            max_value=100,
+            value=SATURATION_DEFAULT,
+            step=5,
+            format="%d%%",
+            key=saturation_key,
+            help="0 % is grey, 100 % the purest colour of each hue and lightness.",
+        )
+    with right:
+        if overlay_dataset is not None:
+            st.checkbox("Show training colours", value=True, key=overlay_key)
+    saturation = float(st.session_state.get(saturation_key, SATURATION_DEFAULT)) / 100.0
+    if predictor is None:
+        st.info("Train a model (or upload one) to see its decision map.")
+        return
+    overlay = None
+    if overlay_dataset is not None and st.session_state.get(overlay_key, True):
+        overlay = _overlay(key, overlay_dataset, saturation)
+    st.vega_lite_chart(
+        decision_map.decision_map_frame(predictor, saturation, overlay),
+        decision_map.decision_map_spec(),
+        width="stretch",
+    )
+
+
+def _overlay(key: str, dataset: ColorDataset, saturation: float) -> pd.DataFrame:
+    """``decision_map.overlay_frame``, remembered per data set and saturation (it does not change
+    from epoch to epoch)."""
+    cache_key = _k(key, "overlay-cache")
+    cached: Any = st.session_state.get(cache_key)
+    if cached is not None and cached[0] is dataset and cached[1] == saturation:
+        return cached[2]
+    frame = decision_map.overlay_frame(dataset, saturation)
+    st.session_state[cache_key] = (dataset, saturation, frame)
+    return frame
+
+
+# ---------------------------------------------------------------------------- confusion matrix
+
+
+def render_confusion_matrix(
+    predictor: Predictor | None,
+    dataset: ColorDataset,
+    val_index: Sequence[int] | np.ndarray,
+    *,
+    key: str,
+) -> pd.DataFrame | None:
+    """The validation colours' "Confusion matrix" and per-label accuracy; returns the matrix
+    (``matrix.confusion_matrix``) or None when there is nothing to show."""
+    index = np.asarray(val_index, dtype=np.int64).reshape(-1)
+    if predictor is None:
+        st.info("Train a model to see its confusion matrix on the validation colours.")
+        return None
+    if len(index) == 0:
+        st.info("There are no validation colours to check the model on.")
+        return None
+    confusion = matrix.confusion_matrix(predictor, dataset.rgb[index], dataset.label[index])
+    accuracy = matrix.per_class_accuracy(confusion)
+    correct = int(accuracy["correct"].sum())
+    st.caption(
+        f"The {len(index):,} validation colours (held out, never trained on): "
+        f"{correct:,} ({correct / len(index):.0%}) get the label people gave them. "
+        "Rows: what people said; columns: what the model says."
+    )
+    st.vega_lite_chart(confusion, matrix.confusion_matrix_spec(), width="stretch")
+    st.dataframe(
+        accuracy,
+        hide_index=True,
+        width="stretch",
+        key=_k(key, "accuracy"),
+        column_config={
+            "label": "Label",
+            "colours": st.column_config.NumberColumn("Validation colours"),
+            "correct": st.column_config.NumberColumn("Correct"),
+            "accuracy": st.column_config.ProgressColumn(
+                "Accuracy", min_value=0.0, max_value=1.0, format="percent"
+            ),
+        },
+    )
+    return confusion
+
+
+# ---------------------------------------------------------------------------- run comparison
+
+
+def _history_csv(run: Run) -> bytes:
+    return run.history_frame().to_csv(index=False).encode()
+
+
+def render_run_comparison(runs: Sequence[Run], *, key: str) -> list[Run]:
+    """Section "Compare runs": the table of runs, their epoch curves overlaid (the runs chosen in a
+    multiselect) and a "Download history CSV" button per chosen run. Returns the chosen runs."""
+    st.subheader("Compare runs")
+    if not runs:
+        st.info("Every training becomes a run here, so you can compare settings.")
+        return []
+    table = pd.DataFrame([run.summary() for run in runs])
+    st.dataframe(table, hide_index=True, width="stretch", key=_k(key, "table"))
+    by_name = {run.name: run for run in runs}
+    names = list(by_name)
+    chosen_names = st.multiselect("Runs to compare", names, default=names[-3:], key=_k(key, "runs"))
+    chosen = [by_name[name] for name in chosen_names if name in by_name]
+    metric = (
+        st.radio("Curve", list(compare.CURVE_METRICS), horizontal=True, key=_k(key, "metric"))
+        or "Loss"
+    )
+    curves = compare.run_curves(chosen, metric)
+    if chosen and curves.empty:
+        st.caption("The chosen runs have no finished epoch yet.")
+    elif chosen:
+        st.vega_lite_chart(curves, compare.run_curves_spec(metric), width="stretch")
+        st.caption("Solid lines: training colours; dashed: validation colours.")
+    per_row = 4
+    for start in range(0, len(chosen), per_row):
+        columns = st.columns(per_row)
+        for column, run in zip(columns, chosen[start : start + per_row], strict=False):
+            with column:
+                st.markdown(f"**{run.name}** · {run.status}")
+                st.download_button(
+                    "Download history CSV",
+                    data=functools.partial(_history_csv, run),
+                    file_name=f"colorclf-run-{run.number}-history.csv",
+                    mime="text/csv",
+                    key=_k(key, f"csv-{run.number}"),
+                    on_click="ignore",
+                )
+    return chosen
+
+
+# ---------------------------------------------------------------------------- explorer
+
+
+def _export_json(dataset: ColorDataset) -> bytes:
+    from colorclf.data.export import to_coding_train_json
+
+    return to_coding_train_json(dataset)
+
+
+def _reset_rules(key: str) -> None:
+    st.session_state[key] = cleaning.CleaningRules()
+    for state_key in list(st.session_state.keys()):
+        if str(state_key).startswith((_k(key, "hue-"), _k(key, "drop"))):
+            del st.session_state[state_key]
+
+
+def _current_rules(key: str, contributors: set[str]) -> cleaning.CleaningRules:
+    rules = st.session_state.get(key)
+    if not isinstance(rules, cleaning.CleaningRules):
+        return cleaning.CleaningRules()
+    # Contributors of an earlier data set cannot be dropped from this one.
+    return rules.with_dropped(rules.drop_contributors & contributors)
+
+
+def _cleaned(
+    key: str, dataset: ColorDataset, rules: cleaning.CleaningRules
+) -> tuple[ColorDataset, dict[str, int]]:
+    """``cleaning.clean``, remembered so that a rerun with the same data and rules returns the
+    very same data set object."""
+    cache_key = _k(key, "cache")
+    cached: Any = st.session_state.get(cache_key)
+    if cached is not None and cached[0] is dataset and cached[1] == rules:
+        return cached[2], cached[3]
+    cleaned, report = cleaning.clean(dataset, rules)
+    st.session_state[cache_key] = (dataset, rules, cleaned, report)
+    return cleaned, report
+
+
+def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
+    """Section "Explore and clean the data": counts per label and per contributor, the colours
+    of one label as a mosaic, a hue range to keep per label, contributors to drop, and an
+    export of the cleaned set. Returns the cleaned data set (``dataset`` itself when no rule
+    is set): that is what should train. The rules live in ``st.session_state[key]``."""
+    st.subheader("Explore and clean the data")
+    contributors = explorer.contributor_counts(dataset)
+    contributor_ids = contributors["contributor"].tolist()
+    contributor_rows = dict(zip(contributor_ids, contributors["colours"].tolist(), strict=True))
+    rules = _current_rules(key, set(contributor_ids))
+
+    st.caption(
+        f"{len(dataset):,} colours from {len(contributor_ids):,} contributors"
+        + (f" ({dataset.source})" if dataset.source else "")
+        + "."
+    )
+    counts_column, people_column = st.columns([3, 2])
+
+    counts = dataset.label_counts()
+    pick, hue_column = st.columns([1, 2])
+    with pick:
+        label = st.selectbox(
+            "Label",
+            list(LABELS),
+            key=_k(key, "label"),
+            format_func=lambda name: f"{name} ({counts[name]:,})",
+        )
+    with hue_column:
+        low, high = st.slider(
+            f"Hue range to keep for {label} (°)",
+            min_value=-180,
+            max_value=360,
+            value=tuple(int(v) for v in cleaning.hue_range_to_slider(rules.hue_ranges.get(label))),
+            step=1,
+            key=_k(key, f"hue-{label}"),
+            help=(
+                "Colours of this label whose hue lies outside the range are dropped. Below 0 "
+                "wraps around: −30 means 330°, so −30…20 keeps the reds on both sides of 0°. "
+                "Pure greys have no hue and are never dropped by this rule."
+            ),
+        )
+    rules = rules.with_hue_range(label, cleaning.hue_range_from_slider(low, high))
+    mosaic_slot = st.container()
+
+    dropped_people = st.multiselect(
+        "Drop contributors",
+        contributor_ids,
+        default=sorted(rules.drop_contributors, key=contributor_ids.index),
+        key=_k(key, "drop"),
+        format_func=lambda cid: f"{cid} ({contributor_rows.get(cid, 0):,})",
+        help="Every colour these contributors labelled is left out.",
+    )
+    rules = rules.with_dropped(dropped_people)
+    st.session_state[key] = rules
+    cleaned, report = _cleaned(key, dataset, rules)
+    st.caption(cleaning.cleaning_caption(report))
+
+    export_column, reset_column = st.columns(2)
+    with export_column:
+        st.download_button(
+            "Export cleaned set (Coding Train JSON)",
+            data=functools.partial(_export_json, cleaned),
+            file_name="colorData-cleaned.json",
+            mime="application/json",
+            key=_k(key, "export"),
+            on_click="ignore",
+        )
+    with reset_column:
+        st.button(
+            "Reset cleaning rules",
+            key=_k(key, "reset"),
+            on_click=_reset_rules,
+            args=(key,),
+            disabled=not rules.active,
+        )
+
+    with counts_column:
+        bars = explorer.label_counts(cleaned)
+        before = explorer.label_counts(dataset)["count"]
+        bars = bars.assign(before=before, dropped=before - bars["count"])
+        st.vega_lite_chart(bars, explorer.label_counts_spec(), width="stretch")
+    with people_column:
+        top = contributors.head(30).assign(
+            dropped=lambda frame: frame["contributor"].isin(rules.drop_contributors)
+        )
+        st.caption("Top 30 contributors")
+        st.dataframe(
+            top,
+            hide_index=True,
+            width="stretch",
+            height=250,
+            key=_k(key, "contributors"),
+            column_order=["contributor", "colours", "top label", "dropped"],
+            column_config={
+                "contributor": st.column_config.TextColumn("Contributor", width="medium"),
+                "colours": st.column_config.NumberColumn("Colours", width="small"),
+                "top label": st.column_config.TextColumn("Top label", width="small"),
+                "dropped": st.column_config.CheckboxColumn("Dropped", width="small"),
+            },
+        )
+    with mosaic_slot:
+        tiles = explorer.mosaic(dataset, label, rules)
+        total = counts[label]
+        shown = f"{len(tiles):,} of {total:,}" if len(tiles) < total else f"{total:,}"
+        st.caption(f"{shown} {label} colours, sorted by hue; faded tiles are dropped by the rules.")
+        if len(tiles):
+            st.vega_lite_chart(tiles, explorer.mosaic_spec(len(tiles)), width="stretch")
+    return cleaned
+
+
+# ---------------------------------------------------------------------------- model files
+
+
+def render_model_files(model_bytes: bytes | None, *, key: str) -> keras.Model | None:
+    """A "Download model" button (``.keras``) for a model file's bytes, and an "Upload a model
+    (.keras)" uploader. Returns the uploaded model once, in the run in which a new file
+    arrived and loaded; None otherwise. A bad file shows ``st.error`` while it stays in the
+    uploader."""
+    from colorclf.train.modelfile import MODEL_FILE_NAME, load_model_bytes
+
+    if model_bytes is not None:
+        st.download_button(
+            "Download model",
+            data=model_bytes,
+            file_name=MODEL_FILE_NAME,
+            mime="application/zip",
+            key=_k(key, "download"),
+            on_click="ignore",
+        )
+    upload = st.file_uploader(
+        "Upload a model (.keras)",
+        type=["keras"],
+        key=_k(key, "upload"),
+        help="A model saved by this app: 3 inputs (r, g, b), 9 softmax outputs.",
+    )
+    if upload is None:
+        return None
+    seen_key = _k(key, "seen")
+    file_id = getattr(upload, "file_id", None) or f"{upload.name}:{upload.size}"
+    seen = st.session_state.get(seen_key)
+    if seen is not None and seen[0] == file_id:
+        if seen[1]:
+            st.error(seen[1])
+        return None
+    try:
+        loaded = load_model_bytes(upload.getvalue(), upload.name)
+    except ModelFileError as err:
+        st.session_state[seen_key] = (file_id, str(err))
+        st.error(str(err))
+        return None
+    st.session_state[seen_key] = (file_id, "")
+    return loaded
+
+
+# ---------------------------------------------------------------------------- on the page
+
+VIEW_POLL_SECONDS = 1.0  # the decision map and confusion matrix follow training once a second
+
+
+def _decision_map_view(dataset: ColorDataset | None) -> None:
+    job = current_job()
+    overlay = job.dataset if job is not None else dataset
+    render_decision_map(asked_predictor(), key="map", overlay_dataset=overlay)
+
+
+def _confusion_view() -> None:
+    job = current_job()
+    st.subheader("Confusion matrix")
+    if job is None or job.predictor is None:
+        st.info("Train a model to see its confusion matrix on the validation colours.")
+        return
+    render_confusion_matrix(
+        job.predictor, job.dataset, job.split.val_index, key="matrix"
+    )
+
+
+def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
+    """Fill the view tabs. The decision map and the confusion matrix are fragments that
+    re-draw themselves about once a second while a run trains, so students watch the
+    regions form; nothing else on the page reruns for them."""
+    from colorclf.train.model import predictor_from_model
+
+    state = session()
+    job = current_job()
+    every = VIEW_POLL_SECONDS if drawn_state() == "training" else None
+    map_tab, matrix_tab, runs_tab, files_tab = tabs
+    with map_tab:
+        st.fragment(_decision_map_view, run_every=every)(dataset)
+    with matrix_tab:
+        st.fragment(_confusion_view, run_every=every)()
+    with runs_tab:
+        if state["runs"]:
+            render_run_comparison(state["runs"], key="runs")
+        else:
+            st.info("Every training of this session becomes a run you can compare here.")
+    if files_tab is not None:
+        with files_tab:
+            model_bytes = job.model_bytes if job is not None and not job.active else None
+            uploaded = render_model_files(model_bytes, key="files")
+            if uploaded is not None:
+                state["uploaded_predictor"] = predictor_from_model(uploaded)
+                st.rerun()
+            if state.get("uploaded_predictor") is not None:
+                st.success("The sliders and the decision map ask the uploaded model.")
+                if st.button("Use the trained model again", key="forget_upload"):
+                    state["uploaded_predictor"] = None
+                    st.rerun()

@@ -1,0 +1,279 @@
+"""One training of one session (``TrainingJob``) and what its status element says.
+
+Why not train in the script run: any widget event during a script run aborts it
+(``StopException`` inside the Keras callback), so training inside the run would lose work
+whenever a student touched a slider. Why not in a thread of the server: the page's redraws
+and the training would share one GIL (see ``colorclf.train.worker``). So a job's thread waits
+its turn at the ``FairGate`` (``serve.gate``), hands the work to a warm trainer process from
+the ``TrainerPool`` (``serve.pool``) and appends the rows that come back to its ``Run``; the
+page only *reads* them (the live panel redraws ~10×/s). Stop sets an event the trainer
+process checks after every batch; the weights and optimiser state come back, and Resume sends
+them to a free trainer with the ``Progress``. A job whose session is gone (``is_alive``
+false) stops itself, so no training outlives its session.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from colorclf.core.dataset import ColorDataset, Split, stratified_split
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.rows import Progress, Row, batches_per_epoch
+from colorclf.core.runs import Run
+from colorclf.serve.gate import SHARED_GATE, FairGate
+from colorclf.serve.pool import SHARED_POOL, TrainerPool, Worker, WorkerGone
+
+if TYPE_CHECKING:
+    from colorclf.core.predict import Predictor
+    from colorclf.train.worker import ModelState, TrainResult
+
+_log = logging.getLogger(__name__)
+
+LIVENESS_CHECK_SECONDS = 0.5
+POLL_SECONDS = 0.1  # how often a job waiting for its worker checks Stop and the session
+
+
+class TrainingJob:
+    """One training of one session: the run, its split and progress, and a thread that hands
+    the work to a trainer process and collects what comes back.
+
+    States: ``queued`` → ``training`` → ``complete`` | ``stopped`` | ``failed``; a stopped
+    job can ``resume``. ``run.rows`` receives every row; ``predictor`` follows the weights
+    at each epoch end (and at a stop), for the decision map and the sliders; ``model_bytes``
+    is the ``.keras`` file of the weights after the last finished batch.
+    """
+
+    def __init__(
+        self,
+        run: Run,
+        dataset: ColorDataset,
+        *,
+        is_alive: Callable[[], bool] | None = None,
+        gate: FairGate = SHARED_GATE,
+        pool: TrainerPool = SHARED_POOL,
+    ) -> None:
+        self.run = run
+        self.hp: Hyperparams = run.hyperparams
+        self.dataset = dataset
+        self.split: Split = stratified_split(dataset, self.hp.val_split, self.hp.seed)
+        self.progress = Progress(epochs_planned=self.hp.epochs)
+        self.batches_per_epoch = batches_per_epoch(len(self.split.x_train), self.hp.batch_size)
+        self.state_after_stop: ModelState | None = None
+        self.model_bytes: bytes | None = None
+        self.predictor: Predictor | None = None
+        self.error: str | None = None
+        self.stop_reason: str | None = None
+        self.started_at: float | None = None
+        self.starting_trainer = False  # waiting for a trainer process to import TensorFlow
+        self._is_alive = is_alive or (lambda: True)
+        self._alive_checked = 0.0
+        self._alive = True
+        self._gate = gate
+        self._pool = pool
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._worker_stop: Any = None
+
+    # ----- what the page reads -------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self.run.status
+
+    @property
+    def active(self) -> bool:
+        """Queued or training: the tutorial's ``istraining`` flag."""
+        return self.run.status in ("queued", "training")
+
+    @property
+    def can_resume(self) -> bool:
+        return (
+            self.run.status == "stopped"
+            and not self.progress.finished
+            and (self.state_after_stop is not None or not self.progress.started)
+        )
+
+    def queue_position(self) -> int | None:
+        return self._gate.position(self)
+
+    # ----- what the page does ----------------------------------------------------------
+    def start(self) -> bool:
+        """Start (or resume) in a background thread. False if it is already running."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return False
+            if self.progress.finished:
+                return False
+            self._stop.clear()
+            self.stop_reason = None
+            self.run.status = "queued"
+            self._thread = threading.Thread(
+                target=self._work, name=f"colorclf-{self.run.name}", daemon=True
+            )
+            self._thread.start()
+            return True
+
+    resume = start
+
+    def stop(self, reason: str = "Stopped") -> None:
+        """Ask the job to stop after the current batch (or leave the queue)."""
+        self.stop_reason = reason
+        self._stop.set()
+        worker_stop = self._worker_stop
+        if worker_stop is not None:
+            worker_stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    # ----- the thread ------------------------------------------------------------------
+    def _should_stop(self) -> bool:
+        if self._stop.is_set():
+            return True
+        now = time.monotonic()
+        if now - self._alive_checked >= LIVENESS_CHECK_SECONDS:
+            self._alive_checked = now
+            self._alive = bool(self._is_alive())
+            if not self._alive:
+                self.stop("Session closed")
+        return not self._alive
+
+    def _on_row(self, row: Row) -> None:
+        self.run.rows.append(row)
+        self.progress.follow(row)
+
+    def _work(self) -> None:
+        if not self._gate.acquire(self, self._should_stop):
+            self.run.status = "stopped"
+            return
+        worker: Worker | None = None
+        healthy = True
+        try:
+            self.run.status = "training"
+            self.started_at = time.monotonic()
+            self.starting_trainer = True
+            try:
+                try:
+                    worker = self._pool.acquire(self._should_stop)
+                except WorkerGone:  # one more try with a fresh trainer before giving up
+                    worker = self._pool.acquire(self._should_stop)
+            finally:
+                self.starting_trainer = False
+            if worker is None:
+                self.run.status = "stopped"
+                return
+            healthy = self._train_on(worker)
+        except WorkerGone as error:
+            healthy = False
+            self.error = str(error)
+            self.run.status = "failed"
+        except Exception as error:  # never leave a run "training" forever with no word
+            _log.exception("training job failed")
+            healthy = False
+            self.error = f"an unexpected error in the server ({type(error).__name__})"
+            self.run.status = "failed"
+        finally:
+            self._worker_stop = None
+            if worker is not None:
+                self._pool.release(worker, healthy=healthy)
+            self._gate.release()
+            if self.stop_reason == "Session closed":
+                self.discard()
+
+    def _train_on(self, worker: Worker) -> bool:
+        """Send the task, collect the rows; True if the worker can serve the next job."""
+        from colorclf.train.worker import TrainTask
+
+        worker.tasks += 1
+        worker.stop_event.clear()
+        self._worker_stop = worker.stop_event
+        if self._stop.is_set():
+            worker.stop_event.set()
+        task = TrainTask(self.hp, self.split, copy.deepcopy(self.progress), self.state_after_stop)
+        try:
+            worker.conn.send(("train", task))
+            while True:
+                if not worker.conn.poll(POLL_SECONDS):
+                    self._should_stop()  # a closed session stops the job; stop() tells the worker
+                    if not worker.process.is_alive():
+                        raise EOFError
+                    continue
+                kind, payload = worker.conn.recv()
+                if kind == "rows":
+                    for row in payload:
+                        self._on_row(row)
+                    self._should_stop()
+                elif kind == "predictor":
+                    self.predictor = payload
+                elif kind == "done":
+                    self._finish(payload)
+                    return True
+                else:  # "failed"
+                    self.error = str(payload)
+                    self.run.status = "failed"
+                    return True
+        except (EOFError, OSError):
+            code = worker.process.exitcode
+            self.error = (
+                "the trainer process stopped unexpectedly"
+                + (f" (exit code {code})" if code is not None else "")
+                + "; press Train to start again"
+            )
+            self.run.status = "failed"
+            return False
+
+    def _finish(self, result: TrainResult) -> None:
+        self.progress = result.progress
+        self.predictor = result.predictor
+        self.model_bytes = result.model_bytes
+        self.state_after_stop = result.state if result.stopped else None
+        self.run.status = "stopped" if result.stopped else "complete"
+
+    def discard(self) -> None:
+        """Drop the weights: the session is gone, nobody will resume or download them."""
+        self.state_after_stop = None
+        self.model_bytes = None
+
+
+def describe_status(job: TrainingJob) -> dict[str, Any]:
+    """What the status element shows: a label, the state and a progress fraction (0–1)."""
+    progress = job.progress
+    per_epoch = job.batches_per_epoch
+    fraction = min(1.0, progress.step / max(1, job.hp.epochs * per_epoch))
+    state = job.state
+    if state == "queued":
+        position = job.queue_position()
+        label = (
+            f"Waiting for a free trainer: place {position} in the queue"
+            if position
+            else ("Training started")
+        )
+    elif state == "training" and job.starting_trainer:
+        label = "Starting a trainer (loading TensorFlow)…"
+    elif state == "training":
+        last = progress.last_epoch_row
+        label = (
+            f"Epoch {last['epoch']}/{job.hp.epochs} · loss {last['loss']:.4f} · "
+            f"val_loss {last['val_loss']:.4f}"
+            if last
+            else "Training started"
+        )
+    elif state == "complete":
+        label = f"Training complete in {progress.seconds:.1f} s"
+    elif state == "stopped":
+        epoch, batch = progress.epoch + 1, progress.batch
+        if batch == 0 and progress.epoch > 0:  # stopped right at an epoch's end
+            epoch, batch = progress.epoch, per_epoch
+        label = f"Stopped at epoch {epoch}, batch {batch}"
+    else:
+        label = f"Training failed: {job.error}"
+    return {"label": label, "state": state, "fraction": fraction}

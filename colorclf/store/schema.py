@@ -1,0 +1,50 @@
+"""The votes table and what a vote may hold: labels are checked twice, in Python
+(``ColorclfError``) and by CHECK constraints in the database."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import sqlalchemy as sa
+
+from colorclf.core.errors import ColorclfError
+from colorclf.core.labels import LABELS
+
+MAX_NAME_LENGTH = 40
+
+metadata = sa.MetaData()
+_label_list = ", ".join(f"'{label}'" for label in LABELS)  # our constants, not user data
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("r", sa.SmallInteger, nullable=False),
+    sa.Column("g", sa.SmallInteger, nullable=False),
+    sa.Column("b", sa.SmallInteger, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("contributor", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),  # naive UTC
+    sa.CheckConstraint("r BETWEEN 0 AND 255", name="votes_r_range"),
+    sa.CheckConstraint("g BETWEEN 0 AND 255", name="votes_g_range"),
+    sa.CheckConstraint("b BETWEEN 0 AND 255", name="votes_b_range"),
+    sa.CheckConstraint(f"label IN ({_label_list})", name="votes_label_known"),
+    sa.Index("votes_contributor_created", "contributor", "created_at"),
+)
+
+
+def clean_contributor(raw: object) -> str:
+    """A contributor id as stored: control characters become spaces, stripped, 1..40 chars.
+
+    Everything else (quotes, SQL, HTML, emoji) is kept verbatim: queries bind it as a
+    parameter and the page shows it as plain text.
+    """
+    if not isinstance(raw, str):
+        raise ColorclfError(f"contributor must be text, not {type(raw).__name__}")
+    name = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in raw).strip()
+    if not name:
+        raise ColorclfError("contributor is empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ColorclfError(
+            f"contributor name is {len(name)} characters long (at most {MAX_NAME_LENGTH})"
+        )
+    return name

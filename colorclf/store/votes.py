@@ -1,0 +1,239 @@
+"""The class's own votes: one table in SQLite (one machine) or PostgreSQL (hosted, replicas).
+
+The label page builds a ``VoteStore`` on the engine of ``st.connection("sql", ...)``; the
+command line and the training page use ``get_store()`` / ``load_votes_dataset()``
+(``colorclf.store.config``) with the same URL rules.
+
+Every query is SQLAlchemy Core with bound parameters. Labels are checked twice: in Python
+(``ColorclfError``) and by a CHECK constraint in the database. The per-contributor rate
+limit is enforced here, not in the page, and the database is its source of truth:
+
+- SQLite: every write runs in ``BEGIN IMMEDIATE`` (one writer at a time across processes),
+  and one lock per database file serialises this process's writers so they never spin in
+  SQLite's busy handler. WAL mode lets readers run alongside the writer.
+- PostgreSQL: a transaction-scoped advisory lock per contributor, so replicas that share
+  the database cannot both pass the limit check for the same contributor.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from colorclf.core.colour import channel
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import ColorclfError
+from colorclf.core.labels import LABELS
+from colorclf.store.engines import prepare_sqlite, sqlite_write_lock
+from colorclf.store.schema import clean_contributor, metadata, votes
+
+# Namespace for PostgreSQL advisory locks (two-key form: namespace, hash of contributor).
+_PG_LOCK_NAMESPACE = 0x434C4652  # "CLFR"
+_LOCK_STRIPES = 64
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class VoteStore:
+    """Votes (r, g, b, label, contributor) in one ``votes`` table, created on first use.
+
+    ``min_interval`` (seconds between two votes of one contributor) and ``max_per_minute``
+    make the rate limit; 0 or None switches that part off. ``clock`` returns naive UTC
+    datetimes (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        min_interval: float | None = 0.15,
+        max_per_minute: int | None = 120,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.engine = engine
+        self.min_interval = float(min_interval or 0.0)
+        self.max_per_minute = int(max_per_minute or 0)
+        self._clock = clock
+        self._is_sqlite = engine.dialect.name == "sqlite"
+        self._is_postgres = engine.dialect.name == "postgresql"
+        if self._is_sqlite:
+            prepare_sqlite(engine)
+            self._sqlite_lock: threading.Lock | None = sqlite_write_lock(engine)
+        else:
+            self._sqlite_lock = None
+        self._stripes = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+
+    # -- plumbing
+
+    @property
+    def description(self) -> str:
+        """Where the votes live, for messages (never shows a password)."""
+        url = self.engine.url
+        if self._is_sqlite:
+            return f"SQLite {url.database or ':memory:'}"
+        return url.render_as_string(hide_password=True)
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            try:
+                # On SQLite, BEGIN IMMEDIATE: a deferred transaction that reads the schema
+                # and then writes fails at once ("database is locked") if another
+                # connection wrote in between.
+                with self._sqlite_lock or nullcontext(), self.engine.connect() as raw:
+                    conn = raw.execution_options(colorclf_write=True)
+                    with conn.begin():
+                        metadata.create_all(conn, checkfirst=True)
+            except sa.exc.DBAPIError:
+                # Another process created it between our check and our CREATE.
+                if not sa.inspect(self.engine).has_table("votes"):
+                    raise
+            self._schema_ready = True
+
+    @contextmanager
+    def _write(self, contributor: str | None = None) -> Iterator[Connection]:
+        """A write transaction, serialised as the module docstring explains.
+
+        With ``contributor``, writes of that contributor are serialised (for the rate limit).
+        """
+        self._ensure_schema()
+        lock: AbstractContextManager[Any] = nullcontext()
+        if self._sqlite_lock is not None:
+            lock = self._sqlite_lock
+        elif contributor is not None:
+            lock = self._stripes[zlib.crc32(contributor.encode()) % _LOCK_STRIPES]
+        with lock, self.engine.connect() as raw:
+            conn = raw.execution_options(colorclf_write=True) if self._is_sqlite else raw
+            with conn.begin():
+                if contributor is not None and self._is_postgres:
+                    conn.execute(
+                        sa.select(
+                            sa.func.pg_advisory_xact_lock(
+                                sa.literal(_PG_LOCK_NAMESPACE, sa.Integer),
+                                sa.func.hashtext(sa.bindparam("c", contributor)),
+                            )
+                        )
+                    )
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        self._ensure_schema()
+        with self.engine.connect() as conn:
+            yield conn
+
+    # -- writing
+
+    def add_vote(self, r: int, g: int, b: int, label: str, contributor: str) -> bool:
+        """Store one vote; False (nothing stored) when the contributor is over the limit."""
+        if not isinstance(label, str) or label not in LABELS:
+            raise ColorclfError(f"unknown label {label!r}: use one of {', '.join(LABELS)}")
+        row = {
+            "r": channel(r, "r"),
+            "g": channel(g, "g"),
+            "b": channel(b, "b"),
+            "label": label,
+            "contributor": clean_contributor(contributor),
+        }
+        limited = self.min_interval > 0 or self.max_per_minute > 0
+        with self._write(row["contributor"] if limited else None) as conn:
+            now = self._clock()
+            if limited and self._over_limit(conn, row["contributor"], now):
+                return False
+            conn.execute(votes.insert(), {**row, "created_at": now})
+        return True
+
+    def _over_limit(self, conn: Connection, contributor: str, now: datetime) -> bool:
+        """Too soon after this contributor's last vote, or too many in the last minute."""
+        last_minute = votes.c.created_at > now - timedelta(seconds=60)
+        recent = sa.func.coalesce(sa.func.sum(sa.case((last_minute, 1), else_=0)), 0)
+        in_minute, last = conn.execute(
+            sa.select(recent, sa.func.max(votes.c.created_at)).where(
+                votes.c.contributor == contributor
+            )
+        ).one()
+        if self.max_per_minute and in_minute >= self.max_per_minute:
+            return True
+        return bool(
+            self.min_interval
+            and last is not None
+            and (now - last).total_seconds() < self.min_interval
+        )
+
+    def remove_contributor(self, uid: str) -> int:
+        """Delete every vote of one contributor; returns how many."""
+        with self._write() as conn:
+            result = conn.execute(votes.delete().where(votes.c.contributor == uid))
+        return int(result.rowcount)
+
+    def reset(self) -> int:
+        """Delete every vote; returns how many."""
+        with self._write() as conn:
+            result = conn.execute(votes.delete())
+        return int(result.rowcount)
+
+    # -- reading
+
+    def count(self, contributor: str | None = None) -> int:
+        """All votes, or one contributor's."""
+        query = sa.select(sa.func.count()).select_from(votes)
+        if contributor is not None:
+            query = query.where(votes.c.contributor == contributor)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def count_by_contributor(self) -> dict[str, int]:
+        """Votes per contributor, most first (ties by name)."""
+        n = sa.func.count().label("n")
+        query = (
+            sa.select(votes.c.contributor, n)
+            .group_by(votes.c.contributor)
+            .order_by(n.desc(), votes.c.contributor)
+        )
+        with self._read() as conn:
+            return {uid: int(count) for uid, count in conn.execute(query)}
+
+    def all_votes(self) -> pd.DataFrame:
+        """Every vote in insertion order: columns r, g, b, label, uid."""
+        query = sa.select(
+            votes.c.r, votes.c.g, votes.c.b, votes.c.label, votes.c.contributor
+        ).order_by(votes.c.id)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        frame = pd.DataFrame(rows, columns=["r", "g", "b", "label", "uid"])
+        for column in ("r", "g", "b"):
+            frame[column] = frame[column].astype("int64")
+        return frame
+
+    def as_dataset(self) -> ColorDataset:
+        """The votes as the data set every other source produces (source ``"votes"``)."""
+        frame = self.all_votes()
+        index = {name: i for i, name in enumerate(LABELS)}
+        return ColorDataset(
+            rgb=frame[["r", "g", "b"]].to_numpy(dtype=np.uint8).reshape(-1, 3),
+            label=np.array([index[name] for name in frame["label"]], dtype=np.int64),
+            contributor=np.array(frame["uid"].tolist(), dtype=object),
+            source="votes",
+        )
+
+    def export_json(self) -> bytes:
+        """The Coding Train's format: ``{"entries": [{"r","g","b","label","uid"}, …]}``."""
+        from colorclf.data.export import to_coding_train_json
+
+        return to_coding_train_json(self.as_dataset())

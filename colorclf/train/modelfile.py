@@ -1,0 +1,173 @@
+"""Model files: save a trained classifier as a ``.keras`` file and load one back, safely.
+
+Loading checks, in order: the name ends in ``.keras``, (for a file on disk) it exists and is a
+regular file, the size is under the cap, it is not empty, the bytes are a zip archive (what a
+``.keras`` file is) holding ``config.json`` whose contents are not huge when unpacked,
+Keras loads it with ``safe_mode=True`` (no arbitrary code from lambdas), it takes 3 inputs
+and gives 9 outputs, its layers are a chain of Dense layers the fast predictor can run, and
+its outputs are probabilities that agree with the predictor. Any failure raises
+``ModelFileError`` with a one-line message, never a Keras traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from colorclf.core.errors import ModelFileError
+from colorclf.core.labels import NUM_LABELS
+from colorclf.core.text import one_line, size_text
+from colorclf.train.model import predictor_from_model
+
+if TYPE_CHECKING:
+    import keras
+
+MAX_MODEL_BYTES = 20 * 1024 * 1024
+# A .keras zip for this tiny network unpacks to kilobytes; refuse zip bombs early: more than
+# MAX_UNPACKED_FACTOR times the size cap, and never more than MAX_UNPACKED_BYTES.
+MAX_UNPACKED_FACTOR = 10
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MODEL_FILE_NAME = "color-classifier.keras"
+
+
+def model_to_bytes(model: keras.Model) -> bytes:
+    """The model as the bytes of a ``.keras`` file (a zip: config and weights)."""
+    with tempfile.TemporaryDirectory(prefix="colorclf-") as folder:
+        path = Path(folder) / MODEL_FILE_NAME
+        model.save(path)
+        return path.read_bytes()
+
+
+def _check_archive(data: bytes, name: str, max_bytes: int) -> None:
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ModelFileError(f"{name} is not a Keras model file (it is not a .keras zip archive)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise ModelFileError(f"{name} is a damaged zip archive: {one_line(err, 200)}") from None
+    names = {member.filename for member in members}
+    if "config.json" not in names:
+        raise ModelFileError(f"{name} is not a .keras model file (no config.json inside)")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > min(max_bytes * MAX_UNPACKED_FACTOR, MAX_UNPACKED_BYTES):
+        raise ModelFileError(f"{name} unpacks to {size_text(unpacked)}, too big for this model")
+
+
+def _check_shape(model: keras.Model, name: str) -> None:
+    try:
+        inputs = [tuple(t.shape) for t in getattr(model, "inputs", None) or []]
+        outputs = [tuple(t.shape) for t in getattr(model, "outputs", None) or []]
+    except (AttributeError, ValueError):  # e.g. a model that was never built
+        raise ModelFileError(f"{name}: the model has no defined inputs and outputs") from None
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelFileError(
+            f"{name}: the model must have one input of 3 values (r, g, b) and one output of "
+            f"{NUM_LABELS} probabilities; it has {len(inputs)} input(s) and "
+            f"{len(outputs)} output(s)"
+        )
+    in_shape, out_shape = inputs[0], outputs[0]
+    shapes_fit = len(in_shape) == 2 and in_shape[-1] == 3
+    shapes_fit = shapes_fit and len(out_shape) == 2 and out_shape[-1] == NUM_LABELS
+    if not shapes_fit:
+        raise ModelFileError(
+            f"{name}: the model must take 3 inputs (r, g, b) and give {NUM_LABELS} outputs; "
+            f"its input shape is {in_shape} and output shape {out_shape}"
+        )
+
+
+def _check_predictor(model: keras.Model, name: str) -> None:
+    try:
+        predictor = predictor_from_model(model)
+    except ModelFileError as err:
+        raise ModelFileError(f"{name}: {err}") from None
+    # The predictor walks the Dense layers in order; a model whose layers are not a simple
+    # chain (or that is not a softmax classifier) would be run wrongly: check on probe colours.
+    levels = np.array([0, 64, 128, 191, 255])
+    probe = np.array(np.meshgrid(levels, levels, levels)).reshape(3, -1).T
+    try:
+        expected = np.asarray(model(probe.astype(np.float32) / 255.0, training=False))
+    except Exception as err:
+        raise ModelFileError(f"{name}: the model cannot be run: {one_line(err, 200)}") from None
+    ours = predictor.probabilities(probe)
+    if not np.all(np.isfinite(ours)):
+        raise ModelFileError(f"{name}: the model's weights are not finite numbers")
+    if not np.allclose(ours.sum(axis=1), 1.0, atol=1e-3):
+        raise ModelFileError(
+            f"{name}: the model's outputs are not probabilities (its last layer must use softmax)"
+        )
+    if expected.shape != ours.shape or not np.allclose(expected, ours, atol=1e-4):
+        raise ModelFileError(f"{name}: the model's layers are not a simple chain of Dense layers")
+
+
+def _check_suffix(name: str) -> None:
+    if not name.lower().endswith(".keras") or Path(name).suffix.lower() != ".keras":
+        raise ModelFileError(f"{name}: model files must end in .keras")
+
+
+def load_model_bytes(
+    data: bytes, name: str, max_bytes: int = MAX_MODEL_BYTES, *, compile: bool = True
+) -> keras.Model:
+    """A colour classifier from the bytes of a ``.keras`` file called ``name``.
+
+    Raises ModelFileError (one line, naming the file) when the file is not a model this app
+    can use. ``compile=False`` loads it without its optimiser (enough to predict and
+    evaluate, and Keras then prints no warnings about the optimiser's state).
+    """
+    name = name or "upload"
+    _check_suffix(name)
+    if len(data) > max_bytes:
+        raise ModelFileError(
+            f"{name} is too big: {size_text(len(data))} (the limit is {size_text(max_bytes)})"
+        )
+    if not data:
+        raise ModelFileError(f"{name} is empty")
+    _check_archive(data, name, max_bytes)
+    import keras
+
+    with tempfile.TemporaryDirectory(prefix="colorclf-") as folder:
+        path = Path(folder) / "upload.keras"
+        path.write_bytes(data)
+        try:
+            model = keras.saving.load_model(path, compile=compile, safe_mode=True)
+        except Exception as err:
+            raise ModelFileError(
+                f"{name} could not be loaded as a Keras model: {one_line(err, 200)}"
+            ) from None
+    if not isinstance(model, keras.Model):
+        raise ModelFileError(f"{name} does not hold a Keras model")
+    _check_shape(model, name)
+    _check_predictor(model, name)
+    return model
+
+
+def load_model_file(
+    path: str | os.PathLike[str], max_bytes: int = MAX_MODEL_BYTES, *, compile: bool = True
+) -> keras.Model:
+    """``load_model_bytes`` for a file on disk (the name, existence, kind and size are checked
+    before reading)."""
+    name = os.fspath(path)
+    _check_suffix(name)
+    p = Path(name)
+    try:
+        if not p.exists():
+            raise ModelFileError(f"no such model file: {name}")
+        if p.is_dir():
+            raise ModelFileError(f"{name} is a directory, not a model file")
+        if not p.is_file():
+            raise ModelFileError(f"{name} is not a regular file")
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise ModelFileError(
+                f"{name} is too big: {size_text(size)} (the limit is {size_text(max_bytes)})"
+            )
+        data = p.read_bytes()
+    except OSError as err:
+        raise ModelFileError(f"cannot read {name}: {err.strerror or err}") from None
+    return load_model_bytes(data, name, max_bytes=max_bytes, compile=compile)

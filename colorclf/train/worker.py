@@ -1,0 +1,180 @@
+"""A training worker process: where TensorFlow runs, away from the web server's GIL.
+
+Why a process and not a thread of the server: Python runs one thread at a time. Measured
+with a thread (bench/bench_page.py, 2 cores): the page's 10-per-second chart redraws held
+the server's GIL for ~1.2 s during a 7 s training, and every TensorFlow call of the training
+then waited for it, so a run with the page open took 1.4–1.6× a bare ``model.fit``. A
+process has its own interpreter: the page redraws on one core while the training keeps the
+other.
+
+The server (``colorclf.serve.pool``) talks to a worker over a ``multiprocessing`` pipe:
+
+    server → worker   ("train", TrainTask)      ("exit",)
+    worker → server   ("ready", pid)            once, after importing TensorFlow
+                      ("rows", [row, …])        the loss-stream rows, every 20 ms
+                      ("predictor", Predictor)  the weights at each epoch end
+                      ("done", TrainResult)     after the last epoch, or after a stop
+                      ("failed", message)       a one-line error
+
+and a stop ``Event`` that the loss stream checks after every batch. The worker keeps no
+state between tasks: a stopped run's weights and optimiser state go back to the server, and
+Resume sends them to whichever worker is free, so a resumed run is exactly the run that was
+never stopped. When the server goes away, the pipe closes and the worker exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from colorclf.core.dataset import Split
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.rows import Progress
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.synchronize import Event
+
+    import keras
+
+    from colorclf.core.predict import Predictor
+
+
+ROWS_EVERY_SECONDS = 0.02
+
+
+@dataclass
+class ModelState:
+    """Everything that makes a resumed run continue exactly: weights and optimiser slots."""
+
+    weights: list[np.ndarray]
+    optimizer: list[np.ndarray]
+
+
+@dataclass
+class TrainTask:
+    hp: Hyperparams
+    split: Split
+    progress: Progress
+    state: ModelState | None  # None: a fresh model
+
+
+@dataclass
+class TrainResult:
+    stopped: bool
+    progress: Progress
+    state: ModelState
+    predictor: Predictor
+    model_bytes: bytes  # the .keras file, for "Download model"
+
+
+def capture_state(model: keras.Model) -> ModelState:
+    optimizer = model.optimizer
+    return ModelState(
+        weights=[np.array(w) for w in model.get_weights()],
+        optimizer=[np.array(v) for v in optimizer.variables] if optimizer.built else [],
+    )
+
+
+def restore_state(model: keras.Model, state: ModelState) -> None:
+    model.set_weights(state.weights)
+    if state.optimizer:
+        model.optimizer.build(model.trainable_variables)
+        for variable, value in zip(model.optimizer.variables, state.optimizer, strict=True):
+            variable.assign(value)
+
+
+def warm_up() -> None:
+    """Import TensorFlow and run one tiny fit, so the first real training starts at once."""
+    from colorclf.core.labels import NUM_LABELS
+    from colorclf.train.model import build_model, predictor_from_model
+
+    model = build_model(Hyperparams(epochs=1, hidden_units=4))
+    x = np.zeros((64, 3), dtype=np.float32)
+    y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(64, dtype=int)]
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    model(x[:1], training=False)
+    predictor_from_model(model)
+
+
+def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
+    """Train (or resume) one run, sending every row and each epoch's predictor to ``send``."""
+    from colorclf.train.loop import train
+    from colorclf.train.model import build_model, predictor_from_model
+    from colorclf.train.modelfile import model_to_bytes
+
+    model = build_model(task.hp)
+    if task.state is not None:
+        restore_state(model, task.state)
+
+    pending: list[dict[str, Any]] = []
+    last_sent = [time.monotonic()]
+
+    def flush() -> None:
+        if pending:
+            send(("rows", pending.copy()))
+            pending.clear()
+        last_sent[0] = time.monotonic()
+
+    def sink(row: dict[str, Any]) -> None:
+        # Rows travel in small bundles (every ROWS_EVERY_SECONDS, and at each epoch end):
+        # the page redraws about 10×/s, and one message per batch would only cost the server.
+        pending.append(row)
+        if row["kind"] == "epoch":
+            flush()
+            send(("predictor", predictor_from_model(model)))
+        elif time.monotonic() - last_sent[0] >= ROWS_EVERY_SECONDS:
+            flush()
+
+    try:
+        outcome = train(
+            model, task.split, task.hp, sink, progress=task.progress, should_stop=should_stop
+        )
+    finally:
+        flush()
+    return TrainResult(
+        stopped=outcome.stopped,
+        progress=outcome.progress,
+        state=capture_state(model),
+        predictor=predictor_from_model(model),
+        model_bytes=model_to_bytes(model),
+    )
+
+
+def release_memory() -> None:
+    """Collect, then give freed heap back to the OS (glibc keeps it otherwise; ~4 MB per
+    fitted model)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def worker_main(conn: Connection, stop: Event) -> None:
+    """The worker process: warm up, then train the tasks the server sends until it leaves."""
+    try:
+        warm_up()
+        gc.collect()
+        gc.freeze()  # TensorFlow's objects: out of every later collection's way
+        conn.send(("ready", os.getpid()))
+        while True:
+            message = conn.recv()
+            if message[0] != "train":
+                return
+            result: TrainResult | None = None
+            try:
+                result = run_task(message[1], conn.send, stop.is_set)
+            except Exception as error:  # the page shows it as one line
+                conn.send(("failed", f"{type(error).__name__}: {error}"))
+            else:
+                conn.send(("done", result))
+            del result
+            release_memory()  # while the server reads the result
+    except (EOFError, OSError, KeyboardInterrupt):
+        return  # the server is gone

@@ -1,0 +1,236 @@
+"""The decision map: what the model calls every colour of one HSL saturation slice (hue across,
+lightness up), with training colours of about that saturation as points."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from colorclf.core.colour import hex_colors, hsl_to_rgb, rgb_to_hsl
+from colorclf.core.dataset import ColorDataset
+from colorclf.core.labels import NUM_LABELS
+from colorclf.views.palette import COLOR_ARRAY, LABEL_ARRAY, LABEL_SCALE
+
+if TYPE_CHECKING:
+    from colorclf.core.predict import Predictor
+
+
+@functools.lru_cache(maxsize=64)
+def _grid(saturation: float, hue_steps: int, lightness_steps: int) -> dict[str, np.ndarray]:
+    """The map's cells for one saturation (weights do not matter): geometry and colours."""
+    hue_width = 360.0 / hue_steps
+    light_height = 1.0 / lightness_steps
+    hs, ls = np.meshgrid(
+        np.arange(hue_steps) * hue_width, np.arange(lightness_steps) * light_height, indexing="ij"
+    )
+    hs, ls = hs.ravel(), ls.ravel()
+    hue = hs + hue_width / 2.0
+    lightness = ls + light_height / 2.0
+    rgb = hsl_to_rgb(hue, np.full_like(hue, saturation), lightness)
+    grid = {
+        "hue": hue,
+        "lightness": lightness,
+        "hue_start": hs,
+        "hue_end": hs + hue_width,
+        "lightness_start": ls,
+        "lightness_end": ls + light_height,
+        "r": rgb[:, 0],
+        "g": rgb[:, 1],
+        "b": rgb[:, 2],
+        "rgb": hex_colors(rgb),
+    }
+    for array in grid.values():
+        array.flags.writeable = False
+    return grid
+
+
+def _predicted_cells(
+    predictor: Predictor, saturation: float, hue_steps: int, lightness_steps: int
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The cached grid of one slice, each cell's predicted label index and its probability;
+    all cells are predicted in one call."""
+    grid = _grid(float(saturation), max(int(hue_steps), 1), max(int(lightness_steps), 1))
+    rgb = np.column_stack([grid["r"], grid["g"], grid["b"]])
+    probs = np.asarray(predictor.probabilities(rgb))
+    best = np.argmax(probs, axis=1)
+    return grid, best, probs[np.arange(len(best)), best]
+
+
+def decision_map(
+    predictor: Predictor,
+    saturation: float = 1.0,
+    hue_steps: int = 72,
+    lightness_steps: int = 24,
+) -> pd.DataFrame:
+    """What the model calls every colour of one HSL saturation slice: a hue × lightness grid.
+
+    One row per cell (``hue_steps * lightness_steps``): ``hue`` and ``lightness`` of the cell's
+    centre, its bounds (``hue_start``/``hue_end``, ``lightness_start``/``lightness_end``), the
+    centre's ``r``, ``g``, ``b`` (0–255 ints), ``rgb`` (hex), the predicted ``label``, its
+    ``color`` (LABEL_COLORS) and ``probability``. All cells are predicted in one call.
+    """
+    grid, best, probability = _predicted_cells(predictor, saturation, hue_steps, lightness_steps)
+    return pd.DataFrame(
+        {
+            **grid,
+            "label": LABEL_ARRAY[best],
+            "color": COLOR_ARRAY[best],
+            "probability": probability,
+        }
+    )
+
+
+def overlay_frame(
+    dataset: ColorDataset,
+    saturation: float | None = None,
+    *,
+    window: float = 0.15,
+    max_points: int = 400,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Training colours to draw over the decision map: ``hue``, ``lightness``, true ``label``
+    and ``rgb``.
+
+    With ``saturation``, only colours whose HSL saturation lies within ``window`` of it (the
+    colours near the slice the map shows). At most ``max_points``, a seeded sample that stays
+    the same from epoch to epoch.
+    """
+    hue, sat, lightness = rgb_to_hsl(dataset.rgb)
+    rows = np.arange(len(dataset))
+    if saturation is not None:
+        rows = rows[np.abs(sat - float(saturation)) <= window + 1e-9]
+    if len(rows) > max_points:
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(rows, size=max_points, replace=False))
+    return pd.DataFrame(
+        {
+            "hue": hue[rows],
+            "lightness": lightness[rows],
+            "label": LABEL_ARRAY[dataset.label[rows]],
+            "rgb": hex_colors(dataset.rgb[rows]),
+        }
+    )
+
+
+def decision_map_frame(
+    predictor: Predictor,
+    saturation: float = 1.0,
+    overlay: pd.DataFrame | None = None,
+    *,
+    hue_steps: int = 72,
+    lightness_steps: int = 24,
+) -> pd.DataFrame:
+    """The one data frame ``decision_map_spec`` draws, built straight from the cached grid
+    (a few ms): the cells as in ``decision_map`` (``layer`` = "map", only the columns the spec
+    uses) and the optional ``overlay_frame`` points (``layer`` = "data")."""
+    grid, best, probability = _predicted_cells(predictor, saturation, hue_steps, lightness_steps)
+    columns: dict[str, np.ndarray] = {name: grid[name] for name in _MAP_COLUMNS[:7]}
+    columns["label"] = LABEL_ARRAY[best]
+    columns["probability"] = probability
+    n_map, n_data = len(best), 0 if overlay is None else len(overlay)
+    if overlay is not None and n_data:
+        for name, values in columns.items():
+            extra = overlay[name].to_numpy() if name in overlay else np.full(n_data, np.nan)
+            columns[name] = np.concatenate([values, extra])
+    columns["layer"] = np.repeat(np.array(["map", "data"]), [n_map, n_data])
+    return pd.DataFrame(columns)
+
+
+_MAP_COLUMNS = (
+    "hue",
+    "lightness",
+    "hue_start",
+    "hue_end",
+    "lightness_start",
+    "lightness_end",
+    "rgb",
+    "label",
+    "probability",
+)
+
+_DECISION_MAP_SPEC: dict[str, Any] = {
+    "height": 300,
+    # ~2,200 cells (and the overlay's points): as SVG that is ~2,200 DOM nodes, which made
+    # every redraw of the page (ten a second while training) restyle them all; a canvas is
+    # one node. Streamlit passes ``usermeta.embedOptions`` to vega-embed.
+    "usermeta": {"embedOptions": {"renderer": "canvas"}},
+    "config": {"axis": {"grid": False}, "aria": False},
+    "layer": [
+        {
+            "transform": [{"filter": "datum.layer === 'map'"}],
+            "mark": {"type": "rect", "strokeWidth": 0},
+            "encoding": {
+                "x": {
+                    "field": "hue_start",
+                    "type": "quantitative",
+                    "scale": {"domain": [0, 360], "nice": False, "zero": False},
+                    "axis": {"title": "Hue (°)", "values": [0, 60, 120, 180, 240, 300, 360]},
+                },
+                "x2": {"field": "hue_end"},
+                "y": {
+                    "field": "lightness_start",
+                    "type": "quantitative",
+                    "scale": {"domain": [0, 1], "nice": False},
+                    "axis": {"title": "Lightness", "format": ".0%"},
+                },
+                "y2": {"field": "lightness_end"},
+                "color": {
+                    "field": "label",
+                    "type": "nominal",
+                    "scale": LABEL_SCALE,
+                    "legend": {"title": "Label"},
+                },
+                "opacity": {
+                    "field": "probability",
+                    "type": "quantitative",
+                    "scale": {"domain": [1 / NUM_LABELS, 1], "range": [0.35, 1], "clamp": True},
+                    "legend": None,
+                },
+                "tooltip": [
+                    {"field": "label", "type": "nominal", "title": "Prediction"},
+                    {"field": "probability", "type": "quantitative", "format": ".0%"},
+                    {"field": "rgb", "type": "nominal", "title": "Colour"},
+                    {"field": "hue", "type": "quantitative", "format": ".0f", "title": "Hue"},
+                    {
+                        "field": "lightness",
+                        "type": "quantitative",
+                        "format": ".0%",
+                        "title": "Lightness",
+                    },
+                ],
+            },
+        },
+        {
+            "transform": [{"filter": "datum.layer === 'data'"}],
+            "mark": {
+                "type": "point",
+                "filled": True,
+                "size": 22,
+                "stroke": "white",
+                "strokeWidth": 0.7,
+                "opacity": 1,
+            },
+            "encoding": {
+                "x": {"field": "hue", "type": "quantitative"},
+                "y": {"field": "lightness", "type": "quantitative"},
+                "color": {"field": "label", "type": "nominal", "scale": LABEL_SCALE},
+                "tooltip": [
+                    {"field": "label", "type": "nominal", "title": "Training label"},
+                    {"field": "rgb", "type": "nominal", "title": "Colour"},
+                ],
+            },
+        },
+    ],
+}
+
+
+def decision_map_spec() -> dict[str, Any]:
+    """The decision map's fixed Vega-Lite spec (a fresh copy): coloured cells of the predicted
+    label (faded where the model is unsure) and, where present, training colours as points
+    coloured by their true label. Draw it with ``decision_map_frame(...)``; the spec never
+    changes, so the browser keeps its view and only swaps the data."""
+    return copy.deepcopy(_DECISION_MAP_SPEC)
