@@ -113,6 +113,7 @@ def launch_server(
         **os.environ,
         "COLORCLF_DB_URL": f"sqlite:///{workdir / 'votes.sqlite'}",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TF_ENABLE_ONEDNN_OPTS": "0",
         **(env_extra or {}),
     }
     log = log_path.open("wb")

@@ -5,5 +5,9 @@ TensorFlow); never Streamlit.
 
 import os
 
-# Before any module here imports TensorFlow: no C++ INFO/WARNING lines on stderr.
+# Before any module here imports TensorFlow: no C++ INFO/WARNING lines on stderr. On CPUs
+# where oneDNN's custom operations switch on, TensorFlow announces them at import through
+# absl, which TF_CPP_MIN_LOG_LEVEL does not silence (two lines before every CLI message);
+# for a network this small they buy nothing.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
