@@ -184,3 +184,60 @@ def test_a_shared_link_sets_up_the_page_and_trains_three_epochs(browser, streaml
         assert_no_error(page)
     finally:
         context.close()
+
+
+# One look at the layout, taken at once so that no part can vanish between two reads: the
+# boxes of the live chart, the status element and the Stop button (null when absent).
+LAYOUT = """() => {
+  const box = (el) => el && el.getBoundingClientRect().toJSON();
+  const stop = [...document.querySelectorAll('[data-testid=stButton] button')]
+    .find((b) => b.innerText.trim() === 'Stop');
+  const status = document.querySelector('.st-key-training-status');
+  return {
+    chart: box(document.querySelector('[data-testid=stVegaLiteChart]')),
+    status: box(status),
+    stop: box(stop),
+    text: status ? status.innerText : '',
+    scrollY: window.scrollY,
+  };
+}"""
+
+
+def test_at_laptop_size_status_chart_and_stop_stay_in_view_from_click_to_end(
+    browser, streamlit_server
+):
+    width, height = 1366, 768
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+
+    def check(layout: dict, parts: tuple[str, ...]) -> None:
+        for name in parts:
+            box = layout[name]
+            assert box is not None, f"no {name}; status {layout['text']!r}"
+            assert box["top"] >= 0 and box["bottom"] <= height, (
+                f"{name} is off the screen: {box}; status {layout['text']!r}"
+            )
+
+    try:
+        page.goto(streamlit_server)
+        page.get_by_role("button", name="Train").wait_for(timeout=60_000)
+        wait_idle(page)
+        page.get_by_role("button", name="Train").click()
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=120_000)
+        seen_training = 0
+        while True:
+            layout = page.evaluate(LAYOUT)
+            if "Training complete in" in layout["text"]:
+                break
+            if layout["stop"] is not None and "· loss" in layout["text"]:
+                seen_training += 1
+                check(layout, ("chart", "status", "stop"))
+            page.wait_for_timeout(200)  # sampling the layout, not waiting for the app
+        assert seen_training >= 3, "the run ended before the layout could be checked"
+        wait_idle(page)
+        assert page.get_by_text("Epoch 10/10 · loss").count() >= 1
+        layout = page.evaluate(LAYOUT)
+        check(layout, ("chart", "status"))
+        assert layout["scrollY"] == 0
+    finally:
+        context.close()

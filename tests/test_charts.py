@@ -1,4 +1,5 @@
-"""The live loss chart's data: bounded, averaged honestly, the same however it is fed."""
+"""The live loss chart's data: bounded, averaged honestly, the same however it is fed, on an
+axis in epochs."""
 
 from __future__ import annotations
 
@@ -39,14 +40,16 @@ def sent(data: charts.LiveChartData):
     return data.table().to_pandas()
 
 
-def series(frame, name: str):
+def series(frame, name: str, batches_per_epoch: int = 1):
+    """(global steps, values) of one series; the table holds epochs = step / batches."""
     part = frame[frame["series"] == name]
-    return part["step"].to_numpy(), part["value"].to_numpy()
+    steps = np.rint(part["epoch"].to_numpy(dtype=np.float64) * batches_per_epoch)
+    return steps, part["value"].to_numpy()
 
 
 def test_a_short_history_is_sent_whole():
     rows = batch_rows(50)
-    data = charts.LiveChartData()
+    data = charts.LiveChartData(1)
     assert data.update(rows)
     steps, values = series(sent(data), "batch loss")
     assert steps.tolist() == list(range(1, 51))
@@ -57,10 +60,10 @@ def test_a_short_history_is_sent_whole():
 def test_a_long_history_is_bounded_and_its_buckets_are_true_means():
     n = 100_000
     rows = batch_rows(n) + [epoch_row(e, e * 100) for e in range(1, 1001)]
-    data = charts.LiveChartData()
+    data = charts.LiveChartData(1)
     data.update(rows)
     frame = sent(data)
-    assert len(frame) <= 2 * charts.MAX_BATCH_POINTS + 4 * charts.MAX_EPOCH_POINTS
+    assert len(frame) <= 3 * charts.MAX_BATCH_POINTS + 2 * charts.MAX_EPOCH_POINTS
     steps, values = series(frame, "batch loss")
     assert charts.MAX_BATCH_POINTS // 2 <= len(steps) <= charts.MAX_BATCH_POINTS
     assert steps[-1] == n  # the line reaches the newest batch
@@ -71,30 +74,30 @@ def test_a_long_history_is_bounded_and_its_buckets_are_true_means():
         bucket = losses[k * size : min((k + 1) * size, n)]
         assert step == min((k + 1) * size, n)
         assert value == pytest.approx(bucket.mean(), rel=1e-5)
-    epoch_steps, _ = series(frame, "epoch loss")
+    epoch_steps, _ = series(frame, "val loss")
     assert len(epoch_steps) <= charts.MAX_EPOCH_POINTS + 1
     assert epoch_steps[-1] == 100_000  # the newest epoch is always kept
 
 
 def test_feeding_rows_in_pieces_gives_the_same_frame_as_all_at_once():
     rows = [*batch_rows(5000), epoch_row(1, 5000), *batch_rows(3000, start=5001, seed=1)]
-    whole = charts.LiveChartData()
+    whole = charts.LiveChartData(100)
     whole.update(rows)
-    pieces = charts.LiveChartData()
+    pieces = charts.LiveChartData(100)
     for end in range(0, len(rows) + 1, 37):
         pieces.update(rows[:end])
     pieces.update(rows)
     left, right = sent(whole), sent(pieces)
     assert left["series"].tolist() == right["series"].tolist()
-    np.testing.assert_array_equal(left["step"].to_numpy(), right["step"].to_numpy())
+    np.testing.assert_array_equal(left["epoch"].to_numpy(), right["epoch"].to_numpy())
     np.testing.assert_array_equal(left["value"].to_numpy(), right["value"].to_numpy())
 
 
 def test_missing_validation_values_are_left_out():
-    data = charts.LiveChartData()
+    data = charts.LiveChartData(10)
     data.update([*batch_rows(10), epoch_row(1, 10, val=None)])
     frame = sent(data)
-    assert set(frame["series"]) == {"batch loss", "batch accuracy", "epoch loss", "epoch accuracy"}
+    assert set(frame["series"]) == {"batch loss", "loss", "accuracy"}
     assert np.isfinite(frame["value"].to_numpy()).all()
 
 
@@ -104,15 +107,52 @@ def test_the_spec_is_fixed_carries_no_data_and_draws_on_a_canvas():
     text = json.dumps(spec)
     assert "datasets" not in spec and '"values"' not in text
     assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas"
-    fields = {"step", "series", "value"}
+    fields = {"epoch", "series", "value"}
     assert all(f'"field": "{field}"' in text for field in fields)
 
 
 def test_the_arrow_table_the_page_sends_has_the_chart_fields():
-    data = charts.LiveChartData()
+    data = charts.LiveChartData(3_000)
     data.update([*batch_rows(3_000), epoch_row(1, 3_000), epoch_row(2, 3_000, val=None)])
     table = data.table()
-    assert table.column_names == ["step", "series", "value"]
+    assert table.column_names == ["epoch", "series", "value"]
     assert str(table.schema.field("series").type).startswith("dictionary<values=string")
     assert set(table.column("series").to_pylist()) <= set(charts.SERIES)
     assert np.isfinite(table.column("value").to_numpy()).all()
+
+
+def test_the_axis_is_in_epochs_and_validation_points_sit_on_whole_epochs():
+    data = charts.LiveChartData(25)
+    rows = []
+    for epoch in (1, 2):
+        rows += batch_rows(25, start=(epoch - 1) * 25 + 1, seed=epoch)
+        rows.append(epoch_row(epoch, epoch * 25))
+    data.update(rows)
+    frame = sent(data)
+    batches = frame[frame["series"] == "batch loss"]["epoch"].to_numpy()
+    assert batches[0] == pytest.approx(1 / 25) and batches[-1] == pytest.approx(2.0)
+    assert frame[frame["series"] == "val loss"]["epoch"].tolist() == [1.0, 2.0]
+
+
+def test_the_smoothed_line_is_a_start_corrected_moving_average_of_the_batches():
+    rows = batch_rows(150)  # under MAX_BATCH_POINTS: sent unthinned
+    data = charts.LiveChartData(100)  # smoothing over a tenth of an epoch: 10 batches
+    data.update(rows)
+    frame = sent(data)
+    _, smoothed = series(frame, "loss", 100)
+    # Independent reference: weights w**k over the batches so far, normalised.
+    weight = np.exp(-1 / 10)
+    losses = np.array([row["loss"] for row in rows])
+    k = np.arange(len(losses))[::-1]
+    expected_last = float((weight**k * losses).sum() / (weight**k).sum())
+    assert smoothed[-1] == pytest.approx(expected_last, rel=1e-5)
+    assert smoothed.std() < losses.std() / 2  # quieter than the batches it follows
+
+
+def test_two_panels_share_one_epoch_axis_and_keep_accuracy_between_0_and_1():
+    spec = charts.loss_chart_spec()
+    panels = spec["layer"]
+    assert [panel["encoding"]["y"]["title"] for panel in panels] == ["loss", "accuracy"]
+    assert {panel["encoding"]["x"]["field"] for panel in panels} == {"epoch"}
+    assert panels[1]["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    assert all(panel["encoding"]["x"]["axis"]["orient"] == "bottom" for panel in panels)

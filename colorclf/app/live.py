@@ -81,6 +81,8 @@ def live_panel() -> None:
 
 
 LIVE_RUN_SECONDS = 1.0  # one fragment run of the live panel redraws for at most this long
+CONSOLE_LINES = 4  # the console shows the newest lines; the Runs tab keeps every epoch
+CONSOLE_HEIGHT = 108  # pixels: four lines of text
 
 
 def _live_panel_body() -> None:
@@ -162,14 +164,14 @@ class _LivePanel:
     def __init__(self, job: TrainingJob) -> None:
         self.job = job
         with st.container(border=True, key="training-status"):
-            self.label_slot, self.progress_slot, self.lines_slot = (
-                st.empty(),
-                st.empty(),
-                st.empty(),
-            )
+            self.label_slot, self.progress_slot = st.empty(), st.empty()
+            # A fixed height: a console that grew a line per epoch pushed the chart below
+            # a laptop's screen by the end of a run.
+            with st.container(height=CONSOLE_HEIGHT, border=False, key="training-console"):
+                self.lines_slot = st.empty()
         self.chart_slot = st.empty()
         self.chart_data: charts.LiveChartData = _state()["charts"].setdefault(
-            job.run.number, charts.LiveChartData()
+            job.run.number, charts.LiveChartData(job.batches_per_epoch)
         )
         self.shown: dict[str, Any] = {}
 
@@ -193,7 +195,7 @@ class _LivePanel:
         ending = status["label"] if job.state in FINAL_STATES else None
         if self._changed("lines", (last_epoch and last_epoch["epoch"], ending)):
             lines = status_lines(job, status["label"])
-            self.lines_slot.text("\n".join(lines[-12:]))
+            self.lines_slot.text("\n".join(lines[-CONSOLE_LINES:]))
         if self._changed("rows", len(job.run.rows)):
             self.chart_data.update(job.run.rows)
             draw_loss_chart(self.chart_slot, self.chart_data)

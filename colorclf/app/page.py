@@ -66,11 +66,7 @@ def training_page() -> None:
     state = session()
     read_job_state()
     read_link_once()
-    st.title("Colour classifier")
-    st.caption(
-        "Label colours, watch a small neural network learn the names, then ask it. "
-        "After The Coding Train's *TensorFlow.js Color Classifier* (videos 7.1–7.12)."
-    )
+    st.subheader("Colour classifier", anchor=False)
     for notice in state.get("_link_notices", []):
         st.warning(f"Link: {notice}")
     with st.sidebar:
@@ -109,5 +105,9 @@ def training_page() -> None:
     with ask_column:
         st.subheader("Ask the model")
         ask_panel()
+    st.caption(
+        "Label colours, watch a small neural network learn the names, then ask it. "
+        "After The Coding Train's *TensorFlow.js Color Classifier* (videos 7.1–7.12)."
+    )
     # Last, so that the first page is painted before TensorFlow's import competes for it.
     prepare_runtime()

@@ -23,16 +23,16 @@ from colorclf.core.rows import Row
 
 MAX_BATCH_POINTS = 160
 MAX_EPOCH_POINTS = 60
-SERIES = (
-    "batch loss",
-    "epoch loss",
-    "val loss",
-    "batch accuracy",
-    "epoch accuracy",
-    "val accuracy",
-)
+# The two panels' series: the loss panel on top, the accuracy panel below.
+# "loss" and "accuracy" are the training values smoothed over about a tenth of an epoch.
+LOSS_SERIES = ("batch loss", "loss", "val loss")
+ACCURACY_SERIES = ("accuracy", "val accuracy")
+SERIES = (*LOSS_SERIES, *ACCURACY_SERIES)
 _SERIES_ARROW = pa.array(list(SERIES), pa.string())
-SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#c7e9c0", "#31a354", "#8e44ad")
+SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#31a354", "#8e44ad")
+# The smoothed lines follow about a tenth of an epoch (an exponential moving average,
+# corrected for its start as TensorBoard does).
+SMOOTHING_EPOCH_FRACTION = 0.1
 
 
 class _Growable:
@@ -54,64 +54,71 @@ class _Growable:
 
 
 class LiveChartData:
-    """Consumes a run's rows incrementally and builds the bounded frame the chart shows."""
+    """Consumes a run's rows incrementally and builds the bounded table the chart shows.
 
-    def __init__(self) -> None:
+    ``batches_per_epoch`` turns the rows' global batch step into the chart's x value, the
+    epoch (2.5 = halfway through the third epoch).
+    """
+
+    def __init__(self, batches_per_epoch: int) -> None:
+        self.batches_per_epoch = max(1, int(batches_per_epoch))
         self.consumed = 0
-        self._batches = _Growable(3)  # step, loss, accuracy
-        self._epochs = _Growable(5)  # step, loss, accuracy, val_loss, val_accuracy
+        self._batches = _Growable(5)  # step, loss, accuracy, smoothed loss, smoothed accuracy
+        self._epochs = _Growable(3)  # step, val_loss, val_accuracy
+        tau = max(1.0, SMOOTHING_EPOCH_FRACTION * self.batches_per_epoch)
+        self._weight = float(np.exp(-1.0 / tau))
+        self._ema = np.zeros(2)
+        self._ema_count = 0
 
     def update(self, rows: list[Row]) -> bool:
         """Take the rows not yet seen; True if there were any."""
         end = len(rows)
         for row in rows[self.consumed : end]:
             if row["kind"] == "batch":
-                self._batches.append((row["step"], row["loss"], row["accuracy"]))
+                loss, accuracy = row["loss"], row["accuracy"]
+                self._ema = self._weight * self._ema + (1 - self._weight) * np.array(
+                    [loss, accuracy]
+                )
+                self._ema_count += 1
+                smooth = self._ema / (1 - self._weight**self._ema_count)
+                self._batches.append((row["step"], loss, accuracy, smooth[0], smooth[1]))
             else:
                 self._epochs.append(
-                    (
-                        row["step"],
-                        row["loss"],
-                        row["accuracy"],
-                        _nan(row["val_loss"]),
-                        _nan(row["val_accuracy"]),
-                    )
+                    (row["step"], _nan(row["val_loss"]), _nan(row["val_accuracy"]))
                 )
         changed = end > self.consumed
         self.consumed = end
         return changed
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """step (float32), series code (int8, index into SERIES), value (float32); bounded,
-        finite values only."""
+        """epoch (float32), series code (int8, index into SERIES), value (float32);
+        bounded, finite values only."""
         steps: list[np.ndarray] = []
         values: list[np.ndarray] = []
         codes: list[np.ndarray] = []
         batch = _thin(self._batches.view, MAX_BATCH_POINTS)
         epoch = _thin_epochs(self._epochs.view, MAX_EPOCH_POINTS)
-        for code, (table, column) in enumerate(
-            [(batch, 1), (epoch, 1), (epoch, 3), (batch, 2), (epoch, 2), (epoch, 4)]
-        ):
+        sources = [(batch, 1), (batch, 3), (epoch, 1), (batch, 4), (epoch, 2)]
+        for code, (table, column) in enumerate(sources):
             steps.append(table[:, 0])
             values.append(table[:, column])
             codes.append(np.full(len(table), code, dtype=np.int8))
         value = np.concatenate(values)
         keep = np.isfinite(value)
-        return (
-            np.concatenate(steps)[keep].astype(np.float32),
-            np.concatenate(codes)[keep],
-            value[keep].astype(np.float32),
+        epochs = np.concatenate(steps)[keep] / self.batches_per_epoch
+        return epochs.astype(np.float32), np.concatenate(codes)[keep], value[keep].astype(
+            np.float32
         )
 
     def table(self) -> pa.Table:
-        """What the page sends: an Arrow table (step, series as a dictionary, value).
+        """What the page sends: an Arrow table (epoch, series as a dictionary, value).
 
         Built straight from NumPy: a pandas frame costs ~1.5 ms to build and ~1.8 ms more
         for Streamlit to convert, at every redraw.
         """
-        step, code, value = self._columns()
+        epoch, code, value = self._columns()
         series = pa.DictionaryArray.from_arrays(pa.array(code, pa.int8()), _SERIES_ARROW)
-        return pa.table({"step": step, "series": series, "value": value})
+        return pa.table({"epoch": epoch, "series": series, "value": value})
 
     @property
     def batch_count(self) -> int:
@@ -153,64 +160,102 @@ def _thin_epochs(table: np.ndarray, limit: int) -> np.ndarray:
     return table[keep]
 
 
+# Pixels of the whole chart (legend and axis included) and how its plot is shared.
+CHART_HEIGHT = 236
+LOSS_PANEL_HEIGHT = 100
+ACCURACY_PANEL_HEIGHT = 66
+PANEL_GAP = 14
+
+
 @functools.cache
 def loss_chart_spec() -> dict[str, Any]:
-    """The live chart's Vega-Lite spec: loss (left axis) and accuracy (right) per step.
+    """The live chart's Vega-Lite spec: two aligned panels over one epoch axis, the loss
+    above (each batch's loss, quiet, with a smoothed line through it, and the validation
+    loss after each epoch) and the accuracy below (smoothed, and validation).
 
-    Built once with Altair (without data); the page passes the frame separately, so each
-    redraw only sends data.
+    Two panels rather than two y-axes over one plot: a falling loss and a rising accuracy
+    drawn over each other cross in an X that reads as one thing. The panels are one layered
+    view whose two y scales map to two bands of its height (Vega-Lite cannot stretch a
+    ``vconcat`` to its container's width). Built once with Altair (without data); the page
+    passes the table separately, so each redraw only sends data.
     """
     import altair as alt
 
-    placeholder = pd.DataFrame({"step": [0.0], "series": [SERIES[0]], "value": [0.0]})
+    placeholder = pd.DataFrame({"epoch": [0.0], "series": [SERIES[0]], "value": [0.0]})
+    height = LOSS_PANEL_HEIGHT + PANEL_GAP + ACCURACY_PANEL_HEIGHT
+    loss_share = LOSS_PANEL_HEIGHT / height
+    accuracy_top = (LOSS_PANEL_HEIGHT + PANEL_GAP) / height
     color = alt.Color(
         "series:N",
         scale=alt.Scale(domain=list(SERIES), range=list(SERIES_COLORS)),
-        legend=alt.Legend(title=None, orient="bottom", columns=3),
+        legend=alt.Legend(
+            title=None, orient="top", direction="horizontal", columns=5, symbolSize=60, padding=0
+        ),
     )
-    dash = alt.StrokeDash(
-        "series:N",
-        scale=alt.Scale(domain=list(SERIES), range=[[1, 0], [1, 0], [5, 3]] * 2),
-        legend=None,
+    tooltip = [
+        alt.Tooltip("series:N", title="line"),
+        alt.Tooltip("epoch:Q", title="epoch", format=".2f"),
+        alt.Tooltip("value:Q", title="value", format=".4f"),
+    ]
+    x = alt.X(
+        "epoch:Q",
+        title="epoch",
+        scale=alt.Scale(domainMin=0, nice=False),
+        axis=alt.Axis(tickMinStep=1, grid=True, orient="bottom", titlePadding=2),
     )
 
-    def panel(name: str, y_axis: alt.Axis, y_scale: alt.Scale) -> alt.LayerChart:
-        names = [s for s in SERIES if s.endswith(name)]
-        base = alt.Chart(placeholder)
-        y = alt.Y("value:Q", title=name, scale=y_scale, axis=y_axis)
-        batches = (
-            base.transform_filter(alt.FieldOneOfPredicate("series", names[:1]))
-            .mark_line(strokeWidth=1, opacity=0.8)
-            .encode(x=alt.X("step:Q", title="step (batch)"), y=y, color=color)
+    def only(*names: str) -> alt.FieldOneOfPredicate:
+        return alt.FieldOneOfPredicate("series", list(names))
+
+    def panel(names: tuple[str, ...], title: str, band: tuple[str, str]) -> alt.LayerChart:
+        accuracy = title == "accuracy"
+        y = alt.Y(
+            "value:Q",
+            title=title,
+            scale=alt.Scale(
+                domain=[0, 1] if accuracy else alt.Undefined,
+                zero=False,
+                range=[{"expr": band[0]}, {"expr": band[1]}],
+            ),
+            axis=alt.Axis(
+                format="%" if accuracy else "~g", tickCount=3 if accuracy else 4, orient="left"
+            ),
         )
-        epochs = (
-            base.transform_filter(alt.FieldOneOfPredicate("series", names[1:]))
-            .mark_line(point=True, strokeWidth=2.5)
-            .encode(
-                x="step:Q",
-                y=y,
-                color=color,
-                strokeDash=dash,
-                tooltip=["series:N", "step:Q", alt.Tooltip("value:Q", format=".4f")],
+        base = alt.Chart(placeholder).encode(x=x, y=y, color=color, tooltip=tooltip)
+        layers = []
+        noisy = [name for name in names if name.startswith("batch")]
+        if noisy:
+            layers.append(base.transform_filter(only(*noisy)).mark_line(strokeWidth=1))
+        smooth = [name for name in names if name in ("loss", "accuracy")]
+        layers.append(base.transform_filter(only(*smooth)).mark_line(strokeWidth=2.5))
+        validation = [name for name in names if name.startswith("val")]
+        layers.append(
+            base.transform_filter(only(*validation)).mark_line(
+                point={"size": 40}, strokeWidth=2, strokeDash=[5, 3]
             )
         )
-        return alt.layer(batches, epochs)
+        return alt.layer(*layers)
 
-    # Loss on the left axis, accuracy (0–1) on its own scale on the right.
     chart = (
         alt.layer(
-            panel("loss", alt.Axis(orient="left"), alt.Scale(zero=False)),
-            panel("accuracy", alt.Axis(orient="right", format="%"), alt.Scale(domain=[0, 1])),
+            # Bands as fractions of the plot's height: Vega shrinks the plot to leave room
+            # for the axis and the legend inside the chart's height.
+            panel(LOSS_SERIES, "loss", (f"height * {loss_share:.3f}", "0")),
+            panel(ACCURACY_SERIES, "accuracy", ("height", f"height * {accuracy_top:.3f}")),
         )
         .resolve_scale(y="independent")
-        .properties(width="container", height=300)
+        .resolve_axis(y="independent")
+        .properties(width="container", height=CHART_HEIGHT)
+        .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal")
+        .configure_legend(labelFontSize=11)
     )
     spec = chart.to_dict()
     # The data travels separately on every redraw; the spec must not carry any.
     spec.pop("datasets", None)
     spec.pop("data", None)
     _strip_data(spec)
-    _share_encodings(spec, ("color", "strokeDash"))
+    for panel_spec in spec["layer"]:
+        _share_encodings(panel_spec, ("x", "y", "color", "tooltip"))
     # Ten redraws a second cost the browser far less on a canvas than as SVG nodes, and
     # without ARIA attributes for every point (Streamlit passes embedOptions to vega-embed).
     spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
@@ -218,17 +263,16 @@ def loss_chart_spec() -> dict[str, Any]:
     return spec
 
 
-def _share_encodings(spec: dict[str, Any], channels: tuple[str, ...]) -> None:
-    """Move ``channels`` out of the four layers into the top layer's ``encoding``, which
-    they inherit: the spec travels with every redraw, and the colour scale written out four
-    times was a third of it."""
+def _share_encodings(panel: dict[str, Any], channels: tuple[str, ...]) -> None:
+    """Move ``channels`` out of a panel's layers into the panel's own ``encoding``, which
+    they inherit: the spec travels with every redraw, and the scales written out in every
+    layer were most of it."""
     shared: dict[str, Any] = {}
-    for panel in spec["layer"]:
-        for leaf in panel["layer"]:
-            for channel in channels:
-                if channel in leaf.get("encoding", {}):
-                    shared.setdefault(channel, leaf["encoding"].pop(channel))
-    spec["encoding"] = {**spec.get("encoding", {}), **shared}
+    for leaf in panel["layer"]:
+        for channel in channels:
+            if channel in leaf.get("encoding", {}):
+                shared.setdefault(channel, leaf["encoding"].pop(channel))
+    panel["encoding"] = {**panel.get("encoding", {}), **shared}
 
 
 def _strip_data(node: Any) -> None:
