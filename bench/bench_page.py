@@ -382,7 +382,7 @@ def server_cost(repeats: int) -> list[dict[str, float]]:
     results = []
     for size in HISTORY_SIZES:
         rows = synthetic_rows(size)
-        base = charts.LiveChartData()
+        base = charts.LiveChartData(BATCHES_PER_EPOCH)
         base.update(rows[: max(0, len(rows) - ROWS_PER_REDRAW)])
         update_ms, marshal_ms, wire, arrow = [], [], 0, 0
         for _ in range(repeats):
@@ -398,7 +398,7 @@ def server_cost(repeats: int) -> list[dict[str, float]]:
         cold = []
         for _ in range(max(1, repeats // 5)):
             start = time.perf_counter()
-            fresh = charts.LiveChartData()
+            fresh = charts.LiveChartData(BATCHES_PER_EPOCH)
             fresh.update(rows)
             marshal_chart(fresh.table(), spec)
             cold.append((time.perf_counter() - start) * 1000)

@@ -67,7 +67,7 @@ class LiveChartData:
         self._epochs = _Growable(3)  # step, val_loss, val_accuracy
         tau = max(1.0, SMOOTHING_EPOCH_FRACTION * self.batches_per_epoch)
         self._weight = float(np.exp(-1.0 / tau))
-        self._ema = np.zeros(2)
+        self._ema_loss = self._ema_accuracy = 0.0
         self._ema_count = 0
 
     def update(self, rows: list[Row]) -> bool:
@@ -75,13 +75,13 @@ class LiveChartData:
         end = len(rows)
         for row in rows[self.consumed : end]:
             if row["kind"] == "batch":
-                loss, accuracy = row["loss"], row["accuracy"]
-                self._ema = self._weight * self._ema + (1 - self._weight) * np.array(
-                    [loss, accuracy]
-                )
+                loss, accuracy, weight = row["loss"], row["accuracy"], self._weight
+                self._ema_loss = weight * self._ema_loss + (1 - weight) * loss
+                self._ema_accuracy = weight * self._ema_accuracy + (1 - weight) * accuracy
                 self._ema_count += 1
-                smooth = self._ema / (1 - self._weight**self._ema_count)
-                self._batches.append((row["step"], loss, accuracy, smooth[0], smooth[1]))
+                start = 1 - weight**self._ema_count  # the start correction
+                smooth = (self._ema_loss / start, self._ema_accuracy / start)
+                self._batches.append((row["step"], loss, accuracy, *smooth))
             else:
                 self._epochs.append(
                     (row["step"], _nan(row["val_loss"]), _nan(row["val_accuracy"]))
