@@ -232,30 +232,26 @@ def test_trainers_that_die_while_starting_fail_the_run_with_a_message(small_data
         pool.shutdown()
 
 
-def test_a_trainer_does_not_run_the_page_script(tmp_path, monkeypatch):
-    """Under Streamlit ``__main__`` is the page script; ``spawn`` would re-run it in every
-    trainer (Streamlit in bare mode, and a page that starts trainers would crash them)."""
-    import multiprocessing
+def test_a_trainer_does_not_run_the_page_script():
+    """Under Streamlit ``__main__`` is the page script, and ``spawn`` runs it again in every
+    trainer as ``__mp_main__`` (``runpy.run_path``, as here): the page must do nothing then,
+    not import Streamlit nor draw a page in bare mode."""
+    import subprocess
     import sys
-    import types
+    from pathlib import Path
 
-    from colorclf.serve import pool as serve_pool
-
-    marker = tmp_path / "page-ran"
-    page = tmp_path / "page_script.py"
-    page.write_text(f"open({str(marker)!r}, 'w').close()\n")
-    fake_main = types.ModuleType("__main__")
-    fake_main.__file__ = str(page)
-    fake_main.__spec__ = None
-    monkeypatch.setitem(sys.modules, "__main__", fake_main)
-
-    worker = serve_pool.Worker(multiprocessing.get_context("spawn"))
-    try:
-        assert sys.modules["__main__"] is fake_main  # put back after the start
-        assert worker.wait_ready(lambda: False)
-        assert not marker.exists()
-    finally:
-        worker.close()
+    root = Path(__file__).resolve().parent.parent
+    probe = (
+        "import runpy, sys\n"
+        "runpy.run_path('streamlit_app.py', run_name='__mp_main__')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'colorclf')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", result.stdout
+    assert result.stderr == ""
 
 
 def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):
@@ -272,3 +268,18 @@ def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):
         assert describe_status(job)["label"].startswith("Training complete in ")
     finally:
         pool.shutdown()
+
+
+def test_a_heartbeat_stays_alive_while_the_page_stamps_it_and_dies_after_the_grace():
+    from colorclf.serve.job import Heartbeat
+
+    now = [1000.0]
+    heartbeat = Heartbeat(grace_seconds=90, clock=lambda: now[0])
+    for _ in range(10):  # a page that keeps running: a hidden tab stamps once a minute
+        now[0] += 60
+        assert heartbeat.alive()
+        heartbeat.beat()
+    now[0] += 89
+    assert heartbeat.alive()
+    now[0] += 2  # the tab was closed: nothing stamps any more
+    assert not heartbeat.alive()

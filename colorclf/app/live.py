@@ -12,10 +12,10 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from colorclf.app.runtime import session_alive_checker
 from colorclf.app.state import asked_predictor as _predictor
 from colorclf.app.state import current_job, drawn_state
 from colorclf.app.state import session as _state
+from colorclf.app.streamlit_private import another_run_waits
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.runs import Run
@@ -35,7 +35,7 @@ def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None
     state["uploaded_predictor"] = None  # the sliders follow the new run
     state["_link_notices"] = []
     run = Run(number=len(state["runs"]) + 1, hyperparams=hp, data_source=dataset.source)
-    job = TrainingJob(run, dataset, is_alive=session_alive_checker())
+    job = TrainingJob(run, dataset, is_alive=state["heartbeat"].alive)
     state["runs"].append(run)
     state["job"] = job
     job.start()
@@ -104,8 +104,10 @@ def _live_panel_body() -> None:
     ctx = get_script_run_ctx()
     started = time.monotonic()
     frame = 0
+    heartbeat = _state()["heartbeat"]
     while True:
         panel.draw()
+        heartbeat.beat()  # the tab is open: its live panel still runs
         state = st.session_state
         if job.state != drawn_state():
             # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
@@ -117,38 +119,12 @@ def _live_panel_body() -> None:
         if job.state != "training" or next_frame - started > LIVE_RUN_SECONDS:
             return
         while True:  # wait for the next frame, but give way at once to a waiting run
-            if _another_run_waits(ctx):
+            if another_run_waits(ctx):
                 return
             left = next_frame - time.monotonic()
             if left <= 0:
                 break
             time.sleep(min(left, 0.02))
-
-
-def _another_run_waits(ctx: Any) -> bool:
-    """True when the page or another fragment waits while this fragment run draws: a full
-    run (the rest of the page comes after the live panel), other fragments queued in this
-    very run (a slider and our own timer can arrive together), or a new request pending.
-
-    Reads Streamlit's run state through names no public API offers; if they ever change,
-    the run simply ends after ``LIVE_RUN_SECONDS``.
-    """
-    try:
-        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
-
-        own = ThreadState.get().fragment_id
-        this_run = ctx.fragment_ids_this_run or []
-        if not this_run or any(fragment != own for fragment in this_run):
-            return True
-        requests = ctx.script_requests
-        if requests._state.name != "RERUN":
-            return False
-        queue = list(requests._rerun_data.fragment_id_queue)
-    except Exception:  # private names: never let them break the page
-        return False
-    # No queue: the whole page waits. Our own timer queues this fragment again and again;
-    # that alone does not count.
-    return not queue or any(fragment != own for fragment in queue)
 
 
 class _LivePanel:

@@ -3,6 +3,8 @@
 - ``runs``      list[Run]: every training of this session (rows = full history)
 - ``job``       TrainingJob | None: the latest training (trained in a trainer process)
 - ``charts``    dict[run number, LiveChartData]: what the live chart has consumed
+- ``heartbeat`` Heartbeat: stamped at every page run and live-panel frame; a job whose
+                session stopped stamping (the tab was closed) stops
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from colorclf.core.predict import Predictor
-from colorclf.serve.job import TrainingJob
+from colorclf.serve.job import Heartbeat, TrainingJob
 
 
 def session() -> Any:
@@ -21,6 +23,8 @@ def session() -> Any:
     state.setdefault("runs", [])
     state.setdefault("job", None)
     state.setdefault("charts", {})
+    if "heartbeat" not in state:
+        state["heartbeat"] = Heartbeat()
     return state
 
 
@@ -37,6 +41,7 @@ def read_job_state() -> None:
     job's state differs from this.
     """
     job = current_job()
+    session()["heartbeat"].beat()
     st.session_state["_drawn_state"] = job.state if job else None
 
 

@@ -7,11 +7,9 @@ imports TensorFlow; the processes do.
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 import time
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from colorclf.serve.gate import SHARED_GATE
@@ -22,30 +20,6 @@ WORKER_MAX_TASKS = 25  # trainings per worker process before a fresh one replace
 
 class WorkerGone(RuntimeError):
     """A trainer process exited or stopped answering."""
-
-
-_SPAWN_LOCK = threading.Lock()
-_BARE_MAIN = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to re-run
-
-
-@contextlib.contextmanager
-def _main_script_hidden() -> Iterator[None]:
-    """While a trainer process is spawned, hide the page script from ``multiprocessing``.
-
-    ``spawn`` re-runs the parent's ``__main__`` file in every child, and under Streamlit
-    ``__main__`` is the page script: each trainer would import Streamlit and run the page in
-    bare mode (warnings, wasted seconds, and a page that starts trainers itself would crash
-    it). Streamlit re-installs ``__main__`` at the start of every script run, so the swap is
-    undone only if nobody replaced it meanwhile.
-    """
-    with _SPAWN_LOCK:
-        saved = sys.modules.get("__main__")
-        sys.modules["__main__"] = _BARE_MAIN
-        try:
-            yield
-        finally:
-            if sys.modules.get("__main__") is _BARE_MAIN and saved is not None:
-                sys.modules["__main__"] = saved
 
 
 class Worker:
@@ -59,8 +33,9 @@ class Worker:
         self.process = context.Process(
             target=worker_main, args=(child, self.stop_event), name="colorclf-trainer", daemon=True
         )
-        with _main_script_hidden():
-            self.process.start()
+        # spawn runs the page script again in the child, as __mp_main__: streamlit_app.py
+        # keeps its body under a __main__ guard for that.
+        self.process.start()
         child.close()
         self.tasks = 0
         self.ready = False  # only the job holding the worker reads or sets it

@@ -1,0 +1,54 @@
+"""The two places the page reaches into Streamlit's private names, kept here alone.
+
+Each is checked by ``tests/test_streamlit_private.py`` against the pinned Streamlit, so a
+release that renames them fails a test instead of quietly changing the page:
+
+- ``another_run_waits``: whether the page or another fragment waits while the live panel's
+  long fragment run draws. No public API tells; without it the run holds a slider's answer
+  for up to a second (bench_class: slider during a 30-session class 440 → 54 ms median
+  when it was added). If the names vanish it answers False and the run simply ends after
+  its second.
+- ``skip_keras_clear_session``: Streamlit calls ``keras.backend.clear_session()`` and a full
+  garbage collection after every script run once Keras is imported (350–580 ms with
+  TensorFlow loaded); our models name every layer and seed every initialiser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any
+
+
+def another_run_waits(ctx: Any) -> bool:
+    """True when the page or another fragment waits while this fragment run draws: a full
+    run (the rest of the page comes after the live panel), other fragments queued in this
+    very run (a slider and our own timer can arrive together), or a new request pending."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        own = ThreadState.get().fragment_id
+        this_run = ctx.fragment_ids_this_run or []
+        if not this_run or any(fragment != own for fragment in this_run):
+            return True
+        requests = ctx.script_requests
+        if requests._state.name != "RERUN":
+            return False
+        queue = list(requests._rerun_data.fragment_id_queue)
+    except Exception:  # private names: never let them break the page
+        return False
+    # No queue: the whole page waits. Our own timer queues this fragment again and again;
+    # that alone does not count.
+    return not queue or any(fragment != own for fragment in queue)
+
+
+def skip_keras_clear_session() -> None:
+    """Keep Streamlit's after-run clean-up of matplotlib, without Keras' ``clear_session``."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    def clean_problem_modules() -> None:
+        if "matplotlib.pyplot" in sys.modules:
+            with contextlib.suppress(Exception):
+                sys.modules["matplotlib.pyplot"].close("all")
+
+    script_runner._clean_problem_modules = clean_problem_modules  # type: ignore[attr-defined]
