@@ -91,7 +91,7 @@ RECORDER_JS = r"""
       let n = 0, chart = false;
       if (d instanceof ArrayBuffer) {
         n = d.byteLength;
-        if (n > 300) chart = latin1.decode(d).includes('step (batch)');
+        if (n > 300) chart = latin1.decode(d).includes('val accuracy');
       } else if (d && d.size !== undefined) { n = d.size; }
       else if (typeof d === 'string') { n = d.length; }
       cc.ws.push([T(), n, chart]);
@@ -552,19 +552,43 @@ def slider_latency(page: Any, presses: int, deadline: srv.Deadline) -> dict[str,
     }
 
 
+def busy_core() -> subprocess.Popen:
+    """One core kept busy, as a training keeps it (for the busy-core floor)."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def floor_cold_start(page: Any, seconds: float) -> tuple[Any, float]:
+    """Launch the floor page's server; returns it and launch → Train visible."""
+    server = srv.launch_server({"FLOOR_SECONDS": f"{seconds:.1f}"}, script="bench/floor_app.py")
+    srv.wait_healthy(server, timeout=120)
+    page.goto(server.url)
+    train_button(page).wait_for(state="visible", timeout=120_000)
+    page.wait_for_function(TRAIN_ENABLED_JS, polling=20, timeout=120_000)
+    return server, time.perf_counter() - server.launched_at
+
+
 def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     out: dict[str, Any] = {"a": [], "b": [], "c": [], "d": [], "e": []}
+    out.update(floor_idle=[], floor_busy=[])
     with sync_playwright() as playwright:
         browser = srv.launch_chromium(playwright)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
         context.add_init_script(RECORDER_JS)
         page = context.new_page()
         page.goto("about:blank")
+        floor_context = browser.new_context(viewport={"width": 1366, "height": 768})
+        floor_context.add_init_script(RECORDER_JS)
+        floor_page = floor_context.new_page()
         server = None
+        floor = None
         worker = None
         try:
+            # The floor's cold start first, then its server waits (idle) for its turns.
+            srv.log("floor: launching the bare page")
+            floor, out["floor_train_visible_s"] = floor_cold_start(floor_page, 8.0)
+            srv.log(f"floor: Train visible {out['floor_train_visible_s']:.2f} s after launch")
             # 5. cold start: process launch → Train visible and enabled.
             srv.log("cold start: launching streamlit")
             server = srv.launch_server(script=args.app)
@@ -611,6 +635,19 @@ def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, 
                     f"repeat {repeat + 1}: b page {result['reported_s']:.2f} s "
                     f"(wall {result['wall_s']:.2f} s, {result['states_per_s']:.1f} states/s)"
                 )
+                for key, busy in (("floor_idle", False), ("floor_busy", True)):
+                    hog = busy_core() if busy else None
+                    try:
+                        floor_run = len(out["floor_idle"]) + len(out["floor_busy"]) + 1
+                        floor_result = run_training_in_page(floor_page, floor_run, deadline)
+                    finally:
+                        if hog is not None:
+                            hog.kill()
+                            hog.wait()
+                    out[key].append(floor_result)
+                    srv.log(
+                        f"repeat {repeat + 1}: {key} {floor_result['states_per_s']:.1f} states/s"
+                    )
                 if not args.breakdown:
                     continue
                 seconds = worker.fit(args.epochs, "train")
@@ -632,15 +669,20 @@ def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, 
             # 4. slider latency.
             if deadline.left() > 30:
                 out["slider"] = slider_latency(page, args.presses, deadline)
+            if deadline.left() > 30:
+                out["floor_slider"] = slider_latency(floor_page, args.presses, deadline)
             out["rss_end_mb"] = srv.vm_rss_mb(server.pid)
             out["server_errors"] = server.errors_in_log()
         finally:
             if worker is not None:
                 worker.close()
             context.close()
+            floor_context.close()
             browser.close()
             if server is not None:
                 stop_server_quietly(server)
+            if floor is not None:
+                stop_server_quietly(floor)
     return out
 
 
@@ -835,10 +877,75 @@ def report(args: argparse.Namespace, cost: list[dict[str, float]], page: dict[st
         ],
         ["figure", "value", "target", "verdict"],
     )
+    floor_report(args, page)
     load = os.getloadavg()
     print(
         f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
         f"({os.cpu_count()} cores)"
+    )
+
+
+def floor_report(args: argparse.Namespace, page: dict[str, Any]) -> None:
+    """The page against the bare floor page measured in the same run (issue 10's targets)."""
+    f = srv.fmt
+    states = srv.median([r["states_per_s"] for r in page.get("b", [])])
+    floor_idle = srv.median([r["states_per_s"] for r in page.get("floor_idle", [])])
+    floor_busy = srv.median([r["states_per_s"] for r in page.get("floor_busy", [])])
+    per_epoch = min((r["distinct_states"] for r in page.get("b", [])), default=0)
+    slider = srv.median(page.get("slider", {}).get("idle_ms", []))
+    floor_slider = srv.median(page.get("floor_slider", {}).get("idle_ms", []))
+    visible = page.get("train_visible_s", math.nan)
+    floor_visible = page.get("floor_train_visible_s", math.nan)
+    first_row = page.get("cold", {}).get("first_row_s", math.nan)
+    med_a = srv.median(page.get("a", []))
+    med_b = srv.median([r["reported_s"] for r in page.get("b", [])])
+
+    def ratio(x: float, y: float) -> float:
+        return x / y if y and y == y else math.nan
+
+    print()
+    print("== Against the floor (a bare page measured in this run; bench/floor_app.py) ==")
+    print(f"  floor chart states/s: idle {f(floor_idle, 1)}, one core busy {f(floor_busy, 1)}")
+    srv.print_table(
+        [
+            [
+                "chart states/s ÷ busy-core floor",
+                f"{f(states, 1)} ÷ {f(floor_busy, 1)} = {f(ratio(states, floor_busy))}",
+                "≥ 0.8",
+                srv.verdict(ratio(states, floor_busy), 0.8, higher_is_better=True),
+            ],
+            [
+                "distinct chart states in a run (≥ epochs)",
+                str(per_epoch),
+                f"≥ {args.epochs}",
+                srv.verdict(per_epoch, args.epochs, higher_is_better=True),
+            ],
+            [
+                "training with the page ÷ bare fit",
+                f"{f(med_b)} ÷ {f(med_a)} = {f(ratio(med_b, med_a))}",
+                f"≤ {TARGET_RATIO}",
+                srv.verdict(ratio(med_b, med_a), TARGET_RATIO),
+            ],
+            [
+                "slider key → prediction ÷ floor",
+                f"{f(slider, 0)} ÷ {f(floor_slider, 0)} ms = {f(ratio(slider, floor_slider))}",
+                "≤ 1.2",
+                srv.verdict(ratio(slider, floor_slider), 1.2),
+            ],
+            [
+                "launch → Train visible − floor",
+                f"{f(visible)} − {f(floor_visible)} = {f(visible - floor_visible)} s",
+                "≤ 1.0 s",
+                srv.verdict(visible - floor_visible, 1.0),
+            ],
+            [
+                "first click → first chart row",
+                f"{f(first_row)} s",
+                f"≤ {TARGET_FIRST_ROW_S} s",
+                srv.verdict(first_row, TARGET_FIRST_ROW_S),
+            ],
+        ],
+        ["figure (page vs floor)", "value", "target", "verdict"],
     )
 
 

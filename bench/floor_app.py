@@ -1,0 +1,111 @@
+"""The floor for bench_page.py: a bare Streamlit page doing only what the training page does
+on screen, with no training and no model behind it.
+
+- Sidebar inputs (number inputs, a select box), a ``Train`` button, a status element keyed
+  ``training-status`` and an ``st.empty`` holding the same Altair chart as the live panel:
+  ``Train`` redraws it ten times a second for ``FLOOR_SECONDS`` (environment, default 8)
+  with as many rows as a real run would have by then, then says "Run k: Training complete
+  in X s" (so bench_page's recorder reads it like the real page).
+- Three sliders ``Red``, ``Green``, ``Blue`` in a fragment, a swatch and a ``Prediction``
+  metric (the nearest of a few named colours: no model).
+
+    .venv/bin/python -m streamlit run bench/floor_app.py
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import streamlit as st
+
+from colorclf.core.rows import make_row
+from colorclf.views import charts
+
+BATCHES_PER_EPOCH = 158
+BATCHES_PER_SECOND = 400  # about what the coding-train preset trains on this machine
+SECONDS = float(os.environ.get("FLOOR_SECONDS", "8"))
+NAMED = {
+    "red-ish": (255, 0, 0),
+    "green-ish": (0, 255, 0),
+    "blue-ish": (0, 0, 255),
+    "grey-ish": (128, 128, 128),
+    "yellow-ish": (255, 255, 0),
+}
+
+st.set_page_config(page_title="floor", layout="wide")
+state = st.session_state
+state.setdefault("runs", 0)
+with st.sidebar:
+    st.header("Network")
+    st.number_input("Epochs", 1, 500, 10)
+    st.number_input("Batch size", 1, 4096, 32)
+    st.selectbox("Optimizer", ["sgd", "adam"])
+    st.number_input("Learning rate", 0.0001, 10.0, 0.25, format="%.4f")
+left, right = st.columns([3, 2])
+with left:
+    clicked = st.button("Train", type="primary")
+    with st.container(border=True, key="training-status"):
+        label = st.empty()
+    chart = st.empty()
+    if clicked:
+        state.runs += 1
+        data = charts.LiveChartData(BATCHES_PER_EPOCH)
+        rows = []
+        started = time.monotonic()
+        step = 0
+        while (elapsed := time.monotonic() - started) < SECONDS:
+            while step < elapsed * BATCHES_PER_SECOND:
+                step += 1
+                epoch, batch = divmod(step - 1, BATCHES_PER_EPOCH)
+                rows.append(
+                    make_row(
+                        "batch",
+                        step=step,
+                        epoch=epoch + 1,
+                        batch=batch + 1,
+                        loss=2.2 / (1 + step / 500),
+                        accuracy=step / (step + 900),
+                    )
+                )
+                if batch + 1 == BATCHES_PER_EPOCH:
+                    rows.append(
+                        make_row(
+                            "epoch",
+                            step=step,
+                            epoch=epoch + 1,
+                            batch=batch + 1,
+                            loss=2.2 / (1 + step / 500),
+                            accuracy=0.5,
+                            val_loss=2.3 / (1 + step / 500),
+                            val_accuracy=0.6,
+                        )
+                    )
+            data.update(rows)
+            label.markdown(f"**Run {state.runs}: Epoch {step // BATCHES_PER_EPOCH + 1}**")
+            chart.vega_lite_chart(data.table(), charts.loss_chart_spec(), width="stretch")
+            time.sleep(max(0.0, 0.1 - (time.monotonic() - started - elapsed)))
+        label.markdown(f"**Run {state.runs}: Training complete in {SECONDS:.1f} s**")
+
+
+@st.fragment
+def sliders() -> None:
+    r = st.slider("Red", 0, 255, 255, key="red")
+    g = st.slider("Green", 0, 255, 0, key="green")
+    b = st.slider("Blue", 0, 255, 0, key="blue")
+    name = min(
+        NAMED, key=lambda n: sum((x - y) ** 2 for x, y in zip(NAMED[n], (r, g, b), strict=True))
+    )
+    swatch, metric = st.columns([1, 2])
+    swatch.markdown(
+        f'<div style="background: rgb({r:d},{g:d},{b:d}); height: 88px;"></div>',
+        unsafe_allow_html=True,
+    )
+    metric.metric("Prediction", name)
+
+
+with right:
+    st.subheader("Ask the model")
+    sliders()
