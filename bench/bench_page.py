@@ -62,6 +62,7 @@ sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import _server as srv  # noqa: E402
+from _rows import BATCHES_PER_EPOCH, synthetic_rows  # noqa: E402
 
 TARGET_RATIO = 1.15
 TARGET_STATES_PER_S = 10.0
@@ -71,7 +72,6 @@ TARGET_SLIDER_MS = 150.0
 TARGET_TRAIN_VISIBLE_S = 4.0
 TARGET_FIRST_ROW_S = 1.5
 HISTORY_SIZES = (100, 1_600, 16_000, 160_000)
-BATCHES_PER_EPOCH = 158  # coding-train preset on the built-in data: 5,040 colours / 32
 ROWS_PER_REDRAW = 40  # batches that arrive between two redraws (~100 ms of training)
 
 # The in-page recorder: installed before any page script runs. Times are performance.now().
@@ -309,43 +309,6 @@ class FitWorker:
 
 
 # ----- 3. server cost per redraw ---------------------------------------------------------
-def synthetic_rows(batches: int) -> list[dict[str, Any]]:
-    """Rows as the training callback produces them: one per batch, one per epoch."""
-    from colorclf.core.rows import make_row
-
-    rows: list[dict[str, Any]] = []
-    loss = 2.2
-    for step in range(1, batches + 1):
-        epoch, batch = divmod(step - 1, BATCHES_PER_EPOCH)
-        loss = max(0.3, loss * 0.9995)
-        rows.append(
-            make_row(
-                "batch",
-                step=step,
-                epoch=epoch + 1,
-                batch=batch + 1,
-                loss=loss + 0.05 * math.sin(step),
-                accuracy=min(1.0, 0.3 + step / (batches + 1) * 0.6),
-                seconds=step * 0.002,
-            )
-        )
-        if batch + 1 == BATCHES_PER_EPOCH:
-            rows.append(
-                make_row(
-                    "epoch",
-                    step=step,
-                    epoch=epoch + 1,
-                    batch=BATCHES_PER_EPOCH,
-                    loss=loss,
-                    accuracy=0.7,
-                    val_loss=loss * 1.05,
-                    val_accuracy=0.68,
-                    seconds=step * 0.002,
-                )
-            )
-    return rows
-
-
 def marshal_chart(frame: Any, spec: dict[str, Any]) -> tuple[int, int]:
     """What ``st.vega_lite_chart(frame, spec, width="stretch")`` does with the data, up to
     the bytes on the websocket; returns (wire bytes, Arrow bytes)."""

@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streamlit as st
+from _rows import BATCHES_PER_EPOCH, synthetic_rows
 
-from colorclf.core.rows import make_row
 from colorclf.views import charts
 
-BATCHES_PER_EPOCH = 158
 BATCHES_PER_SECOND = 400  # about what the coding-train preset trains on this machine
 SECONDS = float(os.environ.get("FLOOR_SECONDS", "8"))
 NAMED = {
@@ -53,38 +53,13 @@ with left:
     if clicked:
         state.runs += 1
         data = charts.LiveChartData(BATCHES_PER_EPOCH)
-        rows = []
+        rows = synthetic_rows(int(SECONDS * BATCHES_PER_SECOND))
         started = time.monotonic()
-        step = 0
         while (elapsed := time.monotonic() - started) < SECONDS:
-            while step < elapsed * BATCHES_PER_SECOND:
-                step += 1
-                epoch, batch = divmod(step - 1, BATCHES_PER_EPOCH)
-                rows.append(
-                    make_row(
-                        "batch",
-                        step=step,
-                        epoch=epoch + 1,
-                        batch=batch + 1,
-                        loss=2.2 / (1 + step / 500),
-                        accuracy=step / (step + 900),
-                    )
-                )
-                if batch + 1 == BATCHES_PER_EPOCH:
-                    rows.append(
-                        make_row(
-                            "epoch",
-                            step=step,
-                            epoch=epoch + 1,
-                            batch=batch + 1,
-                            loss=2.2 / (1 + step / 500),
-                            accuracy=0.5,
-                            val_loss=2.3 / (1 + step / 500),
-                            val_accuracy=0.6,
-                        )
-                    )
-            data.update(rows)
-            label.markdown(f"**Run {state.runs}: Epoch {step // BATCHES_PER_EPOCH + 1}**")
+            seen = rows[: int(len(rows) * elapsed / SECONDS)]
+            data.update(seen)
+            epoch = seen[-1]["epoch"] if seen else 1
+            label.markdown(f"**Run {state.runs}: Epoch {epoch}**")
             chart.vega_lite_chart(data.table(), charts.loss_chart_spec(), width="stretch")
             time.sleep(max(0.0, 0.1 - (time.monotonic() - started - elapsed)))
         label.markdown(f"**Run {state.runs}: Training complete in {SECONDS:.1f} s**")
