@@ -73,13 +73,14 @@ def _random_rgb(rng: np.random.Generator) -> tuple[int, int, int]:
     return r, g, b
 
 
-def contributor() -> str:
-    """The typed name (stripped, at most 40 characters), else this session's anonymous id."""
-    typed = st.session_state.get(NAME_KEY) or ""
+def contributor(name_key: str = NAME_KEY) -> str:
+    """The name typed in ``name_key`` (stripped, at most 40 characters), else this session's
+    anonymous id (the same on every page of the session)."""
+    typed = st.session_state.get(name_key) or ""
     try:
         return clean_contributor(str(typed).strip()[:MAX_NAME_LENGTH])
     except ColorclfError:
-        return st.session_state[ANON_KEY]
+        return st.session_state.setdefault(ANON_KEY, f"anon-{secrets.token_hex(4)}")
 
 
 def _remember_name() -> None:
@@ -97,7 +98,7 @@ def get_page_store() -> VoteStore:
     return store_for_engine(conn.engine)
 
 
-def _db_problem(err: Exception) -> str:
+def db_problem(err: Exception) -> str:
     """A one-line reason without SQL, parameters or anything a student typed."""
     if isinstance(err, ColorclfError):
         return str(err)
@@ -115,7 +116,7 @@ def _on_vote(label: str) -> None:
     try:
         stored = get_page_store().add_vote(r, g, b, label, contributor())
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        ss[FLASH_KEY] = ("error", f"The vote was not stored ({_db_problem(err)}).")
+        ss[FLASH_KEY] = ("error", f"The vote was not stored ({db_problem(err)}).")
         return
     if not stored:
         ss[FLASH_KEY] = ("warning", RATE_LIMIT_MESSAGE)
@@ -137,9 +138,10 @@ def teacher_password() -> str | None:
     return value
 
 
-def _unlocked() -> bool:
+def unlocked(password_key: str = PASSWORD_KEY) -> bool:
+    """The teacher password typed in ``password_key`` is the configured one."""
     expected = teacher_password()
-    typed = st.session_state.get(PASSWORD_KEY) or ""
+    typed = st.session_state.get(password_key) or ""
     return bool(expected and typed) and hmac.compare_digest(
         str(typed).encode("utf-8"), str(expected).encode("utf-8")
     )
@@ -154,12 +156,12 @@ def _remove_key() -> str:
 def _on_remove() -> None:
     ss = st.session_state
     uid = ss.get(_remove_key())
-    if not _unlocked() or not isinstance(uid, str):
+    if not unlocked() or not isinstance(uid, str):
         return
     try:
         removed = get_page_store().remove_contributor(uid)
     except sa.exc.SQLAlchemyError as err:
-        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing removed ({_db_problem(err)}).")
+        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing removed ({db_problem(err)}).")
         return
     ss[TEACHER_FLASH_KEY] = ("success", f"Removed {_votes(removed)} of one contributor.")
     ss[REMOVE_GENERATION_KEY] = ss.get(REMOVE_GENERATION_KEY, 0) + 1
@@ -167,7 +169,7 @@ def _on_remove() -> None:
 
 def _on_reset() -> None:
     ss = st.session_state
-    if not _unlocked():
+    if not unlocked():
         return
     if ss.get(RESET_CONFIRM_KEY) != "RESET":
         ss[TEACHER_FLASH_KEY] = ("error", "Type RESET (in capitals) to confirm the reset.")
@@ -175,7 +177,7 @@ def _on_reset() -> None:
     try:
         removed = get_page_store().reset()
     except sa.exc.SQLAlchemyError as err:
-        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing deleted ({_db_problem(err)}).")
+        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing deleted ({db_problem(err)}).")
         return
     ss[RESET_CONFIRM_KEY] = ""
     ss[TEACHER_FLASH_KEY] = ("success", f"Reset: deleted all {removed} votes.")
@@ -226,7 +228,7 @@ def render() -> None:
         store = get_page_store()
         mine, everyone = store.count(me), store.count()
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        st.error(f"The vote database cannot be used ({_db_problem(err)}). Ask your teacher.")
+        st.error(f"The vote database cannot be used ({db_problem(err)}). Ask your teacher.")
         return
 
     _flash(FLASH_KEY)
@@ -274,7 +276,7 @@ def _teacher_tools(store: VoteStore) -> None:
     if not st.session_state.get(PASSWORD_KEY):
         st.caption("Enter the teacher password to remove votes or reset the collection.")
         return
-    if not _unlocked():
+    if not unlocked():
         st.error("Wrong password.")
         return
     _flash(TEACHER_FLASH_KEY)
