@@ -330,11 +330,11 @@ def _shared_runs() -> tuple[str, list[Any]]:
     import sqlalchemy as sa
 
     from colorclf.core.errors import DataError
-    from colorclf.store import board_for, get_store
+    from colorclf.store import get_store
 
     store = get_store()
     try:
-        return store.description, board_for(store).runs()
+        return store.description, store.board.runs()
     except sa.exc.SQLAlchemyError as err:
         message = one_line(getattr(err, "orig", None) or err)
         raise DataError(f"cannot read shared runs from {store.description}: {message}") from None

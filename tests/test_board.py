@@ -20,12 +20,14 @@ from colorclf.core.links import read_link
 from colorclf.core.rows import make_row
 from colorclf.core.runs import Run
 from colorclf.store import RunBoard, VoteStore, shared_run_from_epochs
+from tests import test_label_page
 from tests.test_shared_runs import epochs
 from tests.test_teaching_ui import chart_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 30
 PASSWORD = "owl-42 on the board"
+db_url = test_label_page.db_url  # the fixture: the page's own SQLite file, no password
 HOSTILE = "<b>**x**</b> [x](javascript:alert(1))"
 
 
@@ -33,14 +35,6 @@ def _board_page() -> None:
     from colorclf.app.board import render
 
     render()
-
-
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'votes.sqlite'}"
-    monkeypatch.setenv("COLORCLF_DB_URL", url)
-    monkeypatch.delenv("COLORCLF_TEACHER_PASSWORD", raising=False)
-    return url
 
 
 @pytest.fixture

@@ -16,12 +16,13 @@ import streamlit as st
 from colorclf.app.label_page import (
     db_problem,
     get_page_store,
+    teacher_delete,
     teacher_password,
     unlocked,
 )
 from colorclf.core.errors import ColorclfError
 from colorclf.core.links import LinkConfig, to_query_string
-from colorclf.store import RunBoard, SharedRun, board_for
+from colorclf.store import RunBoard, SharedRun
 from colorclf.views import board as board_views
 from colorclf.views.compare import CURVE_METRICS
 
@@ -43,7 +44,7 @@ PROJECTOR_CSS = (
 
 
 def _board() -> RunBoard:
-    return board_for(get_page_store())
+    return get_page_store().board
 
 
 def open_link(run: SharedRun) -> str:
@@ -111,7 +112,7 @@ def _board_body(projector: bool) -> None:
     """The part that refreshes itself: counts, the table (or big lines) and the curves."""
     try:
         store = get_page_store()
-        runs = board_for(store).runs()
+        runs = store.board.runs()
         votes = store.count()
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
         st.error(f"The class database cannot be used ({db_problem(err)}). Ask your teacher.")
@@ -143,33 +144,28 @@ def _board_body(projector: bool) -> None:
 
 
 def _on_remove() -> None:
-    ss = st.session_state
-    run_id = ss.get(REMOVE_KEY)
-    if not unlocked(PASSWORD_KEY) or not isinstance(run_id, int):
+    run_id = st.session_state.get(REMOVE_KEY)
+    if not isinstance(run_id, int):
         return
-    try:
-        removed = _board().remove(run_id)
-    except sa.exc.SQLAlchemyError as err:
-        ss[FLASH_KEY] = ("error", f"Nothing removed ({db_problem(err)}).")
-        return
-    ss[FLASH_KEY] = ("success", "Removed one run." if removed else "That run was already gone.")
-    ss.pop(REMOVE_KEY, None)
+    removed = teacher_delete(
+        lambda: _board().remove(run_id),
+        lambda n: "Removed one run." if n else "That run was already gone.",
+        flash_key=FLASH_KEY,
+        password_key=PASSWORD_KEY,
+        failed="Nothing removed",
+    )
+    if removed is not None:
+        st.session_state.pop(REMOVE_KEY, None)
 
 
 def _on_clear() -> None:
-    ss = st.session_state
-    if not unlocked(PASSWORD_KEY):
-        return
-    if ss.get(CLEAR_CONFIRM_KEY) != "CLEAR":
-        ss[FLASH_KEY] = ("error", "Type CLEAR (in capitals) to confirm.")
-        return
-    try:
-        removed = _board().clear()
-    except sa.exc.SQLAlchemyError as err:
-        ss[FLASH_KEY] = ("error", f"Nothing deleted ({db_problem(err)}).")
-        return
-    ss[CLEAR_CONFIRM_KEY] = ""
-    ss[FLASH_KEY] = ("success", f"Cleared the board: deleted {removed} runs.")
+    teacher_delete(
+        lambda: _board().clear(),
+        lambda n: f"Cleared the board: deleted {n} runs.",
+        flash_key=FLASH_KEY,
+        password_key=PASSWORD_KEY,
+        confirm=(CLEAR_CONFIRM_KEY, "CLEAR", "clearing the board"),
+    )
 
 
 def _teacher_tools() -> None:

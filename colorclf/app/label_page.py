@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -153,34 +154,58 @@ def _remove_key() -> str:
     return f"{REMOVE_KEY}_{st.session_state.get(REMOVE_GENERATION_KEY, 0)}"
 
 
+def teacher_delete(
+    action: Callable[[], int],
+    done: Callable[[int], str],
+    *,
+    flash_key: str,
+    password_key: str = PASSWORD_KEY,
+    confirm: tuple[str, str, str] | None = None,
+    failed: str = "Nothing deleted",
+) -> int | None:
+    """A teacher tool's deletion, for a button's callback: only with the right password in
+    ``password_key`` and, with ``confirm`` = (key, word, what), the word typed in that key.
+    The outcome (``done(count)``) or the reason goes to ``flash_key``; returns the count,
+    None when nothing was deleted."""
+    ss = st.session_state
+    if not unlocked(password_key):
+        return None
+    if confirm is not None and ss.get(confirm[0]) != confirm[1]:
+        ss[flash_key] = ("error", f"Type {confirm[1]} (in capitals) to confirm {confirm[2]}.")
+        return None
+    try:
+        removed = action()
+    except sa.exc.SQLAlchemyError as err:
+        ss[flash_key] = ("error", f"{failed} ({db_problem(err)}).")
+        return None
+    if confirm is not None:
+        ss[confirm[0]] = ""
+    ss[flash_key] = ("success", done(removed))
+    return removed
+
+
 def _on_remove() -> None:
     ss = st.session_state
     uid = ss.get(_remove_key())
-    if not unlocked() or not isinstance(uid, str):
+    if not isinstance(uid, str):
         return
-    try:
-        removed = get_page_store().remove_contributor(uid)
-    except sa.exc.SQLAlchemyError as err:
-        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing removed ({db_problem(err)}).")
-        return
-    ss[TEACHER_FLASH_KEY] = ("success", f"Removed {_votes(removed)} of one contributor.")
-    ss[REMOVE_GENERATION_KEY] = ss.get(REMOVE_GENERATION_KEY, 0) + 1
+    removed = teacher_delete(
+        lambda: get_page_store().remove_contributor(uid),
+        lambda n: f"Removed {_votes(n)} of one contributor.",
+        flash_key=TEACHER_FLASH_KEY,
+        failed="Nothing removed",
+    )
+    if removed is not None:
+        ss[REMOVE_GENERATION_KEY] = ss.get(REMOVE_GENERATION_KEY, 0) + 1
 
 
 def _on_reset() -> None:
-    ss = st.session_state
-    if not unlocked():
-        return
-    if ss.get(RESET_CONFIRM_KEY) != "RESET":
-        ss[TEACHER_FLASH_KEY] = ("error", "Type RESET (in capitals) to confirm the reset.")
-        return
-    try:
-        removed = get_page_store().reset()
-    except sa.exc.SQLAlchemyError as err:
-        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing deleted ({db_problem(err)}).")
-        return
-    ss[RESET_CONFIRM_KEY] = ""
-    ss[TEACHER_FLASH_KEY] = ("success", f"Reset: deleted all {removed} votes.")
+    teacher_delete(
+        lambda: get_page_store().reset(),
+        lambda n: f"Reset: deleted all {n} votes.",
+        flash_key=TEACHER_FLASH_KEY,
+        confirm=(RESET_CONFIRM_KEY, "RESET", "the reset"),
+    )
 
 
 # ---------------------------------------------------------------------------- drawing

@@ -11,7 +11,7 @@ from colorclf.store.config import (
     load_votes_dataset,
     store_for_engine,
 )
-from colorclf.store.runs import RunBoard, SharedRun, ShareRefused, board_for, shared_run_from_epochs
+from colorclf.store.runs import RunBoard, SharedRun, ShareRefused, shared_run_from_epochs
 from colorclf.store.schema import MAX_NAME_LENGTH, clean_contributor
 from colorclf.store.votes import VoteStore
 
@@ -23,7 +23,6 @@ __all__ = [
     "ShareRefused",
     "SharedRun",
     "VoteStore",
-    "board_for",
     "clean_contributor",
     "database_url",
     "get_store",

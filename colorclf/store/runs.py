@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -218,16 +217,3 @@ class RunBoard:
         with self.store.write() as conn:
             result = conn.execute(shared_runs.delete())
         return int(result.rowcount)
-
-
-_boards: dict[int, RunBoard] = {}
-_boards_guard = threading.Lock()
-
-
-def board_for(store: VoteStore) -> RunBoard:
-    """One RunBoard (default limits) per VoteStore in this process."""
-    with _boards_guard:
-        board = _boards.get(id(store))
-        if board is None or board.store is not store:
-            board = _boards[id(store)] = RunBoard(store)
-        return board

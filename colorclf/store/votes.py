@@ -17,12 +17,13 @@ limit is enforced here, not in the page, and the database is its source of truth
 
 from __future__ import annotations
 
+import functools
 import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABELS
 from colorclf.store.engines import prepare_sqlite, sqlite_write_lock
 from colorclf.store.schema import clean_contributor, metadata, votes
+
+if TYPE_CHECKING:
+    from colorclf.store.runs import RunBoard
 
 # Namespace for PostgreSQL advisory locks (two-key form: namespace, hash of contributor).
 _PG_LOCK_NAMESPACE = 0x434C4652  # "CLFR"
@@ -77,6 +81,13 @@ class VoteStore:
         self._schema_lock = threading.Lock()
 
     # -- plumbing
+
+    @functools.cached_property
+    def board(self) -> RunBoard:
+        """The class board's shared runs, in this database (default limits)."""
+        from colorclf.store.runs import RunBoard
+
+        return RunBoard(self)
 
     @property
     def description(self) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from colorclf.views.compare import CURVE_METRICS
+from colorclf.views.compare import CURVE_METRICS, epoch_axes, run_tooltip
 
 if TYPE_CHECKING:
     from colorclf.store.runs import SharedRun
@@ -99,23 +99,8 @@ def board_curves_spec(metric: str = "Loss", *, large: bool = False) -> dict[str,
         "height": 520 if large else 320,
         "mark": {"type": "line", "point": True, "strokeWidth": 4 if large else 2},
         "encoding": {
-            "x": {
-                "field": "epoch",
-                "type": "quantitative",
-                "axis": {"title": "Epoch", "tickMinStep": 1, "format": "d"},
-            },
-            "y": {"field": "value", "type": "quantitative", "axis": {"title": title}},
-            "color": {
-                "field": "run",
-                "type": "nominal",
-                "scale": {"scheme": "tableau10"},
-                "legend": {"title": "Run", "labelLimit": 400},
-            },
-            "tooltip": [
-                {"field": "run", "type": "nominal"},
-                {"field": "epoch", "type": "quantitative"},
-                {"field": "value", "type": "quantitative", "format": ".4f", "title": title},
-            ],
+            **epoch_axes(title, legend={"labelLimit": 400}),
+            "tooltip": run_tooltip(title),
         },
         "config": {
             "axis": {"labelFontSize": font, "titleFontSize": font + 2},
