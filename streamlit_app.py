@@ -20,10 +20,16 @@ if __name__ == "__main__":
 
         label_page.render()
 
+    def class_board() -> None:
+        from colorclf.app import board
+
+        board.render()
+
     page = st.navigation(
         [
             st.Page(training_page, title="Train", icon="🧠", default=True),
             st.Page(label_colours, title="Label colours", icon="🎨", url_path="label"),
+            st.Page(class_board, title="Class board", icon="🏆", url_path="class"),
         ]
     )
     page.run()

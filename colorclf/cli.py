@@ -1,4 +1,4 @@
-"""The command line: ``python -m colorclf data|train|evaluate|predict``.
+"""The command line: ``python -m colorclf data|train|evaluate|predict|runs``.
 
 The training options are generated from ``core.hyperparams.PARAMS`` (one ``--flag`` per setting,
 with its help text and range), so the table stays the single source of truth.
@@ -27,6 +27,7 @@ from colorclf.core.colour import channel
 from colorclf.core.errors import ColorclfError, ModelFileError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
 from colorclf.core.labels import LABELS
+from colorclf.core.links import format_value
 from colorclf.core.text import one_line
 
 if TYPE_CHECKING:
@@ -321,6 +322,73 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- runs
+
+
+def _shared_runs() -> tuple[str, list[Any]]:
+    """Where the board lives and its runs, best first; DataError when it cannot be read."""
+    import sqlalchemy as sa
+
+    from colorclf.core.errors import DataError
+    from colorclf.store import get_store
+
+    store = get_store()
+    try:
+        return store.description, store.board.runs()
+    except sa.exc.SQLAlchemyError as err:
+        message = one_line(getattr(err, "orig", None) or err)
+        raise DataError(f"cannot read shared runs from {store.description}: {message}") from None
+
+
+def _run_record(rank: int, run: Any) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "id": run.id,
+        "name": run.contributor,
+        **run.metrics(),
+        "epochs": run.epochs,
+        "seconds": run.seconds,
+        "data": run.data_source,
+        "hyperparams": run.hyperparams.as_dict(),
+        "shared_at": run.created_at.isoformat() + "Z" if run.created_at else None,
+        "curve": run.curve,
+    }
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    where, runs = _shared_runs()
+    records = [_run_record(rank, run) for rank, run in enumerate(runs, start=1)]
+    if args.json:
+        _print_json({"database": where, "runs": records})
+        return 0
+    if not records:
+        print(f"no shared runs yet in {where}")
+        return 0
+
+    def number(value: float | None, digits: int) -> str:
+        return "n/a" if value is None else f"{value:.{digits}f}"
+
+    print(f"{len(records)} shared runs in {where}, best first")
+    print(
+        f"{'#':>3}  {'best acc':>8}  {'final acc':>9}  {'val loss':>8}  {'epochs':>6}  "
+        f"{'seconds':>7}  name / settings / data"
+    )
+    for record in records:
+        hp = record["hyperparams"]
+        settings = (
+            f"{hp['optimizer']} lr {format_value(hp['learning_rate'])}, "
+            f"{hp['hidden_units']} {hp['activation']}, batch {hp['batch_size']}"
+        )
+        print(
+            f"{record['rank']:>3}  {number(record['best_val_accuracy'], 3):>8}  "
+            f"{number(record['final_val_accuracy'], 3):>9}  "
+            f"{number(record['final_val_loss'], 4):>8}  {record['epochs']:>6}  "
+            f"{number(record['seconds'], 1):>7}  {record['name']} / {settings} / "
+            f"{record['data']}"
+        )
+    return 0
+
+
 # ---------------------------------------------------------------------------- parser
 
 
@@ -375,6 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
         predict.add_argument(name, type=_channel_type(name), metavar=name.upper(), help="0..255")
     predict.add_argument("--json", action="store_true", help="print one JSON object")
     predict.set_defaults(run=cmd_predict)
+
+    runs = commands.add_parser(
+        "runs", help="List the runs shared with the class (the /class board), best first."
+    )
+    runs.add_argument("--json", action="store_true", help="print one JSON object")
+    runs.set_defaults(run=cmd_runs)
     return parser
 
 

@@ -60,7 +60,10 @@ def status_label(at: AppTest) -> str:
 
 
 def status_text(at: AppTest) -> str:
-    return "\n".join(t.value for t in at.text)
+    """The status element's lines: every plain text on the page but the Runs tab's share
+    panel, which names the student (``Sharing as: …``)."""
+    share = ("Sharing as: ", "Shared as: ")
+    return "\n".join(t.value for t in at.text if not t.value.startswith(share))
 
 
 def chart_data(chart) -> tuple[dict, pa.Table]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -73,13 +74,14 @@ def _random_rgb(rng: np.random.Generator) -> tuple[int, int, int]:
     return r, g, b
 
 
-def contributor() -> str:
-    """The typed name (stripped, at most 40 characters), else this session's anonymous id."""
-    typed = st.session_state.get(NAME_KEY) or ""
+def contributor(name_key: str = NAME_KEY) -> str:
+    """The name typed in ``name_key`` (stripped, at most 40 characters), else this session's
+    anonymous id (the same on every page of the session)."""
+    typed = st.session_state.get(name_key) or ""
     try:
         return clean_contributor(str(typed).strip()[:MAX_NAME_LENGTH])
     except ColorclfError:
-        return st.session_state[ANON_KEY]
+        return st.session_state.setdefault(ANON_KEY, f"anon-{secrets.token_hex(4)}")
 
 
 def _remember_name() -> None:
@@ -97,7 +99,7 @@ def get_page_store() -> VoteStore:
     return store_for_engine(conn.engine)
 
 
-def _db_problem(err: Exception) -> str:
+def db_problem(err: Exception) -> str:
     """A one-line reason without SQL, parameters or anything a student typed."""
     if isinstance(err, ColorclfError):
         return str(err)
@@ -115,7 +117,7 @@ def _on_vote(label: str) -> None:
     try:
         stored = get_page_store().add_vote(r, g, b, label, contributor())
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        ss[FLASH_KEY] = ("error", f"The vote was not stored ({_db_problem(err)}).")
+        ss[FLASH_KEY] = ("error", f"The vote was not stored ({db_problem(err)}).")
         return
     if not stored:
         ss[FLASH_KEY] = ("warning", RATE_LIMIT_MESSAGE)
@@ -137,9 +139,10 @@ def teacher_password() -> str | None:
     return value
 
 
-def _unlocked() -> bool:
+def unlocked(password_key: str = PASSWORD_KEY) -> bool:
+    """The teacher password typed in ``password_key`` is the configured one."""
     expected = teacher_password()
-    typed = st.session_state.get(PASSWORD_KEY) or ""
+    typed = st.session_state.get(password_key) or ""
     return bool(expected and typed) and hmac.compare_digest(
         str(typed).encode("utf-8"), str(expected).encode("utf-8")
     )
@@ -151,34 +154,58 @@ def _remove_key() -> str:
     return f"{REMOVE_KEY}_{st.session_state.get(REMOVE_GENERATION_KEY, 0)}"
 
 
+def teacher_delete(
+    action: Callable[[], int],
+    done: Callable[[int], str],
+    *,
+    flash_key: str,
+    password_key: str = PASSWORD_KEY,
+    confirm: tuple[str, str, str] | None = None,
+    failed: str = "Nothing deleted",
+) -> int | None:
+    """A teacher tool's deletion, for a button's callback: only with the right password in
+    ``password_key`` and, with ``confirm`` = (key, word, what), the word typed in that key.
+    The outcome (``done(count)``) or the reason goes to ``flash_key``; returns the count,
+    None when nothing was deleted."""
+    ss = st.session_state
+    if not unlocked(password_key):
+        return None
+    if confirm is not None and ss.get(confirm[0]) != confirm[1]:
+        ss[flash_key] = ("error", f"Type {confirm[1]} (in capitals) to confirm {confirm[2]}.")
+        return None
+    try:
+        removed = action()
+    except sa.exc.SQLAlchemyError as err:
+        ss[flash_key] = ("error", f"{failed} ({db_problem(err)}).")
+        return None
+    if confirm is not None:
+        ss[confirm[0]] = ""
+    ss[flash_key] = ("success", done(removed))
+    return removed
+
+
 def _on_remove() -> None:
     ss = st.session_state
     uid = ss.get(_remove_key())
-    if not _unlocked() or not isinstance(uid, str):
+    if not isinstance(uid, str):
         return
-    try:
-        removed = get_page_store().remove_contributor(uid)
-    except sa.exc.SQLAlchemyError as err:
-        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing removed ({_db_problem(err)}).")
-        return
-    ss[TEACHER_FLASH_KEY] = ("success", f"Removed {_votes(removed)} of one contributor.")
-    ss[REMOVE_GENERATION_KEY] = ss.get(REMOVE_GENERATION_KEY, 0) + 1
+    removed = teacher_delete(
+        lambda: get_page_store().remove_contributor(uid),
+        lambda n: f"Removed {_votes(n)} of one contributor.",
+        flash_key=TEACHER_FLASH_KEY,
+        failed="Nothing removed",
+    )
+    if removed is not None:
+        ss[REMOVE_GENERATION_KEY] = ss.get(REMOVE_GENERATION_KEY, 0) + 1
 
 
 def _on_reset() -> None:
-    ss = st.session_state
-    if not _unlocked():
-        return
-    if ss.get(RESET_CONFIRM_KEY) != "RESET":
-        ss[TEACHER_FLASH_KEY] = ("error", "Type RESET (in capitals) to confirm the reset.")
-        return
-    try:
-        removed = get_page_store().reset()
-    except sa.exc.SQLAlchemyError as err:
-        ss[TEACHER_FLASH_KEY] = ("error", f"Nothing deleted ({_db_problem(err)}).")
-        return
-    ss[RESET_CONFIRM_KEY] = ""
-    ss[TEACHER_FLASH_KEY] = ("success", f"Reset: deleted all {removed} votes.")
+    teacher_delete(
+        lambda: get_page_store().reset(),
+        lambda n: f"Reset: deleted all {n} votes.",
+        flash_key=TEACHER_FLASH_KEY,
+        confirm=(RESET_CONFIRM_KEY, "RESET", "the reset"),
+    )
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -226,7 +253,7 @@ def render() -> None:
         store = get_page_store()
         mine, everyone = store.count(me), store.count()
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        st.error(f"The vote database cannot be used ({_db_problem(err)}). Ask your teacher.")
+        st.error(f"The vote database cannot be used ({db_problem(err)}). Ask your teacher.")
         return
 
     _flash(FLASH_KEY)
@@ -274,7 +301,7 @@ def _teacher_tools(store: VoteStore) -> None:
     if not st.session_state.get(PASSWORD_KEY):
         st.caption("Enter the teacher password to remove votes or reset the collection.")
         return
-    if not _unlocked():
+    if not unlocked():
         st.error("Wrong password.")
         return
     _flash(TEACHER_FLASH_KEY)

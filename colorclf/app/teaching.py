@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from colorclf.app.share import share_panel
 from colorclf.app.state import asked_predictor, current_job, drawn_state, session
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ModelFileError
@@ -426,6 +427,7 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
     with runs_tab:
         if state["runs"]:
             render_run_comparison(state["runs"], key="runs")
+            share_panel(state["runs"])
         else:
             st.info("Every training of this session becomes a run you can compare here.")
     if files_tab is not None:

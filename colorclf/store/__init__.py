@@ -1,4 +1,4 @@
-"""The class's own votes: the schema, the SQLite/PostgreSQL engines and which database to use.
+"""The class's votes and shared runs: schema, SQLite/PostgreSQL engines, which database.
 
 Neither Streamlit nor Keras at import (the label page hands in its ``st.connection`` engine).
 """
@@ -11,6 +11,7 @@ from colorclf.store.config import (
     load_votes_dataset,
     store_for_engine,
 )
+from colorclf.store.runs import RunBoard, SharedRun, ShareRefused, shared_run_from_epochs
 from colorclf.store.schema import MAX_NAME_LENGTH, clean_contributor
 from colorclf.store.votes import VoteStore
 
@@ -18,10 +19,14 @@ __all__ = [
     "DB_URL_ENV",
     "DEFAULT_DB_PATH",
     "MAX_NAME_LENGTH",
+    "RunBoard",
+    "ShareRefused",
+    "SharedRun",
     "VoteStore",
     "clean_contributor",
     "database_url",
     "get_store",
     "load_votes_dataset",
+    "shared_run_from_epochs",
     "store_for_engine",
 ]

@@ -32,6 +32,11 @@ votes = sa.Table(
 )
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters (NUL, newlines, …) and lone surrogates as spaces."""
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
+
+
 def clean_contributor(raw: object) -> str:
     """A contributor id as stored: control characters become spaces, stripped, 1..40 chars.
 
@@ -40,7 +45,7 @@ def clean_contributor(raw: object) -> str:
     """
     if not isinstance(raw, str):
         raise ColorclfError(f"contributor must be text, not {type(raw).__name__}")
-    name = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in raw).strip()
+    name = printable(raw).strip()
     if not name:
         raise ColorclfError("contributor is empty")
     if len(name) > MAX_NAME_LENGTH:
@@ -48,3 +53,25 @@ def clean_contributor(raw: object) -> str:
             f"contributor name is {len(name)} characters long (at most {MAX_NAME_LENGTH})"
         )
     return name
+
+
+# Runs that students shared with the class (the /class board). The hyperparameters and the
+# epoch curve are JSON text: a few hundred numbers, read back whole, never queried inside.
+shared_runs = sa.Table(
+    "shared_runs",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("contributor", sa.Text, nullable=False),
+    sa.Column("hyperparams", sa.Text, nullable=False),
+    sa.Column("data_source", sa.Text, nullable=False),
+    sa.Column("final_val_accuracy", sa.Float),
+    sa.Column("final_val_loss", sa.Float),
+    sa.Column("best_val_accuracy", sa.Float),
+    sa.Column("best_val_loss", sa.Float),
+    sa.Column("epochs", sa.Integer, nullable=False),
+    sa.Column("seconds", sa.Float),
+    sa.Column("curve", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),  # naive UTC
+    sa.CheckConstraint("epochs BETWEEN 1 AND 1000", name="shared_runs_epochs_range"),
+    sa.Index("shared_runs_contributor_created", "contributor", "created_at"),
+)

@@ -17,12 +17,13 @@ limit is enforced here, not in the page, and the database is its source of truth
 
 from __future__ import annotations
 
+import functools
 import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABELS
 from colorclf.store.engines import prepare_sqlite, sqlite_write_lock
 from colorclf.store.schema import clean_contributor, metadata, votes
+
+if TYPE_CHECKING:
+    from colorclf.store.runs import RunBoard
 
 # Namespace for PostgreSQL advisory locks (two-key form: namespace, hash of contributor).
 _PG_LOCK_NAMESPACE = 0x434C4652  # "CLFR"
@@ -78,6 +82,13 @@ class VoteStore:
 
     # -- plumbing
 
+    @functools.cached_property
+    def board(self) -> RunBoard:
+        """The class board's shared runs, in this database (default limits)."""
+        from colorclf.store.runs import RunBoard
+
+        return RunBoard(self)
+
     @property
     def description(self) -> str:
         """Where the votes live, for messages (never shows a password)."""
@@ -102,16 +113,23 @@ class VoteStore:
                         metadata.create_all(conn, checkfirst=True)
             except sa.exc.DBAPIError:
                 # Another process created it between our check and our CREATE.
-                if not sa.inspect(self.engine).has_table("votes"):
+                inspector = sa.inspect(self.engine)
+                if not all(inspector.has_table(name) for name in metadata.tables):
                     raise
             self._schema_ready = True
 
-    @contextmanager
-    def _write(self, contributor: str | None = None) -> Iterator[Connection]:
+    def write(
+        self, contributor: str | None = None, lock_namespace: int = _PG_LOCK_NAMESPACE
+    ) -> AbstractContextManager[Connection]:
         """A write transaction, serialised as the module docstring explains.
 
-        With ``contributor``, writes of that contributor are serialised (for the rate limit).
+        With ``contributor``, writes of that contributor are serialised (for the rate limit);
+        on PostgreSQL under an advisory lock in ``lock_namespace`` (one per kind of write).
         """
+        return self._write(contributor, lock_namespace)
+
+    @contextmanager
+    def _write(self, contributor: str | None, lock_namespace: int) -> Iterator[Connection]:
         self._ensure_schema()
         lock: AbstractContextManager[Any] = nullcontext()
         if self._sqlite_lock is not None:
@@ -125,7 +143,7 @@ class VoteStore:
                     conn.execute(
                         sa.select(
                             sa.func.pg_advisory_xact_lock(
-                                sa.literal(_PG_LOCK_NAMESPACE, sa.Integer),
+                                sa.literal(lock_namespace, sa.Integer),
                                 sa.func.hashtext(sa.bindparam("c", contributor)),
                             )
                         )
@@ -133,7 +151,8 @@ class VoteStore:
                 yield conn
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading (the schema exists)."""
         self._ensure_schema()
         with self.engine.connect() as conn:
             yield conn
@@ -152,7 +171,7 @@ class VoteStore:
             "contributor": clean_contributor(contributor),
         }
         limited = self.min_interval > 0 or self.max_per_minute > 0
-        with self._write(row["contributor"] if limited else None) as conn:
+        with self.write(row["contributor"] if limited else None) as conn:
             now = self._clock()
             if limited and self._over_limit(conn, row["contributor"], now):
                 return False
@@ -178,13 +197,13 @@ class VoteStore:
 
     def remove_contributor(self, uid: str) -> int:
         """Delete every vote of one contributor; returns how many."""
-        with self._write() as conn:
+        with self.write() as conn:
             result = conn.execute(votes.delete().where(votes.c.contributor == uid))
         return int(result.rowcount)
 
     def reset(self) -> int:
         """Delete every vote; returns how many."""
-        with self._write() as conn:
+        with self.write() as conn:
             result = conn.execute(votes.delete())
         return int(result.rowcount)
 
@@ -195,7 +214,7 @@ class VoteStore:
         query = sa.select(sa.func.count()).select_from(votes)
         if contributor is not None:
             query = query.where(votes.c.contributor == contributor)
-        with self._read() as conn:
+        with self.read() as conn:
             return int(conn.execute(query).scalar_one())
 
     def count_by_contributor(self) -> dict[str, int]:
@@ -206,7 +225,7 @@ class VoteStore:
             .group_by(votes.c.contributor)
             .order_by(n.desc(), votes.c.contributor)
         )
-        with self._read() as conn:
+        with self.read() as conn:
             return {uid: int(count) for uid, count in conn.execute(query)}
 
     def all_votes(self) -> pd.DataFrame:
@@ -214,7 +233,7 @@ class VoteStore:
         query = sa.select(
             votes.c.r, votes.c.g, votes.c.b, votes.c.label, votes.c.contributor
         ).order_by(votes.c.id)
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(query).all()
         frame = pd.DataFrame(rows, columns=["r", "g", "b", "label", "uid"])
         for column in ("r", "g", "b"):

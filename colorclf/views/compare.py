@@ -44,29 +44,42 @@ def run_curves_spec(metric: str = "Loss") -> dict[str, Any]:
         "height": 300,
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {
-                "field": "epoch",
-                "type": "quantitative",
-                "axis": {"title": "Epoch", "tickMinStep": 1, "format": "d"},
-            },
-            "y": {"field": "value", "type": "quantitative", "axis": {"title": title}},
-            "color": {
-                "field": "run",
-                "type": "nominal",
-                "scale": {"scheme": "tableau10"},
-                "legend": {"title": "Run"},
-            },
+            **epoch_axes(title),
             "strokeDash": {
                 "field": "set",
                 "type": "nominal",
                 "scale": {"domain": ["training", "validation"], "range": [[1, 0], [5, 3]]},
                 "legend": None,
             },
-            "tooltip": [
-                {"field": "run", "type": "nominal"},
-                {"field": "set", "type": "nominal"},
-                {"field": "epoch", "type": "quantitative"},
-                {"field": "value", "type": "quantitative", "format": ".4f", "title": title},
-            ],
+            "tooltip": run_tooltip(title, "set"),
         },
     }
+
+
+def epoch_axes(title: str, legend: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Epoch across, ``value`` up, one colour per ``run``: the encodings of every chart of
+    runs' epoch curves."""
+    return {
+        "x": {
+            "field": "epoch",
+            "type": "quantitative",
+            "axis": {"title": "Epoch", "tickMinStep": 1, "format": "d"},
+        },
+        "y": {"field": "value", "type": "quantitative", "axis": {"title": title}},
+        "color": {
+            "field": "run",
+            "type": "nominal",
+            "scale": {"scheme": "tableau10"},
+            "legend": {"title": "Run", **(legend or {})},
+        },
+    }
+
+
+def run_tooltip(title: str, *extra: str) -> list[dict[str, Any]]:
+    """Run, the ``extra`` nominal fields, epoch and value."""
+    return [
+        {"field": "run", "type": "nominal"},
+        *({"field": name, "type": "nominal"} for name in extra),
+        {"field": "epoch", "type": "quantitative"},
+        {"field": "value", "type": "quantitative", "format": ".4f", "title": title},
+    ]
