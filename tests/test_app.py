@@ -312,3 +312,13 @@ def test_the_page_does_not_fetch_local_addresses():
     at.text_input(key="url").input("http://localhost:8501/_stcore/health").run()
     assert len(at.error) == 1
     assert "local or private address" in at.error[0].value
+
+
+def test_a_broken_ipv6_url_is_one_message_in_the_box_and_in_a_link():
+    at = new_app()
+    at.radio(key="source").set_value(SourceKind.URL).run()
+    at.text_input(key="url").input("http://[::1/").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["not a valid URL: 'http://[::1/'"]
+    at = link_app(data="http://[::1/")
+    assert len(at.warning) == 1 and "cannot be opened from a link" in at.warning[0].value
