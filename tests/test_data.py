@@ -182,6 +182,8 @@ def test_every_skip_reason_counted_in_json() -> None:
         "not a dict",  # not an entry
         7,  # not an entry
         None,  # not an entry
+        entry(uid="\ud800"),  # invalid text: a lone surrogate
+        entry(uid="x" * 201),  # invalid text: too long for a name
     ]
     ds = parse_bytes(dumps({"entries": items}), "mixed.json")
     assert len(ds) == 2
@@ -191,6 +193,7 @@ def test_every_skip_reason_counted_in_json() -> None:
         "out of range": 3,
         "unknown label": 2,
         "not an entry": 3,
+        "invalid text": 2,
     }
     assert list(ds.skipped) == list(validate.SKIP_REASONS)  # stable order
 
@@ -365,7 +368,7 @@ def test_deep_nesting_fails_fast() -> None:
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
-    uid = '\\"[[[{{{' * 100  # escaped quotes and brackets inside a string
+    uid = '\\"[[[{{{' * 25  # escaped quotes and brackets inside a string
     raw = ('[{"r": 1, "g": 2, "b": 3, "label": "red", "uid": "' + uid + '"}]').encode()
     ds = parse_bytes(raw, "strings.json")
     assert ds.contributor[0] == json.loads(f'"{uid}"')
@@ -648,6 +651,7 @@ def test_describe() -> None:
         "out of range": 1,
         "unknown label": 0,
         "not an entry": 1,
+        "invalid text": 0,
     }
     assert summary["skipped_total"] == 2
     assert list(summary["labels"]) == list(LABELS)
@@ -816,3 +820,30 @@ def test_json_at_the_row_limit_is_read() -> None:
 def test_a_source_over_the_byte_limit_is_refused_before_parsing() -> None:
     with pytest.raises(DataError, match=r"^big\.json is too big: 16 MB \(the limit is 16 MB\)$"):
         parse_bytes(b" " * (limits.MAX_BYTES + 1), "big.json")
+
+
+# ---------------------------------------------------------------------------- invalid text
+
+SURROGATES = st.integers(0xD800, 0xDFFF).map(chr)
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=st.text(max_size=5), lone=SURROGATES, after=st.text(max_size=5))
+def test_a_uid_with_a_lone_surrogate_skips_its_row(before: str, lone: str, after: str) -> None:
+    uid = before + lone + after
+    raw = json.dumps([entry(uid=uid), entry(1, 2, 3, uid="ok")]).encode()  # "\udxxx" escapes
+    ds = parse_bytes(raw, "s.json")
+    assert ds.contributor.tolist() == ["ok"]
+    assert ds.skipped == {"invalid text": 1}
+    exported = to_coding_train_json(ds)  # the export encodes: it would fail on a surrogate
+    assert json.loads(exported)["entries"][0]["uid"] == "ok"
+    import pyarrow as pa
+
+    pa.array(ds.contributor.tolist())  # what the page's tables do
+
+
+def test_a_label_with_a_lone_surrogate_is_an_unknown_label() -> None:
+    raw = b'[{"r": 1, "g": 2, "b": 3, "label": "red\\ud800"}, '
+    raw += b'{"r": 1, "g": 2, "b": 3, "label": "red"}]'
+    ds = parse_bytes(raw, "s.json")
+    assert len(ds) == 1 and ds.skipped == {"unknown label": 1}

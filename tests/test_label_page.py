@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from colorclf.app import label_page
 from colorclf.core.labels import LABELS
 from colorclf.store import VoteStore
+from tests.conftest import rendered
 
 TIMEOUT = 30
 HOSTILE = "<script>alert(1)</script>"
@@ -131,7 +132,7 @@ def test_mashing_shows_a_warning_and_keeps_the_colour(votes: VoteStore) -> None:
     at.text_input(key=label_page.NAME_KEY).input("masher").run()
     before = _swatch_rgb(at)
     at.button(key=label_page.vote_key("red-ish")).click().run()
-    assert [w.value for w in at.warning] == [label_page.RATE_LIMIT_MESSAGE]
+    assert [rendered(w.value) for w in at.warning] == [label_page.RATE_LIMIT_MESSAGE]
     assert _swatch_rgb(at) == before
     assert votes.count("masher") == 120
     at.run()  # the warning is shown once
@@ -201,11 +202,13 @@ def test_teacher_removes_one_contributor_then_resets(
     at.button(key="label_remove").click().run()
     assert not at.exception
     assert votes.count_by_contributor() == {"honest": 2}
-    assert [s.value for s in at.success] == ["Removed 5 votes of one contributor."]
+    assert [rendered(s.value) for s in at.success] == ["Removed 5 votes of one contributor."]
     assert _contributor_box(at).options == ["honest (2 votes)"]
 
     at.button(key="label_reset").click().run()
-    assert [e.value for e in at.error] == ["Type RESET (in capitals) to confirm the reset."]
+    assert [rendered(e.value) for e in at.error] == [
+        "Type RESET (in capitals) to confirm the reset."
+    ]
     assert votes.count() == 2
     at.text_input(key=label_page.RESET_CONFIRM_KEY).input("reset").run()
     at.button(key="label_reset").click().run()
@@ -213,7 +216,7 @@ def test_teacher_removes_one_contributor_then_resets(
     at.text_input(key=label_page.RESET_CONFIRM_KEY).input("RESET").run()
     at.button(key="label_reset").click().run()
     assert votes.count() == 0
-    assert [s.value for s in at.success] == ["Reset: deleted all 2 votes."]
+    assert [rendered(s.value) for s in at.success] == ["Reset: deleted all 2 votes."]
     assert at.text_input(key=label_page.RESET_CONFIRM_KEY).value == ""
     assert _metric(at, "Class votes") == 0
 
@@ -226,7 +229,7 @@ def test_a_database_that_cannot_be_used_is_an_error_not_a_traceback(
     monkeypatch.setenv("COLORCLF_DB_URL", f"sqlite:///{blocker / 'votes.sqlite'}")
     at = _app()
     assert not at.exception
-    assert at.error and "vote database cannot be used" in at.error[0].value
+    assert at.error and "vote database cannot be used" in rendered(at.error[0].value)
 
 
 def _label_or_other_page() -> None:

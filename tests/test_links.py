@@ -17,6 +17,7 @@ from colorclf.core.links import (
     to_query,
     to_query_string,
 )
+from colorclf.core.text import plain
 
 
 def test_link_params_are_the_settings_plus_preset_data_presenter() -> None:
@@ -208,3 +209,14 @@ def test_an_unclosed_ipv6_bracket_is_a_notice() -> None:
         "data: 'http://[::1/' cannot be opened from a link (only builtin or an http(s) URL); "
         "using the default data",
     )
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.dictionaries(st.sampled_from([*LINK_PARAMS, "other"]), st.text(max_size=40)))
+def test_link_notices_show_as_plain_text(query: dict[str, str]) -> None:
+    """A link's values reach the page's notices; shown through ``plain`` they are never
+    Markdown (no phishing link, no image) whatever they hold."""
+    from tests.conftest import rendered
+
+    for notice in read_link(query).notices:
+        rendered(plain(f"Link: {notice}"))

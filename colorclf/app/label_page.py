@@ -5,7 +5,8 @@ goes through ``VoteStore`` on the engine of ``st.connection("sql", ...)``, so ho
 needs secrets (``[connections.sql] url``, ``teacher_password``).
 
 Nothing a student types is ever rendered as Markdown or HTML: names appear through
-``st.text`` or as widget options; messages that are Markdown carry only our own text.
+``st.text`` or as widget options, and every message that may carry a name or a database's
+words goes through ``colorclf.core.text.plain`` (as on the training page).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import streamlit as st
 from colorclf.app.runtime import page_secrets
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABELS
+from colorclf.core.text import plain
 from colorclf.store import (
     MAX_NAME_LENGTH,
     VoteStore,
@@ -188,7 +190,7 @@ def _flash(key: str) -> None:
     message = st.session_state.pop(key, None)
     if message:
         kind, text = message
-        {"error": st.error, "warning": st.warning, "success": st.success}[kind](text)
+        {"error": st.error, "warning": st.warning, "success": st.success}[kind](plain(text))
 
 
 def _swatch(rgb: tuple[int, int, int], height: int, label: str) -> str:
@@ -226,7 +228,7 @@ def render() -> None:
         store = get_page_store()
         mine, everyone = store.count(me), store.count()
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        st.error(f"The vote database cannot be used ({_db_problem(err)}). Ask your teacher.")
+        st.error(plain(f"The vote database cannot be used ({_db_problem(err)}). Ask your teacher."))
         return
 
     _flash(FLASH_KEY)

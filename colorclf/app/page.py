@@ -20,6 +20,7 @@ from colorclf.app.runtime import prepare_runtime
 from colorclf.app.state import read_job_state, session
 from colorclf.app.teaching import render_explorer, teaching_views
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams
+from colorclf.core.text import plain
 from colorclf.data.sources import SourceKind
 
 
@@ -72,7 +73,7 @@ def training_page() -> None:
         "After The Coding Train's *TensorFlow.js Color Classifier* (videos 7.1–7.12)."
     )
     for notice in state.get("_link_notices", []):
-        st.warning(f"Link: {notice}")
+        st.warning(f"Link: {plain(notice)}")
     with st.sidebar:
         presenter = st.toggle(
             "Presenter mode", key="presenter", help="Hide the controls for a projector."
