@@ -25,6 +25,13 @@ def _page() -> None:
     render()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> None:
+    """The password throttles are the server's (module-wide): each test starts clean."""
+    label_page.SESSION_THROTTLE.reset()
+    label_page.SERVER_THROTTLE.reset()
+
+
 @pytest.fixture
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'votes.sqlite'}"
@@ -274,3 +281,62 @@ def test_hosting_needs_only_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     at.text_input(key=label_page.PASSWORD_KEY).input("owl-42").run()
     assert _contributor_box(at).options[0].endswith("(1 vote)")
     hosted.engine.dispose()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_wrong_passwords_are_throttled_then_the_right_one_works_after_the_wait(
+    votes: VoteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(label_page.SESSION_THROTTLE, "clock", clock)
+    monkeypatch.setattr(label_page.SERVER_THROTTLE, "clock", clock)
+    monkeypatch.setenv("COLORCLF_TEACHER_PASSWORD", "owl-42")
+    votes.add_vote(1, 2, 3, "red-ish", "spammer")
+    at = _app()
+    box = lambda: at.text_input(key=label_page.PASSWORD_KEY)  # noqa: E731
+    for guess in ("a", "b"):
+        box().input(guess).run()
+        assert [rendered(e.value) for e in at.error] == ["Wrong password."]
+    at.run()  # a rerun with the same wrong value is not another guess
+    box().input("c").run()
+    (third,) = [rendered(e.value) for e in at.error]
+    assert third.startswith("Wrong password. Too many wrong passwords: try again in 2 s (at ")
+    # While the wait holds, even the right password is not compared.
+    box().input("owl-42").run()
+    (locked,) = [rendered(e.value) for e in at.error]
+    assert locked.startswith("Too many wrong passwords: try again in 2 s")
+    assert not [b for b in at.button if b.key == "label_remove"]
+    clock.now += 2.5
+    at.run()
+    assert not at.error and [b for b in at.button if b.key == "label_remove"]
+
+
+def test_the_delay_grows_and_a_new_session_does_not_escape_the_server_wide_one(
+    votes: VoteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(label_page.SESSION_THROTTLE, "clock", clock)
+    monkeypatch.setattr(label_page.SERVER_THROTTLE, "clock", clock)
+    monkeypatch.setenv("COLORCLF_TEACHER_PASSWORD", "owl-42")
+    votes.add_vote(1, 2, 3, "red-ish", "spammer")
+    waits = []
+    for i in range(20):  # each guess from a fresh session: no session reaches its own limit
+        at = _app()
+        at.text_input(key=label_page.PASSWORD_KEY).input(f"guess-{i}").run()
+        waits.append(label_page.SERVER_THROTTLE.wait("server"))
+        clock.now += 0.1
+    assert waits[:19] == [0] * 19 and waits[19] == pytest.approx(1.0)
+    # The server-wide wait holds for a new session too, even with the right password.
+    at = _app()
+    at.text_input(key=label_page.PASSWORD_KEY).input("owl-42").run()
+    assert rendered(at.error[0].value).startswith("Too many wrong passwords: try again in 1 s")
+    clock.now += 1.0
+    at.run()
+    assert not at.error and [b for b in at.button if b.key == "label_remove"]

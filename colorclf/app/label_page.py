@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import time
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from colorclf.app.runtime import page_secrets
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABELS
 from colorclf.core.text import plain
+from colorclf.core.throttle import Throttle
 from colorclf.store import (
     MAX_NAME_LENGTH,
     VoteStore,
@@ -46,6 +48,8 @@ PASSWORD_KEY = "label_teacher_password"
 REMOVE_KEY = "label_remove_uid"
 REMOVE_GENERATION_KEY = "label_remove_generation"  # a new selectbox after each removal
 RESET_CONFIRM_KEY = "label_reset_confirm"
+JUDGED_KEY = "label_teacher_judged"  # (typed password, right?): each typed value counts once
+THROTTLE_ID_KEY = "label_throttle_id"
 DOWNLOAD_LABEL = "Download class data (Coding Train JSON)"
 RATE_LIMIT_MESSAGE = "Slow down! Take a real look at each colour before you vote."
 
@@ -139,12 +143,55 @@ def teacher_password() -> str | None:
     return value
 
 
+# Wrong teacher passwords: after 3 in one session, 2 s, 4 s, 8 s … (at most 5 minutes) before
+# the next try; after 20 on the whole server (many sessions), 1 s, 2 s … (at most a minute),
+# short so that a guesser cannot keep the teacher out for long.
+SESSION_THROTTLE = Throttle(free=3, base=2.0, cap=300.0)
+SERVER_THROTTLE = Throttle(free=20, base=1.0, cap=60.0)
+_SERVER_KEY = "server"
+
+
+def _session_key() -> str:
+    ss = st.session_state
+    if THROTTLE_ID_KEY not in ss:
+        ss[THROTTLE_ID_KEY] = secrets.token_hex(8)
+    return ss[THROTTLE_ID_KEY]
+
+
+def password_wait() -> float:
+    """Seconds before this session may try another teacher password (0: now)."""
+    return max(SESSION_THROTTLE.wait(_session_key()), SERVER_THROTTLE.wait(_SERVER_KEY))
+
+
+def wait_message(seconds: float) -> str:
+    """"Too many wrong passwords: try again in 8 s (at 09:41:07 UTC)."."""
+    at = time.strftime("%H:%M:%S", time.gmtime(time.time() + seconds))
+    return f"Too many wrong passwords: try again in {max(1, round(seconds))} s (at {at} UTC)."
+
+
 def _unlocked() -> bool:
+    """The typed teacher password is right (constant-time comparison). A new wrong value
+    counts once towards the throttles; while they hold, nothing is compared at all."""
     expected = teacher_password()
-    typed = st.session_state.get(PASSWORD_KEY) or ""
-    return bool(expected and typed) and hmac.compare_digest(
-        str(typed).encode("utf-8"), str(expected).encode("utf-8")
-    )
+    typed = str(st.session_state.get(PASSWORD_KEY) or "")
+    if not (expected and typed):
+        return False
+    judged = st.session_state.get(JUDGED_KEY)
+    if judged is not None and judged[0] == typed:
+        right = hmac.compare_digest(typed.encode("utf-8"), str(expected).encode("utf-8"))
+        if judged[1] == right:
+            return right  # this value was judged already (a rerun, a button's callback)
+    if password_wait() > 0:
+        return False
+    right = hmac.compare_digest(typed.encode("utf-8"), str(expected).encode("utf-8"))
+    st.session_state[JUDGED_KEY] = (typed, right)
+    if right:
+        SESSION_THROTTLE.succeeded(_session_key())
+        SERVER_THROTTLE.succeeded(_SERVER_KEY)
+    else:
+        SESSION_THROTTLE.failed(_session_key())
+        SERVER_THROTTLE.failed(_SERVER_KEY)
+    return right
 
 
 def _remove_key() -> str:
@@ -277,7 +324,14 @@ def _teacher_tools(store: VoteStore) -> None:
         st.caption("Enter the teacher password to remove votes or reset the collection.")
         return
     if not _unlocked():
-        st.error("Wrong password.")
+        wait = password_wait()
+        judged = st.session_state.get(JUDGED_KEY)
+        if wait > 0 and not (judged and judged[0] == st.session_state.get(PASSWORD_KEY)):
+            st.error(wait_message(wait))  # this value was not even compared
+        elif wait > 0:
+            st.error(f"Wrong password. {wait_message(wait)}")
+        else:
+            st.error("Wrong password.")
         return
     _flash(TEACHER_FLASH_KEY)
     counts = store.count_by_contributor()
