@@ -30,7 +30,9 @@ from colorclf.store import (
     MAX_NAME_LENGTH,
     VoteStore,
     clean_contributor,
+    database_problem,
     database_url,
+    normalise_name,
     store_for_engine,
 )
 
@@ -83,7 +85,7 @@ def contributor() -> str:
     """The typed name (stripped, at most 40 characters), else this session's anonymous id."""
     typed = st.session_state.get(NAME_KEY) or ""
     try:
-        return clean_contributor(str(typed).strip()[:MAX_NAME_LENGTH])
+        return clean_contributor(normalise_name(str(typed))[:MAX_NAME_LENGTH].strip())
     except ColorclfError:
         return st.session_state[ANON_KEY]
 
@@ -104,11 +106,8 @@ def get_page_store() -> VoteStore:
 
 
 def _db_problem(err: Exception) -> str:
-    """A one-line reason without SQL, parameters or anything a student typed."""
-    if isinstance(err, ColorclfError):
-        return str(err)
-    orig = getattr(err, "orig", None)
-    return type(orig or err).__name__
+    """What is wrong and what to do, without SQL, parameters or anything a student typed."""
+    return database_problem(err, database_url(page_secrets()))
 
 
 # ---------------------------------------------------------------------------- callbacks

@@ -11,8 +11,8 @@ from colorclf.store.config import (
     load_votes_dataset,
     store_for_engine,
 )
-from colorclf.store.schema import MAX_NAME_LENGTH, clean_contributor
-from colorclf.store.votes import VoteStore
+from colorclf.store.schema import MAX_NAME_LENGTH, clean_contributor, normalise_name
+from colorclf.store.votes import VoteStore, database_problem
 
 __all__ = [
     "DB_URL_ENV",
@@ -20,8 +20,10 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "VoteStore",
     "clean_contributor",
+    "database_problem",
     "database_url",
     "get_store",
     "load_votes_dataset",
+    "normalise_name",
     "store_for_engine",
 ]
