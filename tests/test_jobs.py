@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -271,4 +272,54 @@ def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):
         assert job.state == "complete", job.error
         assert describe_status(job)["label"].startswith("Training complete in ")
     finally:
+        pool.shutdown()
+
+
+@pytest.mark.parametrize("when", ["mid-run", "after-stop"])
+def test_a_frozen_trainer_is_killed_and_replaced_and_the_queue_moves_on(
+    small_data, monkeypatch, when
+):
+    """A trainer stopped by the OS (SIGSTOP) is alive but silent: the run fails with one line
+    and keeps its rows, the trainer is killed, and the next run trains on a fresh one."""
+    import os
+    import signal
+
+    from colorclf.serve import job as job_module
+    from colorclf.serve.pool import TrainerPool
+
+    monkeypatch.setattr(job_module, "SILENT_SECONDS", 3.0 if when == "mid-run" else 60.0)
+    monkeypatch.setattr(job_module, "STOP_GRACE_SECONDS", 3.0)
+    gate = FairGate(1)
+    pool = TrainerPool(1)
+    pid = 0
+    try:
+        hp = Hyperparams(epochs=200, batch_size=8)
+        job = TrainingJob(Run(1, hp, "x"), small_data, pool=pool, gate=gate)
+        job.start()
+        assert wait_until(lambda: len(batch_rows(job)) > 5)
+        waiting = TrainingJob(Run(2, Hyperparams(epochs=1), "x"), small_data, pool=pool, gate=gate)
+        waiting.start()  # queued behind the frozen one
+        assert wait_until(lambda: waiting.queue_position() == 1)
+        (pid,) = pool.pids()
+        os.kill(pid, signal.SIGSTOP)
+        if when == "after-stop":
+            job.stop()  # Stop alone cannot free a trainer that does not answer
+        kept = len(job.run.rows)
+        assert job.join(timeout=60)
+        assert job.state == "failed"
+        assert describe_status(job)["label"] == (
+            "Training failed: the trainer "
+            + ("stopped answering (nothing for 3 s)" if when == "mid-run"
+               else "did not stop within 3 s")
+            + "; it was replaced, press Train to start again"
+        )  # fmt: skip
+        assert len(job.run.rows) >= kept > 5  # what it had stays
+        assert wait_until(lambda: not os.path.exists(f"/proc/{pid}"), timeout=30)  # killed
+        assert waiting.join(timeout=180)
+        assert waiting.state == "complete", waiting.error
+        assert pid not in pool.pids()
+    finally:
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         pool.shutdown()
