@@ -291,14 +291,20 @@ class FakeClock:
         return self.now
 
 
-def test_wrong_passwords_are_throttled_then_the_right_one_works_after_the_wait(
-    votes: VoteStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock = FakeClock()
-    monkeypatch.setattr(label_page.SESSION_THROTTLE, "clock", clock)
-    monkeypatch.setattr(label_page.SERVER_THROTTLE, "clock", clock)
+@pytest.fixture
+def clock(votes: VoteStore, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The throttles' clock, a teacher password (owl-42) and one vote to remove."""
+    fake = FakeClock()
+    monkeypatch.setattr(label_page.SESSION_THROTTLE, "clock", fake)
+    monkeypatch.setattr(label_page.SERVER_THROTTLE, "clock", fake)
     monkeypatch.setenv("COLORCLF_TEACHER_PASSWORD", "owl-42")
     votes.add_vote(1, 2, 3, "red-ish", "spammer")
+    return fake
+
+
+def test_wrong_passwords_are_throttled_then_the_right_one_works_after_the_wait(
+    clock: FakeClock,
+) -> None:
     at = _app()
     box = lambda: at.text_input(key=label_page.PASSWORD_KEY)  # noqa: E731
     for guess in ("a", "b"):
@@ -319,13 +325,8 @@ def test_wrong_passwords_are_throttled_then_the_right_one_works_after_the_wait(
 
 
 def test_the_delay_grows_and_a_new_session_does_not_escape_the_server_wide_one(
-    votes: VoteStore, monkeypatch: pytest.MonkeyPatch
+    clock: FakeClock,
 ) -> None:
-    clock = FakeClock()
-    monkeypatch.setattr(label_page.SESSION_THROTTLE, "clock", clock)
-    monkeypatch.setattr(label_page.SERVER_THROTTLE, "clock", clock)
-    monkeypatch.setenv("COLORCLF_TEACHER_PASSWORD", "owl-42")
-    votes.add_vote(1, 2, 3, "red-ish", "spammer")
     waits = []
     for i in range(20):  # each guess from a fresh session: no session reaches its own limit
         at = _app()

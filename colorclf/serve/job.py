@@ -37,9 +37,9 @@ _log = logging.getLogger(__name__)
 LIVENESS_CHECK_SECONDS = 0.5
 POLL_SECONDS = 0.1  # how often a job waiting for its worker checks Stop and the session
 # A trainer that stops answering is killed and replaced (its run fails, its rows stay):
-SILENT_SECONDS = 10.0  # no message at all, heartbeats included (SIGSTOP, a frozen process)
+SILENT_SECONDS = 15.0  # no message at all, heartbeats included (SIGSTOP, a frozen process)
 STALLED_SECONDS = 120.0  # heartbeats but no row (a native call that never returns)
-STOP_GRACE_SECONDS = 10.0  # Stop pressed or the session closed, and no answer since
+STOP_GRACE_SECONDS = 60.0  # Stop pressed or the session closed, heartbeats but no answer
 
 
 class TrainerHung(RuntimeError):
