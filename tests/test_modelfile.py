@@ -12,7 +12,12 @@ import pytest
 from colorclf.core.errors import ModelFileError
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.train.model import build_model, predictor_from_model
-from colorclf.train.modelfile import load_model_bytes, load_model_file, model_to_bytes
+from colorclf.train.modelfile import (
+    load_model_bytes,
+    load_model_file,
+    model_to_bytes,
+    zip_members,
+)
 
 PROBE = np.random.default_rng(0).integers(0, 256, (64, 3))
 
@@ -134,11 +139,7 @@ def _members(data: bytes) -> dict[str, bytes]:
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for member, content in members.items():
-            archive.writestr(member, content)
-    return buffer.getvalue()
+    return zip_members(members, zipfile.ZIP_DEFLATED)
 
 
 def _under_declare(data: bytes, member: str, declared: int) -> bytes:

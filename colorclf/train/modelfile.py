@@ -90,10 +90,11 @@ def _unpack(data: bytes, name: str, max_bytes: int) -> dict[str, bytes]:
     return members
 
 
-def _repack(members: dict[str, bytes]) -> bytes:
-    """A zip whose directory tells the truth: the members as counted by ``_unpack``."""
+def zip_members(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    """A zip of ``members`` whose directory tells the truth (Keras reads the members of an
+    upload as counted by ``_unpack``, re-packed here)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
         for member, content in members.items():
             archive.writestr(member, content)
     return buffer.getvalue()
@@ -217,7 +218,7 @@ def load_model_bytes(
 
     with tempfile.TemporaryDirectory(prefix="colorclf-") as folder:
         path = Path(folder) / "upload.keras"
-        path.write_bytes(_repack(members))
+        path.write_bytes(zip_members(members))
         del members
         try:
             model = keras.saving.load_model(path, compile=compile, safe_mode=True)
