@@ -175,3 +175,18 @@ def connection_state(page: object) -> str | None:
 def wait_idle(page: object, timeout: float = 60_000) -> None:
     """Wait until Streamlit's script run has finished, as Streamlit's own e2e tests do."""
     page.wait_for_selector(APP_IDLE, timeout=timeout)  # type: ignore[attr-defined]
+
+
+def rendered(markdown: str) -> str:
+    """What a Markdown element shows: the text of its CommonMark rendering (markdown-it),
+    and an AssertionError if the rendering holds any element but a paragraph (a link, an
+    image, emphasis, code …)."""
+    import html
+    import re
+
+    from markdown_it import MarkdownIt
+
+    out = MarkdownIt("commonmark").render(markdown).strip()
+    tags = set(re.findall(r"</?([a-z0-9]+)", out))
+    assert tags <= {"p"}, f"{markdown!r} renders as {out!r}"
+    return html.unescape(re.sub(r"</?p>", "", out))

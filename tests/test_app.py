@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from colorclf.core.hyperparams import PRESETS
 from colorclf.data.sources import SourceKind
 from colorclf.views import charts
+from tests.conftest import rendered
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # importing TensorFlow alone takes seconds
@@ -230,7 +231,7 @@ def test_bad_url_shows_one_error_and_the_page_keeps_working():
     at.text_input(key="url").input("http://127.0.0.1:9/colors.json").run()
     assert not at.exception
     assert len(at.error) == 1
-    assert "127.0.0.1" in at.error[0].value
+    assert "127.0.0.1" in rendered(at.error[0].value)
     assert at.button(key="train").disabled
     at.radio(key="source").set_value(SourceKind.BUILTIN).run()
     assert not at.error
@@ -263,7 +264,7 @@ def test_bad_link_values_are_clamped_with_a_visible_notice():
     at = link_app(epochs="999", learning_rate="abc", preset="nope")
     assert at.number_input(key="hp_epochs").value == 200
     assert at.number_input(key="hp_learning_rate").value == pytest.approx(0.25)
-    notices = " ".join(w.value for w in at.warning)
+    notices = " ".join(rendered(w.value) for w in at.warning)
     assert "epochs=999" in notices and "learning_rate" in notices and "nope" in notices
 
 
@@ -313,4 +314,23 @@ def test_the_page_does_not_fetch_local_addresses():
     at.radio(key="source").set_value(SourceKind.URL).run()
     at.text_input(key="url").input("http://localhost:8501/_stcore/health").run()
     assert len(at.error) == 1
-    assert "local or private address" in at.error[0].value
+    assert "local or private address" in rendered(at.error[0].value)
+
+
+def test_a_broken_ipv6_url_is_one_message_in_the_box_and_in_a_link():
+    at = new_app()
+    at.radio(key="source").set_value(SourceKind.URL).run()
+    at.text_input(key="url").input("http://[::1/").run()
+    assert not at.exception
+    assert [rendered(e.value) for e in at.error] == ["not a valid URL: 'http://[::1/'"]
+    at = link_app(data="http://[::1/")
+    assert len(at.warning) == 1 and "cannot be opened from a link" in rendered(at.warning[0].value)
+
+
+@pytest.mark.parametrize(
+    "value", ["[Log in again](https://evil.example/login)", "![x](https://evil.example/p.png)"]
+)
+def test_a_link_cannot_put_markdown_in_a_notice(value: str):
+    at = link_app(preset=value, data=value)
+    notices = [rendered(w.value) for w in at.warning]  # asserts: plain paragraphs only
+    assert len(notices) == 2 and all(repr(value) in n for n in notices)

@@ -182,6 +182,8 @@ def test_every_skip_reason_counted_in_json() -> None:
         "not a dict",  # not an entry
         7,  # not an entry
         None,  # not an entry
+        entry(uid="\ud800"),  # invalid text: a lone surrogate
+        entry(uid="x" * 201),  # invalid text: too long for a name
     ]
     ds = parse_bytes(dumps({"entries": items}), "mixed.json")
     assert len(ds) == 2
@@ -191,6 +193,7 @@ def test_every_skip_reason_counted_in_json() -> None:
         "out of range": 3,
         "unknown label": 2,
         "not an entry": 3,
+        "invalid text": 2,
     }
     assert list(ds.skipped) == list(validate.SKIP_REASONS)  # stable order
 
@@ -255,9 +258,18 @@ def test_invalid_json_names_line_and_column() -> None:
     )
 
 
-def test_json_with_a_huge_integer_is_a_data_error() -> None:
-    with pytest.raises(DataError, match=r"^big\.json is not valid JSON"):
-        parse_bytes(b"[" + b"9" * 5000 + b"]", "big.json")
+@pytest.mark.parametrize("digits", [21, 4301, 5000, 100_000])
+def test_a_huge_integer_skips_its_row_only(digits: int) -> None:
+    huge = "9" * digits
+    for field in ("r", "g", "b"):
+        fields = {"r": "1", "g": "2", "b": "3", "label": '"red"'} | {field: huge}
+        bad = "{" + ", ".join(f'"{k}": {v}' for k, v in fields.items()) + "}"
+        raw = f'[{{"r": 1, "g": 2, "b": 3, "label": "red"}}, {bad}]'
+        ds = parse_bytes(raw.encode(), "big.json")
+        assert ds.rgb.tolist() == [[1, 2, 3]]
+        assert ds.skipped == {"out of range": 1}
+    with pytest.raises(DataError, match=r"^no valid row in big\.json: 1 skipped \(not an entry"):
+        parse_bytes(b"[" + huge.encode() + b"]", "big.json")
 
 
 @pytest.mark.parametrize(
@@ -356,7 +368,7 @@ def test_deep_nesting_fails_fast() -> None:
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
-    uid = '\\"[[[{{{' * 100  # escaped quotes and brackets inside a string
+    uid = '\\"[[[{{{' * 25  # escaped quotes and brackets inside a string
     raw = ('[{"r": 1, "g": 2, "b": 3, "label": "red", "uid": "' + uid + '"}]').encode()
     ds = parse_bytes(raw, "strings.json")
     assert ds.contributor[0] == json.loads(f'"{uid}"')
@@ -639,6 +651,7 @@ def test_describe() -> None:
         "out of range": 1,
         "unknown label": 0,
         "not an entry": 1,
+        "invalid text": 0,
     }
     assert summary["skipped_total"] == 2
     assert list(summary["labels"]) == list(LABELS)
@@ -740,3 +753,97 @@ CELL = st.one_of(st.integers(-5, 300).map(str), st.sampled_from(["", "x", "1.0",
 def test_near_valid_csv(rows: list[list[str]]) -> None:
     raw = "r,g,b,label,uid\n" + "\n".join(",".join(row) for row in rows)
     parse_or_data_error(raw.encode(), "near.csv")
+
+
+# ---------------------------------------------------------------------------- parsing bounds
+# Each hostile shape is refused by what it holds (lines, columns, rows, values), before the
+# parser builds anything big: bench/bench_hostile.py measures the time and memory.
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"," * 50_000 + b"r,g,b,label\n1,2,3,red\n", r"longer than 10,000 characters \(line 1"),
+        (b"r,g,b,label\n1,2,3,red\n" + b"1,2,3,red," + b"9," * 6000 + b"\n", r"\(line 3\)"),
+        (b"r,g,b,label\n1,2,3,red\n" + b"1," * 600_000, r"\(line 3\)"),
+        (b"r,g,b,label\n1,2,3,\"" + b"x" * 20_000 + b'"\n', r"\(line 2\)"),
+        (b"r,g,b,label\r" + b"1,2,3,red\r" * 3 + b"x" * 10_001, r"\(line 5\)"),
+        (b"r,g,b,label\n" + b"\n" * 100_001, r"too many rows: 100,002 \(the limit is 100,000\)"),
+    ],
+    ids=["header-50k-fields", "one-long-row", "600k-columns", "long-quoted-field",
+         "old-mac-line-ends", "too-many-lines"],
+)  # fmt: skip
+def test_hostile_csv_shapes_get_one_message(raw: bytes, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        parse_bytes(raw, "hostile.csv")
+
+
+@settings(max_examples=30, deadline=None)
+@given(extra=st.integers(min_value=limits.MAX_COLUMNS - 4 + 1, max_value=2000))
+def test_a_header_with_too_many_columns_is_refused(extra: int) -> None:
+    header = ",".join(["r", "g", "b", "label", *(str(i % 10) for i in range(extra))])
+    with pytest.raises(DataError, match=rf"has {extra + 4:,} columns in its header \(at most 64\)"):
+        parse_bytes(f"{header}\n1,2,3,red\n".encode(), "wide.csv")
+
+
+def test_a_header_at_the_column_limit_is_read() -> None:
+    header = ",".join(["r", "g", "b", "label", *(f"c{i}" for i in range(limits.MAX_COLUMNS - 4))])
+    assert len(parse_bytes(f"{header}\n1,2,3,red\n".encode(), "wide.csv")) == 1
+
+
+def test_a_csv_at_the_row_limit_is_read() -> None:
+    raw = b"r,g,b,label\n" + b"1,2,3,red\n" * limits.MAX_ROWS
+    assert len(parse_bytes(raw, "full.csv")) == limits.MAX_ROWS
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"[" + b"{}," * 100_002 + b"{}]", r"too many rows: 100,003 \(the limit is 100,000\)"),
+        (b'{"entries": [' + b"1," * 1_600_000 + b"1]}", r"holds too many values: 1,600,001"),
+        (b"[" * 65 + b"]" * 65, r"nested too deeply \(65 levels"),
+        (b'{"x": "' + b"{[,\\\"" * 200_000 + b'", "entries": []}', r"holds no entries"),
+    ],
+    ids=["too-many-objects", "too-many-values", "too-deep", "brackets-inside-a-string"],
+)
+def test_hostile_json_shapes_get_one_message(raw: bytes, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        parse_bytes(raw, "hostile.json")
+
+
+def test_json_at_the_row_limit_is_read() -> None:
+    raw = dumps({"entries": [entry(uid="a")] * limits.MAX_ROWS})
+    ds = parse_bytes(raw, "full.json")
+    assert len(ds) == limits.MAX_ROWS and ds.contributor[-1] == "a"
+
+
+def test_a_source_over_the_byte_limit_is_refused_before_parsing() -> None:
+    with pytest.raises(DataError, match=r"^big\.json is too big: 16 MB \(the limit is 16 MB\)$"):
+        parse_bytes(b" " * (limits.MAX_BYTES + 1), "big.json")
+
+
+# ---------------------------------------------------------------------------- invalid text
+
+SURROGATES = st.integers(0xD800, 0xDFFF).map(chr)
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=st.text(max_size=5), lone=SURROGATES, after=st.text(max_size=5))
+def test_a_uid_with_a_lone_surrogate_skips_its_row(before: str, lone: str, after: str) -> None:
+    uid = before + lone + after
+    raw = json.dumps([entry(uid=uid), entry(1, 2, 3, uid="ok")]).encode()  # "\udxxx" escapes
+    ds = parse_bytes(raw, "s.json")
+    assert ds.contributor.tolist() == ["ok"]
+    assert ds.skipped == {"invalid text": 1}
+    exported = to_coding_train_json(ds)  # the export encodes: it would fail on a surrogate
+    assert json.loads(exported)["entries"][0]["uid"] == "ok"
+    import pyarrow as pa
+
+    pa.array(ds.contributor.tolist())  # what the page's tables do
+
+
+def test_a_label_with_a_lone_surrogate_is_an_unknown_label() -> None:
+    raw = b'[{"r": 1, "g": 2, "b": 3, "label": "red\\ud800"}, '
+    raw += b'{"r": 1, "g": 2, "b": 3, "label": "red"}]'
+    ds = parse_bytes(raw, "s.json")
+    assert len(ds) == 1 and ds.skipped == {"unknown label": 1}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -232,26 +233,30 @@ def test_trainers_that_die_while_starting_fail_the_run_with_a_message(small_data
         pool.shutdown()
 
 
-def test_a_trainer_does_not_run_the_page_script():
-    """Under Streamlit ``__main__`` is the page script, and ``spawn`` runs it again in every
-    trainer as ``__mp_main__`` (``runpy.run_path``, as here): the page must do nothing then,
-    not import Streamlit nor draw a page in bare mode."""
-    import subprocess
+def test_a_trainer_does_not_run_the_page_script(tmp_path, monkeypatch):
+    """Under Streamlit ``__main__`` is the page script; ``spawn`` would re-run it in every
+    trainer (Streamlit in bare mode, and a page that starts trainers would crash them)."""
+    import multiprocessing
     import sys
-    from pathlib import Path
+    import types
 
-    root = Path(__file__).resolve().parent.parent
-    probe = (
-        "import runpy, sys\n"
-        "runpy.run_path('streamlit_app.py', run_name='__mp_main__')\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'colorclf')))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]", result.stdout
-    assert result.stderr == ""
+    from colorclf.serve import pool as serve_pool
+
+    marker = tmp_path / "page-ran"
+    page = tmp_path / "page_script.py"
+    page.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(page)
+    fake_main.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+
+    worker = serve_pool.Worker(multiprocessing.get_context("spawn"))
+    try:
+        assert sys.modules["__main__"] is fake_main  # put back after the start
+        assert worker.wait_ready(lambda: False)
+        assert not marker.exists()
+    finally:
+        worker.close()
 
 
 def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):
@@ -283,3 +288,53 @@ def test_a_heartbeat_stays_alive_while_the_page_stamps_it_and_dies_after_the_gra
     assert heartbeat.alive()
     now[0] += 2  # the tab was closed: nothing stamps any more
     assert not heartbeat.alive()
+
+
+@pytest.mark.parametrize("when", ["mid-run", "after-stop"])
+def test_a_frozen_trainer_is_killed_and_replaced_and_the_queue_moves_on(
+    small_data, monkeypatch, when
+):
+    """A trainer stopped by the OS (SIGSTOP) is alive but silent: the run fails with one line
+    and keeps its rows, the trainer is killed, and the next run trains on a fresh one."""
+    import os
+    import signal
+
+    from colorclf.serve import job as job_module
+    from colorclf.serve.pool import TrainerPool
+
+    monkeypatch.setattr(job_module, "SILENT_SECONDS", 3.0 if when == "mid-run" else 60.0)
+    monkeypatch.setattr(job_module, "STOP_GRACE_SECONDS", 3.0)
+    gate = FairGate(1)
+    pool = TrainerPool(1)
+    pid = 0
+    try:
+        hp = Hyperparams(epochs=200, batch_size=8)
+        job = TrainingJob(Run(1, hp, "x"), small_data, pool=pool, gate=gate)
+        job.start()
+        assert wait_until(lambda: len(batch_rows(job)) > 5)
+        waiting = TrainingJob(Run(2, Hyperparams(epochs=1), "x"), small_data, pool=pool, gate=gate)
+        waiting.start()  # queued behind the frozen one
+        assert wait_until(lambda: waiting.queue_position() == 1)
+        (pid,) = pool.pids()
+        os.kill(pid, signal.SIGSTOP)
+        if when == "after-stop":
+            job.stop()  # Stop alone cannot free a trainer that does not answer
+        kept = len(job.run.rows)
+        assert job.join(timeout=60)
+        assert job.state == "failed"
+        assert describe_status(job)["label"] == (
+            "Training failed: the trainer "
+            + ("stopped answering (nothing for 3 s)" if when == "mid-run"
+               else "did not stop within 3 s")
+            + "; it was replaced, press Train to start again"
+        )  # fmt: skip
+        assert len(job.run.rows) >= kept > 5  # what it had stays
+        assert wait_until(lambda: not os.path.exists(f"/proc/{pid}"), timeout=30)  # killed
+        assert waiting.join(timeout=180)
+        assert waiting.state == "complete", waiting.error
+        assert pid not in pool.pids()
+    finally:
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        pool.shutdown()

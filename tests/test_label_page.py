@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from colorclf.app import label_page
 from colorclf.core.labels import LABELS
 from colorclf.store import VoteStore
+from tests.conftest import rendered
 
 TIMEOUT = 30
 HOSTILE = "<script>alert(1)</script>"
@@ -22,6 +23,13 @@ def _page() -> None:
     from colorclf.app.label_page import render
 
     render()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> None:
+    """The password throttles are the server's (module-wide): each test starts clean."""
+    label_page.SESSION_THROTTLE.reset()
+    label_page.SERVER_THROTTLE.reset()
 
 
 @pytest.fixture
@@ -131,7 +139,7 @@ def test_mashing_shows_a_warning_and_keeps_the_colour(votes: VoteStore) -> None:
     at.text_input(key=label_page.NAME_KEY).input("masher").run()
     before = _swatch_rgb(at)
     at.button(key=label_page.vote_key("red-ish")).click().run()
-    assert [w.value for w in at.warning] == [label_page.RATE_LIMIT_MESSAGE]
+    assert [rendered(w.value) for w in at.warning] == [label_page.RATE_LIMIT_MESSAGE]
     assert _swatch_rgb(at) == before
     assert votes.count("masher") == 120
     at.run()  # the warning is shown once
@@ -201,11 +209,13 @@ def test_teacher_removes_one_contributor_then_resets(
     at.button(key="label_remove").click().run()
     assert not at.exception
     assert votes.count_by_contributor() == {"honest": 2}
-    assert [s.value for s in at.success] == ["Removed 5 votes of one contributor."]
+    assert [rendered(s.value) for s in at.success] == ["Removed 5 votes of one contributor."]
     assert _contributor_box(at).options == ["honest (2 votes)"]
 
     at.button(key="label_reset").click().run()
-    assert [e.value for e in at.error] == ["Type RESET (in capitals) to confirm the reset."]
+    assert [rendered(e.value) for e in at.error] == [
+        "Type RESET (in capitals) to confirm the reset."
+    ]
     assert votes.count() == 2
     at.text_input(key=label_page.RESET_CONFIRM_KEY).input("reset").run()
     at.button(key="label_reset").click().run()
@@ -213,7 +223,7 @@ def test_teacher_removes_one_contributor_then_resets(
     at.text_input(key=label_page.RESET_CONFIRM_KEY).input("RESET").run()
     at.button(key="label_reset").click().run()
     assert votes.count() == 0
-    assert [s.value for s in at.success] == ["Reset: deleted all 2 votes."]
+    assert [rendered(s.value) for s in at.success] == ["Reset: deleted all 2 votes."]
     assert at.text_input(key=label_page.RESET_CONFIRM_KEY).value == ""
     assert _metric(at, "Class votes") == 0
 
@@ -226,7 +236,7 @@ def test_a_database_that_cannot_be_used_is_an_error_not_a_traceback(
     monkeypatch.setenv("COLORCLF_DB_URL", f"sqlite:///{blocker / 'votes.sqlite'}")
     at = _app()
     assert not at.exception
-    assert at.error and "vote database cannot be used" in at.error[0].value
+    assert at.error and "vote database cannot be used" in rendered(at.error[0].value)
 
 
 def _label_or_other_page() -> None:
@@ -271,3 +281,63 @@ def test_hosting_needs_only_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     at.text_input(key=label_page.PASSWORD_KEY).input("owl-42").run()
     assert _contributor_box(at).options[0].endswith("(1 vote)")
     hosted.engine.dispose()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(votes: VoteStore, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The throttles' clock, a teacher password (owl-42) and one vote to remove."""
+    fake = FakeClock()
+    monkeypatch.setattr(label_page.SESSION_THROTTLE, "clock", fake)
+    monkeypatch.setattr(label_page.SERVER_THROTTLE, "clock", fake)
+    monkeypatch.setenv("COLORCLF_TEACHER_PASSWORD", "owl-42")
+    votes.add_vote(1, 2, 3, "red-ish", "spammer")
+    return fake
+
+
+def test_wrong_passwords_are_throttled_then_the_right_one_works_after_the_wait(
+    clock: FakeClock,
+) -> None:
+    at = _app()
+    box = lambda: at.text_input(key=label_page.PASSWORD_KEY)  # noqa: E731
+    for guess in ("a", "b"):
+        box().input(guess).run()
+        assert [rendered(e.value) for e in at.error] == ["Wrong password."]
+    at.run()  # a rerun with the same wrong value is not another guess
+    box().input("c").run()
+    (third,) = [rendered(e.value) for e in at.error]
+    assert third.startswith("Wrong password. Too many wrong passwords: try again in 2 s (at ")
+    # While the wait holds, even the right password is not compared.
+    box().input("owl-42").run()
+    (locked,) = [rendered(e.value) for e in at.error]
+    assert locked.startswith("Too many wrong passwords: try again in 2 s")
+    assert not [b for b in at.button if b.key == "label_remove"]
+    clock.now += 2.5
+    at.run()
+    assert not at.error and [b for b in at.button if b.key == "label_remove"]
+
+
+def test_the_delay_grows_and_a_new_session_does_not_escape_the_server_wide_one(
+    clock: FakeClock,
+) -> None:
+    waits = []
+    for i in range(20):  # each guess from a fresh session: no session reaches its own limit
+        at = _app()
+        at.text_input(key=label_page.PASSWORD_KEY).input(f"guess-{i}").run()
+        waits.append(label_page.SERVER_THROTTLE.wait("server"))
+        clock.now += 0.1
+    assert waits[:19] == [0] * 19 and waits[19] == pytest.approx(1.0)
+    # The server-wide wait holds for a new session too, even with the right password.
+    at = _app()
+    at.text_input(key=label_page.PASSWORD_KEY).input("owl-42").run()
+    assert rendered(at.error[0].value).startswith("Too many wrong passwords: try again in 1 s")
+    clock.now += 1.0
+    at.run()
+    assert not at.error and [b for b in at.button if b.key == "label_remove"]

@@ -17,6 +17,7 @@ from colorclf.core.links import (
     to_query,
     to_query_string,
 )
+from colorclf.core.text import plain
 
 
 def test_link_params_are_the_settings_plus_preset_data_presenter() -> None:
@@ -185,3 +186,37 @@ def test_round_trip(hp: Hyperparams, preset: str | None, data: str | None, prese
     # Through a real URL query string as well.
     parsed = urllib.parse.parse_qs(to_query_string(config), keep_blank_values=True)
     assert read_link(parsed) == config
+
+
+@settings(deadline=None)
+@given(
+    st.sampled_from(["http://", "https://", "http://[", "https://[::1", ""]),
+    st.text(alphabet="[]:/%@?#.1fe", max_size=12),
+)
+def test_a_broken_data_url_in_a_link_is_a_notice_not_a_crash(prefix: str, tail: str) -> None:
+    """``?data=http://[::1/`` used to raise ValueError from urlsplit on the page."""
+    config = read_link({"data": prefix + tail})
+    to_query(config)  # the page writes the link back on every run
+    assert config.data is None or config.data == (prefix + tail).strip()
+    if config.data is None and (prefix + tail).strip():
+        assert any(note.startswith("data:") for note in config.notices)
+
+
+def test_an_unclosed_ipv6_bracket_is_a_notice() -> None:
+    config = read_link({"data": "http://[::1/"})
+    assert config.data is None
+    assert config.notices == (
+        "data: 'http://[::1/' cannot be opened from a link (only builtin or an http(s) URL); "
+        "using the default data",
+    )
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.dictionaries(st.sampled_from([*LINK_PARAMS, "other"]), st.text(max_size=40)))
+def test_link_notices_show_as_plain_text(query: dict[str, str]) -> None:
+    """A link's values reach the page's notices; shown through ``plain`` they are never
+    Markdown (no phishing link, no image) whatever they hold."""
+    from tests.conftest import rendered
+
+    for notice in read_link(query).notices:
+        rendered(plain(f"Link: {notice}"))

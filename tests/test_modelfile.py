@@ -12,7 +12,12 @@ import pytest
 from colorclf.core.errors import ModelFileError
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.train.model import build_model, predictor_from_model
-from colorclf.train.modelfile import load_model_bytes, load_model_file, model_to_bytes
+from colorclf.train.modelfile import (
+    load_model_bytes,
+    load_model_file,
+    model_to_bytes,
+    zip_members,
+)
 
 PROBE = np.random.default_rng(0).integers(0, 256, (64, 3))
 
@@ -122,4 +127,106 @@ def test_lambda_layers_are_refused_by_safe_mode() -> None:
     doubled = keras.layers.Lambda(lambda z: z * 2)(inputs)
     outputs = keras.layers.Dense(9, activation="softmax")(doubled)
     err = error_of(model_to_bytes(keras.Model(inputs, outputs)))
-    assert "could not be loaded" in str(err)
+    assert "is a Lambda; only Dense layers are supported" in str(err)  # before Keras loads it
+
+
+# ---------------------------------------------------------------------------- lying files
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    return zip_members(members, zipfile.ZIP_DEFLATED)
+
+
+def _under_declare(data: bytes, member: str, declared: int) -> bytes:
+    """The zip with ``member``'s uncompressed size in the central directory and the local
+    header rewritten to ``declared`` (what a zip bomb does to pass a size check)."""
+    raw = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(member)
+    local = info.header_offset
+    raw[local + 22 : local + 26] = declared.to_bytes(4, "little")
+    start = 0
+    while (start := raw.find(b"PK\x01\x02", start)) >= 0:
+        name_length = int.from_bytes(raw[start + 28 : start + 30], "little")
+        if raw[start + 46 : start + 46 + name_length] == member.encode():
+            raw[start + 24 : start + 28] = declared.to_bytes(4, "little")
+        start += 4
+    return bytes(raw)
+
+
+def test_a_zip_that_under_declares_a_member_is_refused_while_inflating(
+    model_bytes: tuple[object, bytes],
+) -> None:
+    members = _members(model_bytes[1])
+    members["model.weights.h5"] = members["model.weights.h5"] + bytes(300 * 1024 * 1024)
+    bomb = _under_declare(_zip(members), "model.weights.h5", 20_000)
+    assert len(bomb) < 1024 * 1024  # a small file …
+    with zipfile.ZipFile(io.BytesIO(bomb)) as archive:  # … whose directory says it is small
+        assert sum(info.file_size for info in archive.infolist()) < 30_000
+    err = error_of(bomb, "bomb.keras")
+    assert str(err) in (
+        "bomb.keras unpacks to more than 32 MB, too big for this model",
+        "bomb.keras is a damaged zip archive: Bad CRC-32 for file 'model.weights.h5'",
+    )
+
+
+def test_a_zip_that_declares_a_huge_member_is_refused(model_bytes: tuple[object, bytes]) -> None:
+    members = _members(model_bytes[1])
+    members["model.weights.h5"] = bytes(40 * 1024 * 1024)
+    err = error_of(_zip(members), "big.keras")
+    assert str(err) == "big.keras unpacks to more than 32 MB, too big for this model"
+
+
+def _two_wide_layers(layers: list[dict]) -> None:
+    """hidden (4,000 units) → another 4,000 → the output: 16 million weights."""
+    import copy
+
+    layers[1]["config"]["units"] = 4000
+    second = copy.deepcopy(layers[1])
+    second["config"]["name"] = second["name"] = "wide"
+    layers.insert(2, second)
+
+
+def _with_config(data: bytes, change) -> bytes:
+    import json
+
+    members = _members(data)
+    config = json.loads(members["config.json"])
+    change(config["config"]["layers"])
+    members["config.json"] = json.dumps(config).encode()
+    return _zip(members)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda layers: layers[1]["config"].update(units=20_000_000),
+         "a Dense layer asks for 20000000 units (at most 4,096)"),
+        (lambda layers: layers[1]["config"].update(units=True), "asks for True units"),
+        (lambda layers: layers[1]["config"].update(units="8"), "asks for 8 units"),
+        (lambda layers: _two_wide_layers(layers), "more than 2,000,000 parameters"),
+        (lambda layers: layers[0]["config"].update(batch_shape=[None, 10**9]),
+         "must take 3 inputs"),
+        (lambda layers: layers.extend([layers[1]] * 40), "a short chain of Dense layers"),
+        (lambda layers: layers[1].update(class_name="Conv2D"),
+         "is a Conv2D; only Dense layers are supported"),
+    ],
+    ids=["20M-units", "bool-units", "text-units", "too-many-params", "huge-input", "many-layers",
+         "conv"],
+)  # fmt: skip
+def test_a_config_that_asks_for_too_much_is_refused_before_keras_builds_it(
+    model_bytes: tuple[object, bytes], change, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keras
+
+    def no_keras(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Keras was asked to build it")
+
+    monkeypatch.setattr(keras.saving, "load_model", no_keras)
+    err = error_of(_with_config(model_bytes[1], change), "big.keras")
+    assert message in str(err)

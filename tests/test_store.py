@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -480,3 +481,156 @@ def test_store_module_does_not_import_streamlit() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------- names
+
+INVISIBLE = st.sampled_from(
+    ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e", "\u202d", "\u2066", "\u2069",
+     "\u200e", "\u200f", "\u00ad", "\U000e0041"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(alphabet=st.characters(categories=["L", "N", "P", "S", "Zs"]), min_size=1,
+                 max_size=20).filter(lambda s: _storable(s)),
+    inserts=st.lists(st.tuples(st.integers(0, 20), INVISIBLE), min_size=1, max_size=4),
+)  # fmt: skip
+def test_invisible_characters_do_not_make_a_new_person(
+    name: str, inserts: list[tuple[int, str]]
+) -> None:
+    spoofed = name
+    for at, ch in inserts:
+        spoofed = spoofed[:at] + ch + spoofed[at:]
+    assert store_module.clean_contributor(spoofed) == store_module.clean_contributor(name)
+    cleaned = store_module.clean_contributor(spoofed)
+    assert not any(unicodedata.category(ch)[0] == "C" for ch in cleaned)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("ｃｌａｓｓ", "class"), ("ﬁsh", "fish"), ("a\u202egnp.exe", "agnp.exe"),
+     ("  two   spaces ", "two spaces"), ("c\u200b", "c"), ("Ⅻ", "XII")],
+)  # fmt: skip
+def test_names_are_normalised(store: VoteStore, typed: str, stored: str) -> None:
+    assert store.add_vote(1, 2, 3, "red-ish", typed)
+    assert store.count_by_contributor() == {stored: 1}
+
+
+def test_the_rate_limit_sees_through_zero_width_spaces(make_store: MakeStore) -> None:
+    clock = FakeClock()
+    store = make_store(min_interval=0.15, max_per_minute=120, clock=clock)
+    assert store.add_vote(9, 9, 9, "grey-ish", "c")
+    assert not store.add_vote(9, 9, 9, "grey-ish", "c\u200b")
+    assert not store.add_vote(9, 9, 9, "grey-ish", "\u200dc\u2060")
+    assert not store.add_vote(9, 9, 9, "grey-ish", "ｃ")
+    assert store.count_by_contributor() == {"c": 1}
+
+
+# ---------------------------------------------------------------------------- faults
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _as_unprivileged(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run Python ``code`` as a user that file permissions apply to (root ignores them)."""
+    command = [sys.executable, "-c", code]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=180, cwd="/",
+        env={**os.environ, "PYTHONPATH": str(REPO), **env}, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def read_only_votes() -> Iterator[str]:
+    """A votes file with 30 votes (made by the store: WAL mode), then the file and its folder
+    made read-only, in a folder an unprivileged user can reach."""
+    import shutil
+    import tempfile
+
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    root = Path(tempfile.mkdtemp(prefix="colorclf-ro-"))
+    root.chmod(0o755)
+    folder = root / "data"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'votes.sqlite'}"
+    writer = VoteStore(sa.create_engine(url), min_interval=0, max_per_minute=0)
+    for i in range(30):
+        writer.add_vote(i * 8, 255 - i * 8, 40, LABELS[i % 9], f"p{i % 3}")
+    writer.engine.dispose()
+    assert not (folder / "votes.sqlite-wal").exists()
+    (folder / "votes.sqlite").chmod(0o444)
+    folder.chmod(0o555)
+    yield url
+    folder.chmod(0o755)
+    shutil.rmtree(root)
+
+
+READ_AND_WRITE = """
+from colorclf.store import get_store, load_votes_dataset, database_problem
+ds = load_votes_dataset()
+print(len(ds), ds.contributor_count())
+try:
+    get_store().add_vote(1, 2, 3, "red-ish", "late")
+except Exception as err:
+    print(database_problem(err, get_store().engine.url.render_as_string()))
+"""
+
+
+def test_a_read_only_votes_file_is_read_and_says_why_it_cannot_be_written(
+    read_only_votes: str,
+) -> None:
+    result = _as_unprivileged(READ_AND_WRITE, {"COLORCLF_DB_URL": read_only_votes})
+    assert result.returncode == 0, result.stderr
+    counts, problem = result.stdout.strip().splitlines()
+    assert counts == "30 3"
+    path = read_only_votes.removeprefix("sqlite:///")
+    assert problem == (
+        f"the votes file {path} is read-only: votes cannot be stored; give the server write "
+        "access to the file and its folder"
+    )
+
+
+def test_a_read_only_votes_file_can_be_trained_on(read_only_votes: str) -> None:
+    code = "from colorclf.cli import main; raise SystemExit(main(['train', '--data', 'votes', "
+    code += "'--epochs', '1', '--json']))"
+    result = _as_unprivileged(code, {"COLORCLF_DB_URL": read_only_votes})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["data"] == {"source": "votes", "rows": 30, "train_rows": 21, "val_rows": 9}
+    assert report["epochs"] == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is not a database at all" * 100,
+        b"SQLite format 3\x00" + b"\xff" * 2000,
+    ],
+)
+def test_a_damaged_votes_file_says_what_to_do(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "votes.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as info:
+        load_votes_dataset(f"sqlite:///{path}")
+    assert str(info.value) == (
+        f"cannot read class votes: the votes file {path} is damaged or not a SQLite database: "
+        "move it away to start a new collection, or point COLORCLF_DB_URL at the right one"
+    )
+
+
+def test_database_problems_never_show_the_driver_text_or_sql() -> None:
+    err = sa.exc.OperationalError("SELECT * FROM votes WHERE contributor = ?", ("eve",),
+                                  Exception("connection refused on 10.0.0.1"))  # fmt: skip
+    text = store_module.database_problem(err, "postgresql://u:secret@db.example/votes")
+    assert text == (
+        "the votes database postgresql://u:***@db.example/votes cannot be reached: check that "
+        "the database server runs and its URL is right"
+    )
+    assert store_module.database_problem(RuntimeError("???")) == (
+        "the votes database failed (RuntimeError): ask whoever runs the server to check it"
+    )

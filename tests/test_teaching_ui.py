@@ -21,6 +21,7 @@ from colorclf.core.predict import Predictor
 from colorclf.core.rows import make_row
 from colorclf.core.runs import Run
 from colorclf.views import cleaning, decision_map
+from tests.conftest import rendered
 
 TIMEOUT = 60
 
@@ -234,7 +235,8 @@ def explorer_page(dataset) -> None:
 
 
 def dropped_caption(at: AppTest) -> str:
-    return next(c.value for c in at.caption if re.match(r"\d+ rows? dropped", c.value))
+    shown = (rendered(c.value) for c in at.caption)
+    return next(text for text in shown if re.match(r"\d+ rows? dropped", text))
 
 
 def test_explorer_cleaning_counts() -> None:
@@ -330,7 +332,7 @@ def test_model_files(model) -> None:
     # A bad one shows one error (and keeps showing it) and returns nothing.
     at.get("file_uploader")[0].set_value(("bad.keras", good[:300], "application/zip"))
     at.run(timeout=TIMEOUT)
-    assert len(at.error) == 1 and "bad.keras" in at.error[0].value
+    assert len(at.error) == 1 and "bad.keras" in rendered(at.error[0].value)
     at.run(timeout=TIMEOUT)
     assert len(at.error) == 1
     assert at.session_state["got"][-2:] == [None, None]
@@ -373,3 +375,33 @@ def test_export_is_the_cleaned_set_in_coding_train_json() -> None:
     assert np.array_equal(back.rgb, cleaned.rgb)
     assert np.array_equal(back.label, cleaned.label)
     assert back.contributor.tolist() == cleaned.contributor.tolist()
+
+
+MARKDOWN_NAMES = [
+    "![x](https://evil.example/pixel.png)",
+    "[Log in](https://evil.example/login)",
+    ":red[**admin**]",
+    "<img src=x>",
+]
+
+
+def test_contributor_names_and_the_source_show_as_text_when_dropped() -> None:
+    """The teacher drops a contributor whose name is Markdown: every caption shows the name
+    as typed (no image is loaded, no link is made)."""
+    n = 40
+    dataset = ColorDataset(
+        rgb=np.full((n, 3), 100),
+        label=np.arange(n) % 9,
+        contributor=np.array([MARKDOWN_NAMES[i % 4] for i in range(n)], dtype=object),
+        source="[votes](https://evil.example/x).json",
+    )
+    at = AppTest.from_function(explorer_page, args=(dataset,))
+    at.run(timeout=TIMEOUT)
+    at.multiselect(key="ex-drop").select(MARKDOWN_NAMES[0]).select(MARKDOWN_NAMES[1]).run(
+        timeout=TIMEOUT
+    )
+    assert not at.exception
+    shown = [rendered(c.value) for c in (*at.caption, *at.error, *at.warning, *at.info)]
+    assert f"from contributor {MARKDOWN_NAMES[0]}" in dropped_caption(at)
+    assert f"from contributor {MARKDOWN_NAMES[1]}" in dropped_caption(at)
+    assert any("([votes](https://evil.example/x).json)" in text for text in shown)

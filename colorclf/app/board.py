@@ -16,6 +16,7 @@ import streamlit as st
 from colorclf.app.label_page import (
     db_problem,
     get_page_store,
+    refusal,
     teacher_delete,
     teacher_password,
     unlocked,
@@ -180,7 +181,7 @@ def _teacher_tools() -> None:
         st.caption("Enter the teacher password to remove a run or clear the board.")
         return
     if not unlocked(PASSWORD_KEY):
-        st.error("Wrong password.")
+        st.error(refusal(PASSWORD_KEY))
         return
     message = st.session_state.pop(FLASH_KEY, None)
     if message:

@@ -10,6 +10,7 @@ import streamlit as st
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ColorclfError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
+from colorclf.core.text import plain
 from colorclf.data.sources import CODING_TRAIN_URL, SourceKind, SourceSpec, load_source
 
 
@@ -68,7 +69,7 @@ def hyperparameter_controls() -> Hyperparams:
         )
     hp, notices = Hyperparams.from_mapping(values)
     for notice in notices:
-        st.warning(notice)
+        st.warning(plain(notice))
     return hp
 
 
@@ -141,7 +142,7 @@ def load_dataset(kind: SourceKind, detail: Any) -> ColorDataset | None:
             return _load_votes(database_url(page_secrets()))
         return load_source(SourceSpec(kind))
     except ColorclfError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return None
 
 
@@ -149,7 +150,7 @@ def dataset_summary(dataset: ColorDataset) -> None:
     skipped = sum(dataset.skipped.values())
     text = (
         f"**{len(dataset):,}** colours from **{dataset.contributor_count()}** contributors "
-        f"· {dataset.source}"
+        f"· {plain(dataset.source)}"
     )
     if skipped:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in dataset.skipped.items())

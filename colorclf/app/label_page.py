@@ -5,7 +5,8 @@ goes through ``VoteStore`` on the engine of ``st.connection("sql", ...)``, so ho
 needs secrets (``[connections.sql] url``, ``teacher_password``).
 
 Nothing a student types is ever rendered as Markdown or HTML: names appear through
-``st.text`` or as widget options; messages that are Markdown carry only our own text.
+``st.text`` or as widget options, and every message that may carry a name or a database's
+words goes through ``colorclf.core.text.plain`` (as on the training page).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,11 +25,15 @@ import streamlit as st
 from colorclf.app.runtime import page_secrets
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABELS
+from colorclf.core.text import plain
+from colorclf.core.throttle import Throttle
 from colorclf.store import (
     MAX_NAME_LENGTH,
     VoteStore,
     clean_contributor,
+    database_problem,
     database_url,
+    normalise_name,
     store_for_engine,
 )
 
@@ -45,6 +51,8 @@ PASSWORD_KEY = "label_teacher_password"
 REMOVE_KEY = "label_remove_uid"
 REMOVE_GENERATION_KEY = "label_remove_generation"  # a new selectbox after each removal
 RESET_CONFIRM_KEY = "label_reset_confirm"
+JUDGED_KEY = "label_teacher_judged"  # (typed password, right?): each typed value counts once
+THROTTLE_ID_KEY = "label_throttle_id"
 DOWNLOAD_LABEL = "Download class data (Coding Train JSON)"
 RATE_LIMIT_MESSAGE = "Slow down! Take a real look at each colour before you vote."
 
@@ -79,7 +87,7 @@ def contributor(name_key: str = NAME_KEY) -> str:
     anonymous id (the same on every page of the session)."""
     typed = st.session_state.get(name_key) or ""
     try:
-        return clean_contributor(str(typed).strip()[:MAX_NAME_LENGTH])
+        return clean_contributor(normalise_name(str(typed))[:MAX_NAME_LENGTH].strip())
     except ColorclfError:
         return st.session_state.setdefault(ANON_KEY, f"anon-{secrets.token_hex(4)}")
 
@@ -100,11 +108,8 @@ def get_page_store() -> VoteStore:
 
 
 def db_problem(err: Exception) -> str:
-    """A one-line reason without SQL, parameters or anything a student typed."""
-    if isinstance(err, ColorclfError):
-        return str(err)
-    orig = getattr(err, "orig", None)
-    return type(orig or err).__name__
+    """What is wrong and what to do, without SQL, parameters or anything a student typed."""
+    return database_problem(err, database_url(page_secrets()))
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -139,13 +144,68 @@ def teacher_password() -> str | None:
     return value
 
 
+# Wrong teacher passwords: after 3 in one session, 2 s, 4 s, 8 s … (at most 5 minutes) before
+# the next try; after 20 on the whole server (many sessions), 1 s, 2 s … (at most a minute),
+# short so that a guesser cannot keep the teacher out for long.
+SESSION_THROTTLE = Throttle(free=3, base=2.0, cap=300.0)
+SERVER_THROTTLE = Throttle(free=20, base=1.0, cap=60.0)
+_SERVER_KEY = "server"
+
+
+def _session_key() -> str:
+    ss = st.session_state
+    if THROTTLE_ID_KEY not in ss:
+        ss[THROTTLE_ID_KEY] = secrets.token_hex(8)
+    return ss[THROTTLE_ID_KEY]
+
+
+def password_wait() -> float:
+    """Seconds before this session may try another teacher password (0: now)."""
+    return max(SESSION_THROTTLE.wait(_session_key()), SERVER_THROTTLE.wait(_SERVER_KEY))
+
+
+def wait_message(seconds: float) -> str:
+    """"Too many wrong passwords: try again in 8 s (at 09:41:07 UTC)."."""
+    at = time.strftime("%H:%M:%S", time.gmtime(time.time() + seconds))
+    return f"Too many wrong passwords: try again in {max(1, round(seconds))} s (at {at} UTC)."
+
+
 def unlocked(password_key: str = PASSWORD_KEY) -> bool:
-    """The teacher password typed in ``password_key`` is the configured one."""
+    """The teacher password typed in ``password_key`` is the configured one (constant-time
+    comparison). A new wrong value counts once towards the throttles; while they hold,
+    nothing is compared at all."""
     expected = teacher_password()
-    typed = st.session_state.get(password_key) or ""
-    return bool(expected and typed) and hmac.compare_digest(
-        str(typed).encode("utf-8"), str(expected).encode("utf-8")
-    )
+    typed = str(st.session_state.get(password_key) or "")
+    if not (expected and typed):
+        return False
+    judged_key = f"{JUDGED_KEY}:{password_key}"
+    judged = st.session_state.get(judged_key)
+    if judged is not None and judged[0] == typed:
+        right = hmac.compare_digest(typed.encode("utf-8"), str(expected).encode("utf-8"))
+        if judged[1] == right:
+            return right  # this value was judged already (a rerun, a button's callback)
+    if password_wait() > 0:
+        return False
+    right = hmac.compare_digest(typed.encode("utf-8"), str(expected).encode("utf-8"))
+    st.session_state[judged_key] = (typed, right)
+    if right:
+        SESSION_THROTTLE.succeeded(_session_key())
+        SERVER_THROTTLE.succeeded(_SERVER_KEY)
+    else:
+        SESSION_THROTTLE.failed(_session_key())
+        SERVER_THROTTLE.failed(_SERVER_KEY)
+    return right
+
+
+def refusal(password_key: str = PASSWORD_KEY) -> str:
+    """What to say when ``unlocked(password_key)`` is False: wrong, or wait until when."""
+    wait = password_wait()
+    judged = st.session_state.get(f"{JUDGED_KEY}:{password_key}")
+    if wait > 0 and not (judged and judged[0] == st.session_state.get(password_key)):
+        return wait_message(wait)  # this value was not even compared
+    if wait > 0:
+        return f"Wrong password. {wait_message(wait)}"
+    return "Wrong password."
 
 
 def _remove_key() -> str:
@@ -215,7 +275,7 @@ def _flash(key: str) -> None:
     message = st.session_state.pop(key, None)
     if message:
         kind, text = message
-        {"error": st.error, "warning": st.warning, "success": st.success}[kind](text)
+        {"error": st.error, "warning": st.warning, "success": st.success}[kind](plain(text))
 
 
 def _swatch(rgb: tuple[int, int, int], height: int, label: str) -> str:
@@ -253,7 +313,7 @@ def render() -> None:
         store = get_page_store()
         mine, everyone = store.count(me), store.count()
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        st.error(f"The vote database cannot be used ({db_problem(err)}). Ask your teacher.")
+        st.error(plain(f"The vote database cannot be used ({db_problem(err)}). Ask your teacher."))
         return
 
     _flash(FLASH_KEY)
@@ -302,7 +362,7 @@ def _teacher_tools(store: VoteStore) -> None:
         st.caption("Enter the teacher password to remove votes or reset the collection.")
         return
     if not unlocked():
-        st.error("Wrong password.")
+        st.error(refusal())
         return
     _flash(TEACHER_FLASH_KEY)
     counts = store.count_by_contributor()

@@ -20,6 +20,7 @@ from colorclf.app.runtime import prepare_runtime
 from colorclf.app.state import read_job_state, session
 from colorclf.app.teaching import render_explorer, teaching_views
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams
+from colorclf.core.text import plain
 from colorclf.data.sources import SourceKind
 
 
@@ -68,7 +69,7 @@ def training_page() -> None:
     read_link_once()
     st.subheader("Colour classifier", anchor=False)
     for notice in state.get("_link_notices", []):
-        st.warning(f"Link: {notice}")
+        st.warning(f"Link: {plain(notice)}")
     with st.sidebar:
         presenter = st.toggle(
             "Presenter mode", key="presenter", help="Hide the controls for a projector."

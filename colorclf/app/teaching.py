@@ -21,6 +21,7 @@ from colorclf.app.state import asked_predictor, current_job, drawn_state, sessio
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ModelFileError
 from colorclf.core.labels import LABELS
+from colorclf.core.text import plain
 from colorclf.views import cleaning, compare, decision_map, explorer, matrix
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ def render_run_comparison(runs: Sequence[Run], *, key: str) -> list[Run]:
         columns = st.columns(per_row)
         for column, run in zip(columns, chosen[start : start + per_row], strict=False):
             with column:
-                st.markdown(f"**{run.name}** · {run.status}")
+                st.markdown(f"**{plain(run.name)}** · {plain(run.status)}")
                 st.download_button(
                     "Download history CSV",
                     data=functools.partial(_history_csv, run),
@@ -247,7 +248,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
 
     st.caption(
         f"{len(dataset):,} colours from {len(contributor_ids):,} contributors"
-        + (f" ({dataset.source})" if dataset.source else "")
+        + (f" ({plain(dataset.source)})" if dataset.source else "")
         + "."
     )
     counts_column, people_column = st.columns([3, 2])
@@ -289,7 +290,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     rules = rules.with_dropped(dropped_people)
     st.session_state[key] = rules
     cleaned, report = _cleaned(key, dataset, rules)
-    st.caption(cleaning.cleaning_caption(report))
+    st.caption(plain(cleaning.cleaning_caption(report)))
 
     export_column, reset_column = st.columns(2)
     with export_column:
@@ -376,13 +377,13 @@ def render_model_files(model_bytes: bytes | None, *, key: str) -> keras.Model | 
     seen = st.session_state.get(seen_key)
     if seen is not None and seen[0] == file_id:
         if seen[1]:
-            st.error(seen[1])
+            st.error(plain(seen[1]))
         return None
     try:
         loaded = load_model_bytes(upload.getvalue(), upload.name)
     except ModelFileError as err:
         st.session_state[seen_key] = (file_id, str(err))
-        st.error(str(err))
+        st.error(plain(err))
         return None
     st.session_state[seen_key] = (file_id, "")
     return loaded

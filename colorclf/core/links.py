@@ -43,7 +43,10 @@ def is_linkable_data(source: str) -> bool:
     text = source.strip()
     if text == "builtin":
         return True
-    parsed = urllib.parse.urlsplit(text)
+    try:
+        parsed = urllib.parse.urlsplit(text)
+    except ValueError:  # e.g. "http://[::1/": an unclosed IPv6 bracket
+        return False
     return parsed.scheme.lower() in ("http", "https") and bool(parsed.netloc)
 
 

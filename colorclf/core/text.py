@@ -19,3 +19,29 @@ def one_line(value: object, limit: int = 300) -> str:
     if not text and isinstance(value, BaseException):
         text = type(value).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~:$&@^=%'\"/,;?")
+# Bidirectional overrides and isolates: they reorder what follows on screen.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def plain(value: object) -> str:
+    """Text from a user (a file name, a URL, a uid, a student's name, a link's value) made
+    safe for Streamlit's Markdown elements (``st.caption``, ``st.error`` …): every ASCII
+    punctuation character is backslash-escaped (CommonMark allows exactly that), so no link,
+    image, emphasis, directive (``:red[…]``), formula or autolink can form; line breaks and
+    other control characters become spaces and bidirectional overrides are dropped, so the
+    text shows as one line, in the order it was typed.
+    """
+    out: list[str] = []
+    for ch in str(value):
+        if ch in _MARKDOWN_SPECIAL:
+            out.append("\\" + ch)
+        elif ch in _BIDI_CONTROLS:
+            continue
+        elif ch < " " or "\x7f" <= ch <= "\x9f":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out).strip()

@@ -22,7 +22,11 @@ NOT_INTEGER = "not an integer"
 OUT_OF_RANGE = "out of range"
 UNKNOWN_LABEL = "unknown label"
 NOT_ENTRY = "not an entry"
-SKIP_REASONS: tuple[str, ...] = (MISSING, NOT_INTEGER, OUT_OF_RANGE, UNKNOWN_LABEL, NOT_ENTRY)
+INVALID_TEXT = "invalid text"  # a uid that is not valid Unicode (a lone surrogate) or too long
+SKIP_REASONS: tuple[str, ...] = (
+    MISSING, NOT_INTEGER, OUT_OF_RANGE, UNKNOWN_LABEL, NOT_ENTRY, INVALID_TEXT
+)
+MAX_UID_LENGTH = 200
 
 ANONYMOUS = "anonymous"
 _INTEGER_TEXT = re.compile(r"\s*(?:\+?0*(\d+)|-\s*0*(\d+))(?:\.0*)?\s*", re.ASCII)
@@ -60,9 +64,18 @@ def _label(value: Any) -> int | str:
     return UNKNOWN_LABEL if label is None else LABELS.index(label)
 
 
-def _uid(value: Any) -> str:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+def _uid(value: Any) -> str | None:
+    """The contributor id; None for text that is not valid Unicode (JSON's ``"\\ud800"``
+    decodes to a lone surrogate, which pyarrow and every export refuse) or too long."""
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_UID_LENGTH:
+            return None
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return text or ANONYMOUS
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ANONYMOUS
@@ -113,6 +126,7 @@ class _RowChecker:
 
 def build(rows: Iterator[tuple[Any, ...]], skipped: dict[str, int], name: str) -> ColorDataset:
     check = _RowChecker().check
+    uids: dict[str, str | None] = {}
     rgb: list[tuple[int, int, int]] = []
     labels: list[int] = []
     contributors: list[str] = []
@@ -121,10 +135,17 @@ def build(rows: Iterator[tuple[Any, ...]], skipped: dict[str, int], name: str) -
         if type(result) is str:
             skipped[result] = skipped.get(result, 0) + 1
             continue
+        if type(uid) is str:
+            contributor = uids[uid] if uid in uids else uids.setdefault(uid, _uid(uid))
+        else:
+            contributor = _uid(uid)
+        if contributor is None:
+            skipped[INVALID_TEXT] = skipped.get(INVALID_TEXT, 0) + 1
+            continue
         red, green, blue, label_index = result
         rgb.append((red, green, blue))
         labels.append(label_index)
-        contributors.append(uid.strip() or ANONYMOUS if type(uid) is str else _uid(uid))
+        contributors.append(contributor)
     ordered = {reason: skipped[reason] for reason in SKIP_REASONS if skipped.get(reason)}
     if not labels:
         total = sum(ordered.values())

@@ -36,6 +36,14 @@ _log = logging.getLogger(__name__)
 
 LIVENESS_CHECK_SECONDS = 0.5
 POLL_SECONDS = 0.1  # how often a job waiting for its worker checks Stop and the session
+# A trainer that stops answering is killed and replaced (its run fails, its rows stay):
+SILENT_SECONDS = 15.0  # no message at all, heartbeats included (SIGSTOP, a frozen process)
+STALLED_SECONDS = 120.0  # heartbeats but no row (a native call that never returns)
+STOP_GRACE_SECONDS = 60.0  # Stop pressed or the session closed, heartbeats but no answer
+
+
+class TrainerHung(RuntimeError):
+    """The trainer of a job stopped answering; the message says how."""
 
 
 class Heartbeat:
@@ -101,6 +109,7 @@ class TrainingJob:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._worker_stop: Any = None
+        self._stop_asked_at: float | None = None
 
     # ----- what the page reads -------------------------------------------------------
     @property
@@ -132,6 +141,7 @@ class TrainingJob:
             if self.progress.finished:
                 return False
             self._stop.clear()
+            self._stop_asked_at = None
             self.stop_reason = None
             self.run.status = "queued"
             self._thread = threading.Thread(
@@ -145,6 +155,8 @@ class TrainingJob:
     def stop(self, reason: str = "Stopped") -> None:
         """Ask the job to stop after the current batch (or leave the queue)."""
         self.stop_reason = reason
+        if self._stop_asked_at is None:
+            self._stop_asked_at = time.monotonic()
         self._stop.set()
         worker_stop = self._worker_stop
         if worker_stop is not None:
@@ -221,15 +233,36 @@ class TrainingJob:
         if self._stop.is_set():
             worker.stop_event.set()
         task = TrainTask(self.hp, self.split, copy.deepcopy(self.progress), self.state_after_stop)
+        failed_send: list[BaseException] = []
+
+        def send_task() -> None:
+            # In its own thread: a task larger than the pipe's buffer blocks until the trainer
+            # reads it, and a stopped trainer never does; the deadlines below still apply.
+            try:
+                worker.conn.send(("train", task))
+            except (OSError, ValueError) as err:
+                failed_send.append(err)
+
         try:
-            worker.conn.send(("train", task))
+            threading.Thread(target=send_task, name="colorclf-send", daemon=True).start()
+            heard = progressed = time.monotonic()
             while True:
+                if failed_send:
+                    raise EOFError
                 if not worker.conn.poll(POLL_SECONDS):
                     self._should_stop()  # a closed session stops the job; stop() tells the worker
                     if not worker.process.is_alive():
                         raise EOFError
+                    self._check_answering(heard, progressed)
                     continue
-                kind, payload = worker.conn.recv()
+                message = worker.conn.recv()
+                kind, payload = message[0], message[-1]
+                heard = time.monotonic()
+                if kind == "alive":
+                    self._should_stop()
+                    self._check_answering(heard, progressed)
+                    continue
+                progressed = heard
                 if kind == "rows":
                     for row in payload:
                         self._on_row(row)
@@ -243,6 +276,12 @@ class TrainingJob:
                     self.error = str(payload)
                     self.run.status = "failed"
                     return True
+        except TrainerHung as hung:
+            worker.process.kill()  # SIGKILL ends a stopped process too
+            worker.process.join(timeout=5)
+            self.error = f"{hung}; it was replaced, press Train to start again"
+            self.run.status = "failed"
+            return False
         except (EOFError, OSError):
             code = worker.process.exitcode
             self.error = (
@@ -252,6 +291,17 @@ class TrainingJob:
             )
             self.run.status = "failed"
             return False
+
+    def _check_answering(self, heard: float, progressed: float) -> None:
+        """Raise ``TrainerHung`` when the trainer has been silent, stuck or deaf too long."""
+        now = time.monotonic()
+        if now - heard > SILENT_SECONDS:
+            raise TrainerHung(f"the trainer stopped answering (nothing for {SILENT_SECONDS:g} s)")
+        if now - progressed > STALLED_SECONDS:
+            raise TrainerHung(f"the trainer made no progress for {STALLED_SECONDS:g} s")
+        asked = self._stop_asked_at
+        if asked is not None and now - max(asked, progressed) > STOP_GRACE_SECONDS:
+            raise TrainerHung(f"the trainer did not stop within {STOP_GRACE_SECONDS:g} s")
 
     def _finish(self, result: TrainResult) -> None:
         self.progress = result.progress

@@ -6,10 +6,13 @@ imports TensorFlow; the processes do.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from colorclf.serve.gate import SHARED_GATE
@@ -20,6 +23,31 @@ WORKER_MAX_TASKS = 25  # trainings per worker process before a fresh one replace
 
 class WorkerGone(RuntimeError):
     """A trainer process exited or stopped answering."""
+
+
+_SPAWN_LOCK = threading.Lock()
+_BARE_MAIN = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to re-run
+
+
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """While a trainer process is spawned, hide the page script from ``multiprocessing``.
+
+    ``spawn`` re-runs the parent's ``__main__`` file in every child, and under Streamlit
+    ``__main__`` is the page script (or, under AppTest, a generated script that only runs
+    inside AppTest): each trainer would import Streamlit and run the page in bare mode, or
+    crash. A ``__main__`` guard in ``streamlit_app.py`` protects only that one script, so
+    the swap stays. Streamlit re-installs ``__main__`` at the start of every script run, so
+    the swap is undone only if nobody replaced it meanwhile.
+    """
+    with _SPAWN_LOCK:
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = _BARE_MAIN
+        try:
+            yield
+        finally:
+            if sys.modules.get("__main__") is _BARE_MAIN and saved is not None:
+                sys.modules["__main__"] = saved
 
 
 class Worker:
@@ -33,9 +61,8 @@ class Worker:
         self.process = context.Process(
             target=worker_main, args=(child, self.stop_event), name="colorclf-trainer", daemon=True
         )
-        # spawn runs the page script again in the child, as __mp_main__: streamlit_app.py
-        # keeps its body under a __main__ guard for that.
-        self.process.start()
+        with _main_script_hidden():
+            self.process.start()
         child.close()
         self.tasks = 0
         self.ready = False  # only the job holding the worker reads or sets it
@@ -96,6 +123,14 @@ class TrainerPool:
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
         self._lock = threading.Lock()
+        self._closing = False
+        # At exit, wait for a spawn in progress and start no more: a child whose parent
+        # died while handing it its start-up data printed a traceback into the server log.
+        atexit.register(self._close_at_exit)
+
+    def _close_at_exit(self) -> None:
+        with self._lock:
+            self._closing = True
 
     def _drop_dead_idle(self) -> None:
         """With the lock held: forget idle workers whose process has exited."""
@@ -104,7 +139,7 @@ class TrainerPool:
     def _spawn_spare(self) -> None:
         """With the lock held: one idle worker warming up, if there is room for it."""
         self._drop_dead_idle()
-        if not self._idle and len(self._busy) < self.limit:
+        if not self._closing and not self._idle and len(self._busy) < self.limit:
             self._idle.append(Worker(self._context))
 
     def prestart(self) -> None:

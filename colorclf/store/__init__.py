@@ -12,8 +12,8 @@ from colorclf.store.config import (
     store_for_engine,
 )
 from colorclf.store.runs import RunBoard, SharedRun, ShareRefused, shared_run_from_epochs
-from colorclf.store.schema import MAX_NAME_LENGTH, clean_contributor
-from colorclf.store.votes import VoteStore
+from colorclf.store.schema import MAX_NAME_LENGTH, clean_contributor, normalise_name
+from colorclf.store.votes import VoteStore, database_problem
 
 __all__ = [
     "DB_URL_ENV",
@@ -24,9 +24,11 @@ __all__ = [
     "SharedRun",
     "VoteStore",
     "clean_contributor",
+    "database_problem",
     "database_url",
     "get_store",
     "load_votes_dataset",
+    "normalise_name",
     "shared_run_from_epochs",
     "store_for_engine",
 ]

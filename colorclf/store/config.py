@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import DataError
-from colorclf.store.votes import VoteStore
+from colorclf.store.votes import VoteStore, database_problem
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_DB_PATH = ROOT / "data" / "votes.sqlite"
@@ -119,8 +119,8 @@ def load_votes_dataset(url: str | None = None) -> ColorDataset:
     try:
         dataset = store.as_dataset()
     except sa.exc.SQLAlchemyError as err:
-        message = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
-        raise DataError(f"cannot read class votes from {store.description}: {message}") from None
+        problem = database_problem(err, store.engine.url.render_as_string(hide_password=True))
+        raise DataError(f"cannot read class votes: {problem}") from None
     if len(dataset) == 0:
         raise DataError(f"no class votes stored yet in {store.description}")
     return dataset

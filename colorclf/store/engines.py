@@ -3,9 +3,11 @@ one lock per database file for this process's writers (see ``colorclf.store.vote
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +19,49 @@ from colorclf.core.errors import DataError
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
+def read_only_reason(database: str) -> str | None:
+    """Why this process cannot write the SQLite file ``database`` (None: it can): the file
+    or its folder is not writable. A database that cannot be written can still be read."""
+    path = Path(database).expanduser()
+    if not path.is_file():
+        return None
+    if not os.access(path, os.W_OK):
+        return f"the votes file {path} is read-only"
+    if not os.access(path.parent, os.W_OK):
+        return f"the folder of the votes file {path} is read-only"
+    return None
+
+
+def _sqlite_on_do_connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict) -> None:
+    """A read-only votes file is opened read-only (``mode=ro``); in a read-only folder where
+    no other process can be writing (no ``-wal`` file), also ``immutable=1``, because a
+    WAL-mode file needs a ``-shm`` file next to it that cannot be created there."""
+    if not cargs or not isinstance(cargs[0], str) or cargs[0].startswith("file:"):
+        return
+    database = cargs[0]
+    if database in ("", ":memory:") or read_only_reason(database) is None:
+        return
+    path = Path(database).expanduser().resolve()
+    query = "mode=ro"
+    if not os.access(path.parent, os.W_OK) and not Path(f"{path}-wal").exists():
+        query += "&immutable=1"
+    cargs[0] = f"file:{urllib.parse.quote(str(path))}?{query}"
+    cparams["uri"] = True
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    """Driver autocommit (SQLAlchemy emits BEGIN itself), WAL, a busy timeout."""
+    """Driver autocommit (SQLAlchemy emits BEGIN itself), WAL, a busy timeout. A read-only
+    file keeps its journal mode (switching it is a write)."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        _switch_to_wal(cursor)
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        try:
+            _switch_to_wal(cursor)
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.OperationalError as err:
+            if "readonly" not in str(err) and "read-only" not in str(err):
+                raise
     finally:
         cursor.close()
 
@@ -62,12 +99,14 @@ def prepare_sqlite(engine: Engine) -> None:
     if database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).expanduser().parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            if not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise DataError(
                 f"cannot create the folder {folder} for the vote database: {err.strerror}"
             ) from None
     if not event.contains(engine, "connect", _sqlite_on_connect):
+        event.listen(engine, "do_connect", _sqlite_on_do_connect)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         # Pooled connections opened before the listener lack the set-up: drop them.

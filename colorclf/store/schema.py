@@ -37,15 +37,33 @@ def printable(text: str) -> str:
     return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
 
 
+def normalise_name(raw: str) -> str:
+    """A name as people see it, one spelling per look: NFKC (full-width letters, ligatures
+    and other compatibility forms become the plain ones), control characters become spaces,
+    format characters (zero-width spaces and joiners, bidirectional overrides, the BOM),
+    surrogates, private-use and unassigned code points are removed, and runs of whitespace
+    become one space. So "c" and "c" + a zero-width space are one contributor for the rate
+    limit and the teacher's list, and no name can reorder the text around it."""
+    text = unicodedata.normalize("NFKC", raw)
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            kept.append(" ")
+        elif category[0] != "C":
+            kept.append(ch)
+    return " ".join("".join(kept).split())
+
+
 def clean_contributor(raw: object) -> str:
-    """A contributor id as stored: control characters become spaces, stripped, 1..40 chars.
+    """A contributor id as stored: ``normalise_name``, then 1..40 characters.
 
     Everything else (quotes, SQL, HTML, emoji) is kept verbatim: queries bind it as a
     parameter and the page shows it as plain text.
     """
     if not isinstance(raw, str):
         raise ColorclfError(f"contributor must be text, not {type(raw).__name__}")
-    name = printable(raw).strip()
+    name = normalise_name(raw)
     if not name:
         raise ColorclfError("contributor is empty")
     if len(name) > MAX_NAME_LENGTH:

@@ -103,6 +103,9 @@ class VoteStore:
         with self._schema_lock:
             if self._schema_ready:
                 return
+            if sa.inspect(self.engine).has_table("votes"):
+                self._schema_ready = True  # a read-only database is read without a write
+                return
             try:
                 # On SQLite, BEGIN IMMEDIATE: a deferred transaction that reads the schema
                 # and then writes fails at once ("database is locked") if another
@@ -256,3 +259,51 @@ class VoteStore:
         from colorclf.data.export import to_coding_train_json
 
         return to_coding_train_json(self.as_dataset())
+
+
+def _where(url: str | None) -> str:
+    if not url:
+        return "the votes database"
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return "the votes database"
+    if parsed.get_backend_name() == "sqlite":
+        return f"the votes file {parsed.database}" if parsed.database else "the votes database"
+    return f"the votes database {parsed.render_as_string(hide_password=True)}"
+
+
+# (words in the driver's message, what is wrong, what to do); first match wins.
+_PROBLEMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("readonly", "read-only"), "{where} is read-only",
+     "votes cannot be stored; give the server write access to the file and its folder"),
+    (("unable to open database file",), "{where} cannot be opened",
+     "check that its folder exists and the server may read and write it"),
+    (("locked", "busy"), "{where} is busy (another program holds it)", "try again in a moment"),
+    (("not a database", "malformed", "corrupt"), "{where} is damaged or not a SQLite database",
+     "move it away to start a new collection, or point COLORCLF_DB_URL at the right one"),
+    (("full",), "the disk holding {where} is full", "free some space"),
+    (("disk i/o",), "{where} cannot be written (a disk error)", "check the disk"),
+    (("password authentication", "authentication failed", "no pg_hba"),
+     "{where} refused the login", "check the user and password in its URL (the secrets)"),
+    (("connection refused", "could not connect", "could not translate host", "timeout",
+      "timed out", "server closed", "terminating connection", "connection to server"),
+     "{where} cannot be reached", "check that the database server runs and its URL is right"),
+    (("permission denied", "must be owner"), "{where} does not let this user use the votes table",
+     "grant the database user access to it"),
+    (("does not exist",), "{where} does not exist", "create it, or fix its URL in the secrets"),
+)  # fmt: skip
+
+
+def database_problem(err: BaseException, url: str | None = None) -> str:
+    """What is wrong with the votes database and what to do, in one line, from a driver's
+    error: never the SQL, its parameters or anything a student typed."""
+    if isinstance(err, ColorclfError):
+        return str(err)
+    original = getattr(err, "orig", None) or err
+    text = str(original).lower()
+    where = _where(url)
+    for words, problem, advice in _PROBLEMS:
+        if any(word in text for word in words):
+            return f"{problem.format(where=where)}: {advice}"
+    return f"{where} failed ({type(original).__name__}): ask whoever runs the server to check it"

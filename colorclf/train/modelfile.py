@@ -2,8 +2,11 @@
 
 Loading checks, in order: the name ends in ``.keras``, (for a file on disk) it exists and is a
 regular file, the size is under the cap, it is not empty, the bytes are a zip archive (what a
-``.keras`` file is) holding ``config.json`` whose contents are not huge when unpacked,
-Keras loads it with ``safe_mode=True`` (no arbitrary code from lambdas), it takes 3 inputs
+``.keras`` file is) holding ``config.json``; every member is inflated here with a running
+count (a zip's directory may lie about sizes) and the archive Keras reads is re-packed from
+what was counted; the config asks only for Dense layers of at most ``MAX_UNITS`` units and
+``MAX_PARAMS`` parameters in all, on 3 inputs, before Keras builds anything; Keras loads it
+with ``safe_mode=True`` (no arbitrary code from lambdas), it takes 3 inputs
 and gives 9 outputs, its layers are a chain of Dense layers the fast predictor can run, and
 its outputs are probabilities that agree with the predictor. Any failure raises
 ``ModelFileError`` with a one-line message, never a Keras traceback.
@@ -12,9 +15,11 @@ its outputs are probabilities that agree with the predictor. Any failure raises
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,8 +37,14 @@ MAX_MODEL_BYTES = 20 * 1024 * 1024
 # A .keras zip for this tiny network unpacks to kilobytes; refuse zip bombs early: more than
 # MAX_UNPACKED_FACTOR times the size cap, and never more than MAX_UNPACKED_BYTES.
 MAX_UNPACKED_FACTOR = 10
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024  # 2 million float32 weights are 8 MB
 MODEL_FILE_NAME = "color-classifier.keras"
+MAX_MEMBERS = 16  # a .keras file holds three: metadata.json, config.json, model.weights.h5
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_UNITS = 4096  # per Dense layer (this app's own networks have at most 256)
+MAX_PARAMS = 2_000_000  # weights and biases of all layers together
+MAX_LAYERS = 32
+_CHUNK = 64 * 1024
 
 
 def model_to_bytes(model: keras.Model) -> bytes:
@@ -44,20 +55,93 @@ def model_to_bytes(model: keras.Model) -> bytes:
         return path.read_bytes()
 
 
-def _check_archive(data: bytes, name: str, max_bytes: int) -> None:
+def _unpack(data: bytes, name: str, max_bytes: int) -> dict[str, bytes]:
+    """Every member of the zip, inflated with a running count: refused as soon as the total
+    passes the limit, whatever the zip's directory declares."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ModelFileError(f"{name} is not a Keras model file (it is not a .keras zip archive)")
+    limit = min(max_bytes * MAX_UNPACKED_FACTOR, MAX_UNPACKED_BYTES)
+    members: dict[str, bytes] = {}
+    total = 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as err:
+            infos = [info for info in archive.infolist() if not info.is_dir()]
+            if len(infos) > MAX_MEMBERS:
+                raise ModelFileError(f"{name} holds {len(infos)} files; a .keras file holds 3")
+            for info in infos:
+                parts: list[bytes] = []
+                with archive.open(info) as handle:
+                    while chunk := handle.read(_CHUNK):
+                        total += len(chunk)
+                        if total > limit:
+                            raise ModelFileError(
+                                f"{name} unpacks to more than {size_text(limit)}, too big for "
+                                "this model"
+                            )
+                        parts.append(chunk)
+                members[info.filename] = b"".join(parts)
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+            zlib.error, NotImplementedError, RuntimeError) as err:  # fmt: skip
         raise ModelFileError(f"{name} is a damaged zip archive: {one_line(err, 200)}") from None
-    names = {member.filename for member in members}
-    if "config.json" not in names:
+    if "config.json" not in members:
         raise ModelFileError(f"{name} is not a .keras model file (no config.json inside)")
-    unpacked = sum(member.file_size for member in members)
-    if unpacked > min(max_bytes * MAX_UNPACKED_FACTOR, MAX_UNPACKED_BYTES):
-        raise ModelFileError(f"{name} unpacks to {size_text(unpacked)}, too big for this model")
+    return members
+
+
+def zip_members(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    """A zip of ``members`` whose directory tells the truth (Keras reads the members of an
+    upload as counted by ``_unpack``, re-packed here)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+    return buffer.getvalue()
+
+
+def _check_config(raw: bytes, name: str) -> None:
+    """What the config asks Keras to build, checked before Keras builds it: layers that are
+    Dense (or the input), on 3 inputs, at most ``MAX_UNITS`` units each and ``MAX_PARAMS``
+    parameters in all (a 2 KB config can ask for gigabytes of weights)."""
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ModelFileError(f"{name}: its config.json is {size_text(len(raw))}, far too big")
+    try:
+        config = json.loads(raw)
+        layers = config["config"]["layers"]
+    except (ValueError, RecursionError, KeyError, TypeError):
+        raise ModelFileError(f"{name}: its config.json does not describe a model") from None
+    if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
+        raise ModelFileError(f"{name}: the model must be a short chain of Dense layers")
+    fan_in, params = 3, 0
+    for layer in layers:
+        kind = layer.get("class_name") if isinstance(layer, dict) else None
+        settings = layer.get("config") if isinstance(layer, dict) else None
+        if not isinstance(settings, dict):
+            raise ModelFileError(f"{name}: its config.json does not describe a model")
+        if kind == "InputLayer":
+            shape = settings.get("batch_shape") or settings.get("batch_input_shape")
+            if not (isinstance(shape, list) and shape and shape[-1] == 3):
+                raise ModelFileError(f"{name}: the model must take 3 inputs (r, g, b)")
+            continue
+        if kind != "Dense":
+            raise ModelFileError(
+                f"{name}: layer {one_line(settings.get('name', '?'), 40)!r} is a "
+                f"{one_line(kind, 40)}; only Dense layers are supported"
+            )
+        units = settings.get("units")
+        if not isinstance(units, int) or isinstance(units, bool) or not 1 <= units <= MAX_UNITS:
+            raise ModelFileError(
+                f"{name}: a Dense layer asks for {one_line(units, 40)} units "
+                f"(at most {MAX_UNITS:,})"
+            )
+        params += fan_in * units + units
+        fan_in = units
+        if params > MAX_PARAMS:
+            raise ModelFileError(
+                f"{name}: the model would have more than {MAX_PARAMS:,} parameters, too big "
+                "for a colour classifier"
+            )
 
 
 def _check_shape(model: keras.Model, name: str) -> None:
@@ -128,12 +212,14 @@ def load_model_bytes(
         )
     if not data:
         raise ModelFileError(f"{name} is empty")
-    _check_archive(data, name, max_bytes)
+    members = _unpack(data, name, max_bytes)
+    _check_config(members["config.json"], name)
     import keras
 
     with tempfile.TemporaryDirectory(prefix="colorclf-") as folder:
         path = Path(folder) / "upload.keras"
-        path.write_bytes(data)
+        path.write_bytes(zip_members(members))
+        del members
         try:
             model = keras.saving.load_model(path, compile=compile, safe_mode=True)
         except Exception as err:

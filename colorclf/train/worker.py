@@ -15,6 +15,7 @@ The server (``colorclf.serve.pool``) talks to a worker over a ``multiprocessing`
                       ("predictor", Predictor)  the weights at each epoch end
                       ("done", TrainResult)     after the last epoch, or after a stop
                       ("failed", message)       a one-line error
+                      ("alive",)                every second while a task runs (heartbeat)
 
 and a stop ``Event`` that the loss stream checks after every batch. The worker keeps no
 state between tasks: a stopped run's weights and optimiser state go back to the server, and
@@ -28,6 +29,7 @@ import contextlib
 import ctypes
 import gc
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
 
 ROWS_EVERY_SECONDS = 0.02
+HEARTBEAT_SECONDS = 1.0
 
 
 @dataclass
@@ -156,24 +159,49 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def _heartbeat(send: Any, busy: threading.Event) -> None:
+    """While a task runs, ("alive",) every ``HEARTBEAT_SECONDS``: the server tells a trainer
+    that is stopped (SIGSTOP) or frozen holding the interpreter from one that is working.
+    Only while busy, so an idle trainer's pipe does not fill up."""
+    while True:
+        busy.wait()
+        try:
+            send(("alive",), only_if=busy)
+        except (OSError, ValueError):
+            return
+        time.sleep(HEARTBEAT_SECONDS)
+
+
 def worker_main(conn: Connection, stop: Event) -> None:
     """The worker process: warm up, then train the tasks the server sends until it leaves."""
+    lock = threading.Lock()
+    busy = threading.Event()
+
+    def send(message: Any, only_if: threading.Event | None = None) -> None:
+        with lock:  # the heartbeat thread sends too: one message at a time on the pipe
+            if only_if is None or only_if.is_set():
+                conn.send(message)
+
     try:
         warm_up()
         gc.collect()
         gc.freeze()  # TensorFlow's objects: out of every later collection's way
         conn.send(("ready", os.getpid()))
+        threading.Thread(target=_heartbeat, args=(send, busy), daemon=True).start()
         while True:
             message = conn.recv()
             if message[0] != "train":
                 return
             result: TrainResult | None = None
+            busy.set()
             try:
-                result = run_task(message[1], conn.send, stop.is_set)
+                result = run_task(message[1], send, stop.is_set)
             except Exception as error:  # the page shows it as one line
-                conn.send(("failed", f"{type(error).__name__}: {error}"))
+                busy.clear()
+                send(("failed", f"{type(error).__name__}: {error}"))
             else:
-                conn.send(("done", result))
+                busy.clear()
+                send(("done", result))
             del result
             release_memory()  # while the server reads the result
     except (EOFError, OSError, KeyboardInterrupt):

@@ -1,0 +1,60 @@
+"""Run the browser and AppTest tests N times in a row and report every failure (flakiness).
+
+    CHROMIUM=/usr/bin/chromium .venv/bin/python bench/repeat_tests.py 20
+    .venv/bin/python bench/repeat_tests.py 5 tests/test_app.py   # other test files
+
+Each round is one ``pytest -q`` process over the files (default: the browser tests and the
+AppTest pages); the script prints one line per round (passed, failed, seconds) and, at the
+end, the failed test ids with how many rounds each failed in. Exit status 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_FILES = [
+    "tests/test_browser.py",
+    "tests/test_label_browser.py",
+    "tests/test_app.py",
+    "tests/test_label_page.py",
+    "tests/test_teaching_ui.py",
+]
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
+_COUNT = re.compile(r"(\d+) (passed|failed|error|errors|skipped)")
+
+
+def main(argv: list[str]) -> int:
+    rounds = int(argv[0]) if argv else 20
+    files = argv[1:] or DEFAULT_FILES
+    root = Path(__file__).resolve().parent.parent
+    failures: collections.Counter[str] = collections.Counter()
+    for round_number in range(1, rounds + 1):
+        start = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", *files],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        failed = _FAILED.findall(result.stdout)
+        failures.update(failed)
+        counts = dict((kind, int(n)) for n, kind in _COUNT.findall(result.stdout.splitlines()[-1]))
+        print(
+            f"round {round_number:2d}/{rounds}: {counts.get('passed', 0)} passed, "
+            f"{len(failed)} failed, {time.monotonic() - start:.0f} s",
+            flush=True,
+        )
+    print(f"{sum(failures.values())} failures in {rounds} rounds")
+    for test_id, count in failures.most_common():
+        print(f"  {count:2d}× {test_id}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
