@@ -27,7 +27,7 @@ from tests.conftest import (
 )
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 120_000  # generous: CI machines may be busy
+TIMEOUT_MS = 300_000  # generous: six sessions on two cores, and CI machines may be busy
 SHOW_BUG = os.environ.get("COLORCLF_SHOW_CACHE_BUG") == "1"
 
 
