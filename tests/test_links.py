@@ -28,6 +28,7 @@ def test_link_params_are_the_settings_plus_preset_data_presenter() -> None:
         "activation",
         "optimizer",
         "val_split",
+        "patience",
         "seed",
         "preset",
         "data",

@@ -118,6 +118,15 @@ PARAMS: tuple[Param, ...] = (
     Param(
         "seed", "Seed", int, "Same seed, same run: weights, split and batch order.", 0, 2**31 - 1
     ),
+    Param(
+        "patience",
+        "Patience",
+        int,
+        "Early stopping: epochs without a better validation loss before training stops and "
+        "goes back to the best epoch's weights (0: off).",
+        0,
+        200,
+    ),
 )
 PARAMS_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 
@@ -134,6 +143,7 @@ class Hyperparams:
     optimizer: str = "sgd"
     val_split: float = 0.1
     seed: int = 0
+    patience: int = 0
 
     def __post_init__(self) -> None:
         for param in PARAMS:
