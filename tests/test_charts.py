@@ -116,3 +116,22 @@ def test_the_arrow_table_the_page_sends_has_the_chart_fields():
     assert str(table.schema.field("series").type).startswith("dictionary<values=string")
     assert set(table.column("series").to_pylist()) <= set(charts.SERIES)
     assert np.isfinite(table.column("value").to_numpy()).all()
+
+
+def test_the_best_epoch_is_marked_at_its_validation_loss():
+    rows = [epoch_row(1, 10, 0.9), epoch_row(2, 20, 0.4), epoch_row(3, 30, 0.6)]
+    data = charts.LiveChartData()
+    data.update(rows[:1])
+    assert series(sent(data), "best epoch")[0].tolist() == [10]
+    data.update(rows)
+    steps, values = series(sent(data), "best epoch")
+    assert steps.tolist() == [20]
+    np.testing.assert_allclose(values, [0.4], rtol=1e-6)
+    # An equal loss later is no improvement (Keras' rule); no validation: no marker.
+    data.update([*rows, epoch_row(4, 40, 0.4)])
+    assert series(sent(data), "best epoch")[0].tolist() == [20]
+    empty = charts.LiveChartData()
+    empty.update([epoch_row(1, 10, None)])
+    assert len(series(sent(empty), "best epoch")[0]) == 0
+    spec = json.dumps(charts.loss_chart_spec())
+    assert '"best epoch"' in spec and '"diamond"' in spec

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from colorclf.core.labels import LABEL_COLORS, LABELS
-from colorclf.core.rows import Row
+from colorclf.core.rows import Row, improves
 
 MAX_BATCH_POINTS = 160
 MAX_EPOCH_POINTS = 60
@@ -30,9 +30,10 @@ SERIES = (
     "batch accuracy",
     "epoch accuracy",
     "val accuracy",
+    "best epoch",  # one point: the epoch of the lowest validation loss (early stopping's)
 )
 _SERIES_ARROW = pa.array(list(SERIES), pa.string())
-SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#c7e9c0", "#31a354", "#8e44ad")
+SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#c7e9c0", "#31a354", "#8e44ad", "#000000")
 
 
 class _Growable:
@@ -60,6 +61,7 @@ class LiveChartData:
         self.consumed = 0
         self._batches = _Growable(3)  # step, loss, accuracy
         self._epochs = _Growable(5)  # step, loss, accuracy, val_loss, val_accuracy
+        self._best: Row | None = None  # the epoch row of the lowest validation loss
 
     def update(self, rows: list[Row]) -> bool:
         """Take the rows not yet seen; True if there were any."""
@@ -77,6 +79,8 @@ class LiveChartData:
                         _nan(row["val_accuracy"]),
                     )
                 )
+                if improves(row["val_loss"], self._best):
+                    self._best = row
         changed = end > self.consumed
         self.consumed = end
         return changed
@@ -95,6 +99,10 @@ class LiveChartData:
             steps.append(table[:, 0])
             values.append(table[:, column])
             codes.append(np.full(len(table), code, dtype=np.int8))
+        if self._best is not None:
+            steps.append(np.array([self._best["step"]], dtype=np.float64))
+            values.append(np.array([self._best["val_loss"]], dtype=np.float64))
+            codes.append(np.array([SERIES.index("best epoch")], dtype=np.int8))
         value = np.concatenate(values)
         keep = np.isfinite(value)
         return (
@@ -170,11 +178,13 @@ def loss_chart_spec() -> dict[str, Any]:
     )
     dash = alt.StrokeDash(
         "series:N",
-        scale=alt.Scale(domain=list(SERIES), range=[[1, 0], [1, 0], [5, 3]] * 2),
+        scale=alt.Scale(domain=list(SERIES), range=[[1, 0], [1, 0], [5, 3]] * 2 + [[1, 0]]),
         legend=None,
     )
 
-    def panel(name: str, y_axis: alt.Axis, y_scale: alt.Scale) -> alt.LayerChart:
+    def panel(
+        name: str, y_axis: alt.Axis, y_scale: alt.Scale, *extra: alt.Chart
+    ) -> alt.LayerChart:
         names = [s for s in SERIES if s.endswith(name)]
         base = alt.Chart(placeholder)
         y = alt.Y("value:Q", title=name, scale=y_scale, axis=y_axis)
@@ -194,12 +204,28 @@ def loss_chart_spec() -> dict[str, Any]:
                 tooltip=["series:N", "step:Q", alt.Tooltip("value:Q", format=".4f")],
             )
         )
-        return alt.layer(batches, epochs)
+        return alt.layer(batches, epochs, *extra)
 
+    # The best epoch: a diamond on the validation loss line, in the loss panel's scale.
+    best = (
+        alt.Chart(placeholder)
+        .transform_filter(alt.FieldEqualPredicate(field="series", equal="best epoch"))
+        .mark_point(shape="diamond", size=150, filled=True, opacity=1)
+        .encode(
+            x="step:Q",
+            y=alt.Y("value:Q"),
+            color=color,
+            tooltip=[
+                alt.Tooltip("series:N", title="marker"),
+                "step:Q",
+                alt.Tooltip("value:Q", format=".4f", title="val loss"),
+            ],
+        )
+    )
     # Loss on the left axis, accuracy (0–1) on its own scale on the right.
     chart = (
         alt.layer(
-            panel("loss", alt.Axis(orient="left"), alt.Scale(zero=False)),
+            panel("loss", alt.Axis(orient="left"), alt.Scale(zero=False), best),
             panel("accuracy", alt.Axis(orient="right", format="%"), alt.Scale(domain=[0, 1])),
         )
         .resolve_scale(y="independent")
