@@ -151,6 +151,7 @@ def test_to_query_writes_every_setting_compactly() -> None:
         "optimizer": "sgd",
         "val_split": "0.1",
         "seed": "0",
+        "patience": "0",
         "data": "builtin",
         "presenter": "1",
     }

@@ -455,3 +455,52 @@ def test_network_view_without_a_model() -> None:
     assert not at.exception
     assert not chart_frames(at)
     assert "Train a model" in at.info[0].value
+
+
+# ---------------------------------------------------------------------------- crowd's ceiling
+
+
+def crowd_dataset() -> ColorDataset:
+    """Two near-identical pairs (one agreeing, one not) and two lonely colours."""
+    return ColorDataset(
+        rgb=np.array([[0, 0, 0], [1, 2, 3], [100, 100, 100], [101, 101, 101], [50, 200, 30],
+                      [240, 10, 250]]),
+        label=np.array([0, 1, 4, 4, 1, 6]),
+        contributor=np.array(["a", "b", "c", "d", "e", "f"], dtype=object),
+        source="test",
+    )  # fmt: skip
+
+
+def test_explorer_states_the_crowds_ceiling() -> None:
+    at = AppTest.from_function(explorer_page, args=(crowd_dataset(),))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    (text,) = [c.value for c in at.caption if c.value.startswith("People disagree")]
+    # 4 colours in 2 cubes; 1 of 2 pairs disagree; a perfect model gets 3 of 4.
+    assert "4 colours share a cube" in text and "in 2 cubes" in text
+    assert "different names in 50% of 2 pairs" in text and "at most 75.0%" in text
+
+
+def runs_with_reference_page(runs, dataset) -> None:
+    from colorclf.app import teaching as teaching_ui
+    from colorclf.views import ceiling
+
+    reference = ceiling.reference_accuracy(dataset, 0.2, 0)
+    teaching_ui.render_run_comparison(runs, key="rc", reference=(reference, "Run 2"))
+
+
+def test_runs_table_has_the_nearest_neighbour_reference_line() -> None:
+    from colorclf.views import ceiling
+
+    dataset = random_dataset(400, seed=2)
+    expected = ceiling.reference_accuracy(dataset, 0.2, 0).accuracy
+    at = AppTest.from_function(runs_with_reference_page, args=(make_runs(2), dataset))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["run"].tolist() == ["Run 1", "Run 2", "Nearest-neighbour vote (k=21, reference)"]
+    assert table["val_accuracy"].iloc[-1] == pytest.approx(expected)
+    assert table["status"].iloc[-1] == "reference"
+    assert any(
+        f"{expected:.1%} of the 80 validation colours of Run 2" in c.value for c in at.caption
+    )

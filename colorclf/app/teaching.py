@@ -20,7 +20,7 @@ from colorclf.app.state import asked_predictor, current_job, drawn_state, sessio
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ModelFileError
 from colorclf.core.labels import LABELS
-from colorclf.views import cleaning, compare, decision_map, explorer, matrix, network
+from colorclf.views import ceiling, cleaning, compare, decision_map, explorer, matrix, network
 
 if TYPE_CHECKING:
     import keras
@@ -226,15 +226,35 @@ def _history_csv(run: Run) -> bytes:
     return run.history_frame().to_csv(index=False).encode()
 
 
-def render_run_comparison(runs: Sequence[Run], *, key: str) -> list[Run]:
+def render_run_comparison(
+    runs: Sequence[Run],
+    *,
+    key: str,
+    reference: tuple[ceiling.Reference, str] | None = None,
+) -> list[Run]:
     """Section "Compare runs": the table of runs, their epoch curves overlaid (the runs chosen in a
-    multiselect) and a "Download history CSV" button per chosen run. Returns the chosen runs."""
+    multiselect) and a "Download history CSV" button per chosen run. Returns the chosen runs.
+
+    ``reference`` (the nearest-neighbour vote on a run's split, and that run's name) adds a
+    last line to the table and a sentence under it."""
     st.subheader("Compare runs")
     if not runs:
         st.info("Every training becomes a run here, so you can compare settings.")
         return []
-    table = pd.DataFrame([run.summary() for run in runs])
+    lines = [run.summary() for run in runs]
+    if reference is not None and reference[0].accuracy is not None:
+        lines.append(ceiling.reference_row(reference[0], runs[-1].data_source))
+    table = pd.DataFrame(lines)
     st.dataframe(table, hide_index=True, width="stretch", key=_k(key, "table"))
+    if reference is not None and reference[0].accuracy is not None:
+        vote, name = reference
+        st.caption(
+            f"Reference: a plain nearest-neighbour vote (each colour gets the most common "
+            f"label of its {vote.k} nearest training colours; no network) names "
+            f"{vote.accuracy:.1%} of the {vote.val_colours:,} validation colours of {name}'s "
+            "split correctly. People disagree about colours, so a run near this line is "
+            "about as good as this data allows."
+        )
     by_name = {run.name: run for run in runs}
     names = list(by_name)
     chosen_names = st.multiselect("Runs to compare", names, default=names[-3:], key=_k(key, "runs"))
@@ -360,6 +380,8 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     st.session_state[key] = rules
     cleaned, report = _cleaned(key, dataset, rules)
     st.caption(cleaning.cleaning_caption(report))
+    st.markdown("**The crowd's ceiling**")
+    st.caption(ceiling.agreement_caption(ceiling.crowd_agreement(cleaned)))
 
     export_column, reset_column = st.columns(2)
     with export_column:
@@ -502,7 +524,11 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
         st.fragment(_confusion_view, run_every=every)()
     with runs_tab:
         if state["runs"]:
-            render_run_comparison(state["runs"], key="runs")
+            reference = None
+            if job is not None:
+                vote = ceiling.reference_accuracy(job.dataset, job.hp.val_split, job.hp.seed)
+                reference = (vote, job.run.name)
+            render_run_comparison(state["runs"], key="runs", reference=reference)
         else:
             st.info("Every training of this session becomes a run you can compare here.")
     if files_tab is not None:
