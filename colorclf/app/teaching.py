@@ -140,26 +140,22 @@ def render_network(predictor: Predictor | None, *, key: str) -> None:
         return
     layer, unit, _ = units[names.index(chosen)]
     incoming, outgoing = network.unit_detail(predictor, layer, unit)
-    weights_in, weights_out = st.columns(2)
     weight = st.column_config.NumberColumn("Weight", format="%+.3f")
-    with weights_in:
-        st.caption(f"Weights into {chosen}")
-        st.dataframe(
-            incoming,
-            hide_index=True,
-            width="stretch",
-            key=_k(key, "incoming"),
-            column_config={"from": "From", "weight": weight},
-        )
-    with weights_out:
-        st.caption(f"What {chosen} pushes most (positive: towards, negative: away)")
-        st.dataframe(
-            outgoing,
-            hide_index=True,
-            width="stretch",
-            key=_k(key, "outgoing"),
-            column_config={"to": "To", "weight": weight},
-        )
+    tables = (
+        (f"Weights into {chosen}", incoming, "incoming", "from", "From"),
+        (f"What {chosen} pushes most (positive: towards, negative: away)", outgoing,
+         "outgoing", "to", "To"),
+    )  # fmt: skip
+    for column, (caption, table, part, name, title) in zip(st.columns(2), tables, strict=True):
+        with column:
+            st.caption(caption)
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                key=_k(key, part),
+                column_config={name: title, "weight": weight},
+            )
 
 
 def _overlay(key: str, dataset: ColorDataset, saturation: float) -> pd.DataFrame:

@@ -292,6 +292,8 @@ def network_spec(layers: int = 2, height: int = 400) -> dict[str, Any]:
     def only(part: str) -> list[dict[str, Any]]:
         return [{"filter": f"datum.part === '{part}'"}]
 
+    box = {"x": x, "y": y, "x2": {"field": "x2"}, "y2": {"field": "y2"}}  # x–x2, y–y2
+
     spec: dict[str, Any] = {
         "height": height,
         "usermeta": {"embedOptions": {"renderer": "canvas"}},
@@ -301,10 +303,7 @@ def network_spec(layers: int = 2, height: int = 400) -> dict[str, Any]:
                 "transform": only("edge"),
                 "mark": {"type": "rule"},
                 "encoding": {
-                    "x": x,
-                    "y": y,
-                    "x2": {"field": "x2"},
-                    "y2": {"field": "y2"},
+                    **box,
                     "color": {
                         "field": "sign",
                         "type": "nominal",
@@ -326,10 +325,7 @@ def network_spec(layers: int = 2, height: int = 400) -> dict[str, Any]:
                 "transform": only("cell"),
                 "mark": {"type": "rect", "strokeWidth": 0},
                 "encoding": {
-                    "x": x,
-                    "y": y,
-                    "x2": {"field": "x2"},
-                    "y2": {"field": "y2"},
+                    **box,
                     "color": {
                         "field": "response",
                         "type": "quantitative",
@@ -364,10 +360,7 @@ def network_spec(layers: int = 2, height: int = 400) -> dict[str, Any]:
                     "cursor": "pointer",
                 },
                 "encoding": {
-                    "x": x,
-                    "y": y,
-                    "x2": {"field": "x2"},
-                    "y2": {"field": "y2"},
+                    **box,
                     "tooltip": [
                         {"field": "unit", "type": "nominal", "title": "Unit"},
                         {"field": "incoming", "type": "nominal", "title": "Weights in"},
