@@ -216,7 +216,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     progress = outcome.progress
     # With patience the model holds the best epoch's weights at the end: report that epoch.
     restored = outcome.last_weights is not None
-    last = (progress.best_epoch_row if restored else progress.last_epoch_row) or {}
+    last = outcome.kept_epoch_row or {}
 
     if save is not None:
         try:

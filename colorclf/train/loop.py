@@ -25,7 +25,7 @@ import numpy as np
 
 from colorclf.core.dataset import Split
 from colorclf.core.hyperparams import Hyperparams
-from colorclf.core.rows import Progress, Sink, batches_per_epoch, epoch_order
+from colorclf.core.rows import Progress, Row, Sink, batches_per_epoch, epoch_order
 from colorclf.train.callback import LossStream
 
 if TYPE_CHECKING:
@@ -41,6 +41,14 @@ class TrainOutcome:
     stopped: bool
     best_weights: list[np.ndarray] | None = None
     last_weights: list[np.ndarray] | None = None
+
+    @property
+    def kept_epoch_row(self) -> Row | None:
+        """The epoch row of the weights the model holds: the best epoch's when early
+        stopping put them back, else the last one's."""
+        if self.last_weights is not None:
+            return self.progress.best_epoch_row
+        return self.progress.last_epoch_row
 
 
 def evaluate_arrays(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
