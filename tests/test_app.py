@@ -323,6 +323,11 @@ def test_step_trains_one_more_epoch_and_the_network_view_follows():
     wait_for_job(at)
     job = at.session_state["job"]
     assert job.state == "complete"
+    # The network view draws only while its tab is open.
+    with pytest.raises(AssertionError):
+        find_chart(at, "part")
+    at.session_state["view_tab"] = "Network"
+    at.run()
     _, frame = find_chart(at, "part")
     edges = frame.to_pandas()
     edges = edges[edges["part"] == "edge"]

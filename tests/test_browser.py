@@ -203,6 +203,7 @@ def test_the_network_tab_follows_the_training(browser, streamlit_server):
         set_epochs(page, 12)
         page.get_by_role("tab", name="Network", exact=True).click()
         panel = page.get_by_role("tabpanel", name="Network", exact=True)
+        panel.get_by_text("Saturation", exact=True).wait_for()  # drawn once the tab opens
         assert "Train a model (or upload one) to see inside it." in panel.inner_text()
         page.get_by_role("button", name="Train").click()
         panel.locator('[data-testid="stVegaLiteChart"] canvas').wait_for(timeout=120_000)

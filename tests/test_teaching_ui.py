@@ -400,8 +400,8 @@ def check_unit_maps(frame: pd.DataFrame, kernel, bias, saturation: float) -> Non
         assert len(mine) == 12 * 6
         hue_at = ((mine["x"] + mine["x2"]) / 2 - unit.x) / (unit.x2 - unit.x) * 360
         light_at = ((mine["y"] + mine["y2"]) / 2 - unit.y) / (unit.y2 - unit.y)
-        hue = (np.floor(hue_at.to_numpy() / 30) + 0.5) * 30
-        lightness = (np.floor(light_at.to_numpy() * 6) + 0.5) / 6
+        hue = (np.floor(hue_at.to_numpy(dtype=float) / 30) + 0.5) * 30
+        lightness = (np.floor(light_at.to_numpy(dtype=float) * 6) + 0.5) / 6
         rgb = colour.hsl_to_rgb(hue, np.full(len(hue), saturation), lightness)
         expected = _sigmoid(rgb / 255.0 @ kernel[:, u] + bias[u])
         np.testing.assert_allclose(mine["activation"].to_numpy(), expected, atol=1e-6)
@@ -426,7 +426,7 @@ def test_network_view_draws_every_weight_and_each_units_map_from_the_weights() -
     edges = frame[frame["part"] == "edge"]
     assert len(edges) == 3 * 8 + 8 * 9
     expected_weights = np.concatenate([w1.ravel(), w2.ravel()])
-    np.testing.assert_allclose(edges["weight"].to_numpy(), expected_weights)
+    np.testing.assert_allclose(edges["weight"].to_numpy(), expected_weights, rtol=1e-6)
     assert (edges["sign"] == np.where(expected_weights >= 0, "+", "−")).all()
     widths = edges["width"].to_numpy()
     biggest = np.argmax(np.abs(expected_weights))

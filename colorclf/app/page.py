@@ -94,7 +94,9 @@ def training_page() -> None:
     names = ["Decision map", "Network", "Confusion matrix", "Runs"]
     if not presenter:
         names += ["Data explorer", "Model files"]
-    tabs = st.tabs(names)
+    # The tabs tell which one is open (a click reruns the page): the network view draws,
+    # and follows the training, only while its tab is open.
+    tabs = st.tabs(names, key="view_tab", on_change="rerun")
     if dataset is not None and not presenter:
         with tabs[4]:
             dataset = render_explorer(dataset, key="explorer")

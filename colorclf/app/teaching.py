@@ -503,9 +503,10 @@ def _confusion_view() -> None:
 
 
 def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
-    """Fill the view tabs. The decision map, the network view and the confusion matrix are
-    fragments that re-draw themselves about once a second while a run trains, so students
-    watch the regions and the units form; nothing else on the page reruns for them."""
+    """Fill the view tabs. The decision map, the network view (while its tab is open) and the
+    confusion matrix are fragments that re-draw themselves about once a second while a run
+    trains, so students watch the regions and the units form; nothing else on the page
+    reruns for them."""
     from colorclf.train.model import predictor_from_model
 
     state = session()
@@ -515,7 +516,12 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
     with map_tab:
         st.fragment(_decision_map_view, run_every=every)(dataset)
     with network_tab:
-        st.fragment(_network_view, run_every=every)()
+        # Its diagram is the page's largest chart: drawn (and redrawn while training) only
+        # while its tab is open, so a closed tab costs the live chart nothing.
+        if getattr(network_tab, "open", None) is False:
+            st.caption("Inside the network: open this tab to see it.")
+        else:
+            st.fragment(_network_view, run_every=every)()
     with matrix_tab:
         st.fragment(_confusion_view, run_every=every)()
     with runs_tab:

@@ -228,7 +228,8 @@ def _broadcast(columns: dict[str, Any]) -> dict[str, Any]:
 
 def _stack(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     """The parts one under the other (a column a part lacks: NaN or None), built straight
-    from NumPy: ``pd.concat`` of one frame per part cost ~10× more at 128 units."""
+    from NumPy (``pd.concat`` of one frame per part cost ~10× more at 128 units); numbers as
+    float32, half the bytes each redraw sends."""
     names = list(dict.fromkeys(name for part in parts for name in part))
     data: dict[str, Any] = {}
     for name in names:
@@ -237,10 +238,10 @@ def _stack(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
         for part in parts:
             length = len(next(iter(part.values())))
             if name in part:
-                pieces.append(part[name].astype(object if text else np.float64))
+                pieces.append(part[name].astype(object if text else np.float32))
             else:
                 pieces.append(
-                    np.full(length, None if text else np.nan, dtype=object if text else np.float64)
+                    np.full(length, None if text else np.nan, dtype=object if text else np.float32)
                 )
         values = np.concatenate(pieces)
         data[name] = pd.Categorical(values) if name in _CATEGORIES else values
