@@ -11,7 +11,8 @@ and the median of the repeats taken, because absolute times wander on a shared m
     and a 64×64 grid through ``Predictor.probabilities``.
 (c) both presets on ``--data`` (default: ../shared/datasets/colorData.json if it exists,
     else the built-in set) with a 20 % split, seed 0: validation accuracy and training
-    seconds, checked against the requirement for ``tuned`` (≥ 0.80 in ≤ 10 s).
+    seconds (with early stopping: the best epoch's accuracy, the weights it keeps, and all
+    the epochs' seconds), checked against the requirement for ``tuned`` (≥ 0.785 in ≤ 5 s).
 
 Exit status 1 when the requirement is not met (never in ``--quick`` mode, which is a smoke run).
 """
@@ -39,8 +40,8 @@ from colorclf.core.hyperparams import PRESETS, Hyperparams, preset  # noqa: E402
 from colorclf.data.sources import load_source  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "colorData.json"
-REQUIRED_ACCURACY = 0.80
-REQUIRED_SECONDS = 10.0
+REQUIRED_ACCURACY = 0.785  # issue 12: a nearest-neighbour vote scores 0.790 on this split
+REQUIRED_SECONDS = 5.0
 
 
 def median(values: list[float]) -> float:
@@ -195,9 +196,9 @@ def bench_presets(dataset: ColorDataset, repeats: int, quick: bool) -> bool:
             cpu = time.process_time()
             outcome = train(model, split, hp, noop)
             results[name]["cpu"].append(time.process_time() - cpu)
-            row = outcome.progress.last_epoch_row or {}
+            row = outcome.kept_epoch_row or {}  # with patience: the best epoch's weights
             results[name]["acc"].append(float(row["val_accuracy"]))
-            results[name]["s"].append(float(row["seconds"]))
+            results[name]["s"].append(float(outcome.progress.seconds))
             keras.backend.clear_session(free_memory=False)
 
     print(
@@ -214,7 +215,7 @@ def bench_presets(dataset: ColorDataset, repeats: int, quick: bool) -> bool:
             f"{median(secs):5.2f} s {_spread(secs)} = {median(secs) / base:.2f}× coding-train "
             f"(CPU {median(results[name]['cpu']):.1f} s)   "
             f"[{hp.hidden_units} {hp.activation}, {hp.optimizer} {hp.learning_rate:g}, "
-            f"batch {hp.batch_size}, {hp.epochs} epochs]"
+            f"batch {hp.batch_size}, {hp.epochs} epochs, patience {hp.patience}]"
         )
     acc, secs = median(results["tuned"]["acc"]), median(results["tuned"]["s"])
     ok = acc >= REQUIRED_ACCURACY and secs <= REQUIRED_SECONDS

@@ -214,7 +214,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         sink = ProgressSink(hp.epochs, batches, stream, bar=tty)
     outcome = train(model, split, hp, sink)
-    last = outcome.progress.last_epoch_row or {}
+    progress = outcome.progress
+    # With patience the model holds the best epoch's weights at the end: report that epoch.
+    restored = outcome.last_weights is not None
+    last = outcome.kept_epoch_row or {}
 
     if save is not None:
         try:
@@ -227,9 +230,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         "accuracy": last.get("accuracy"),
         "val_loss": last.get("val_loss"),
         "val_accuracy": last.get("val_accuracy"),
-        "epochs": outcome.progress.epoch,
-        "steps": outcome.progress.step,
-        "seconds": last.get("seconds"),
+        "epochs": progress.epoch,
+        "best_epoch": progress.best_epoch,
+        "stopped_early": progress.stopped_early,
+        "steps": progress.step,
+        "seconds": progress.seconds,
         "hyperparams": {"preset": args.preset, **hp.as_dict()},
         "data": {
             "source": args.data,
@@ -249,6 +254,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{result['seconds']:.1f} s on {len(split.x_train)} colours; validation accuracy "
             f"{'n/a' if val is None else f'{val:.3f}'} on {len(split.x_val)} colours"
         )
+        if progress.stopped_early:
+            print(f"stopped early at epoch {progress.epoch} (best: epoch {progress.best_epoch})")
+        elif restored:
+            print(f"kept the weights of the best epoch, {progress.best_epoch}")
         if save is not None:
             print(f"saved {save}")
     return 0

@@ -8,6 +8,7 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -334,3 +335,64 @@ def test_a_link_cannot_put_markdown_in_a_notice(value: str):
     at = link_app(preset=value, data=value)
     notices = [rendered(w.value) for w in at.warning]  # asserts: plain paragraphs only
     assert len(notices) == 2 and all(repr(value) in n for n in notices)
+
+
+def test_step_trains_one_more_epoch_and_the_network_view_follows():
+    at = new_app()
+    set_epochs(at, 2)
+    assert "Step" not in [b.label for b in at.button]
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    job = at.session_state["job"]
+    assert job.state == "complete"
+    # The network view draws only while its tab is open.
+    with pytest.raises(AssertionError):
+        find_chart(at, "part")
+    at.session_state["view_tab"] = "Network"
+    at.run()
+    _, frame = find_chart(at, "part")
+    edges = frame.to_pandas()
+    edges = edges[edges["part"] == "edge"]
+    before = edges["weight"].to_numpy()
+    (kernel, _, _), (out_kernel, _, _) = job.predictor.layers
+    assert len(edges) == 3 * 16 + 16 * 9
+    assert before == pytest.approx([*kernel.ravel(), *out_kernel.ravel()], abs=1e-6)
+
+    assert at.button(key="step").label == "Step"
+    at.button(key="step").click().run()
+    wait_for_job(at)
+    assert job.state == "stopped"
+    assert [row["epoch"] for row in job.run.epoch_rows()] == [1, 2, 3]
+    assert len([r for r in job.run.rows if r["kind"] == "batch"]) == 3 * job.batches_per_epoch
+    assert re.fullmatch(r"Run 1: Epoch 3/3 · loss \d\.\d{4} · val_loss \d\.\d{4}", status_label(at))
+    # The network view draws the new weights.
+    _, frame = find_chart(at, "part")
+    edges = frame.to_pandas()
+    after = edges[edges["part"] == "edge"]["weight"].to_numpy()
+    (kernel, _, _), (out_kernel, _, _) = job.predictor.layers
+    assert after == pytest.approx([*kernel.ravel(), *out_kernel.ravel()], abs=1e-6)
+    assert not np.allclose(after, before)
+    assert "Step" in [b.label for b in at.button]
+
+
+def test_patience_widget_and_early_stop_status():
+    at = new_app()
+    patience = at.number_input(key="hp_patience")
+    assert patience.label == "Patience" and patience.value == 0
+    set_epochs(at, 40)
+    patience.set_value(1).run()
+    at.number_input(key="hp_learning_rate").set_value(2.0).run()  # the val loss jumps about
+    at.selectbox(key="hp_optimizer").set_value("adam").run()
+    assert at.query_params["patience"] == "1"
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    job = at.session_state["job"]
+    k, j = job.progress.epoch, job.progress.best_epoch
+    assert job.progress.stopped_early and k == j + 1
+    assert status_label(at) == f"Run 1: Stopped early at epoch {k} (best: epoch {j})"
+    _, table = find_chart(at, "series")
+    series = table.column("series").to_pylist()
+    assert series.count("best epoch") == 1
+    best_at = table.column("epoch").to_pylist()[series.index("best epoch")]
+    assert best_at == pytest.approx(j)  # the marker sits on the best epoch's end
+    assert "Resume" in [b.label for b in at.button]

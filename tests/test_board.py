@@ -276,12 +276,14 @@ def test_runs_on_the_command_line(board: RunBoard, db_url: str) -> None:
     empty = _cli(db=db_url)
     assert empty.returncode == 0 and empty.stdout.startswith("no shared runs yet")
     share(board, "second", [0.4, 0.6])
-    share(board, "first", [0.8, 0.7], PRESETS["tuned"].replace(epochs=2))
+    tuned = PRESETS["tuned"].replace(epochs=2)
+    share(board, "first", [0.8, 0.7], tuned)
     text = _cli(db=db_url)
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0].startswith("2 shared runs in SQLite")
-    assert "first / adam lr 0.01, 128 relu" in lines[2] and "0.800" in lines[2]
+    settings = f"adam lr {tuned.learning_rate:g}, {tuned.hidden_units} {tuned.activation}"
+    assert f"first / {settings}" in lines[2] and "0.800" in lines[2]
     assert "second" in lines[3]
     as_json = _cli("--json", db=db_url)
     payload = json.loads(as_json.stdout)

@@ -241,3 +241,44 @@ def test_at_laptop_size_status_chart_and_stop_stay_in_view_from_click_to_end(
         assert layout["scrollY"] == 0
     finally:
         context.close()
+
+
+# A fingerprint of the canvas inside one element (the Network tab's diagram).
+CANVAS_SIGNATURE = """(panel) => {
+  const canvas = panel.querySelector('[data-testid="stVegaLiteChart"] canvas');
+  if (!canvas) return null;
+  const text = canvas.toDataURL();
+  let hash = 0;
+  for (let i = 0; i < text.length; i += 7) hash = (hash * 31 + text.charCodeAt(i)) | 0;
+  return text.length + ':' + hash;
+}"""
+
+
+def test_the_network_tab_follows_the_training(browser, streamlit_server):
+    context, page = open_page(browser, streamlit_server)
+    try:
+        set_epochs(page, 12)
+        page.get_by_role("tab", name="Network", exact=True).click()
+        panel = page.get_by_role("tabpanel", name="Network", exact=True)
+        panel.get_by_text("Saturation", exact=True).wait_for()  # drawn once the tab opens
+        assert "Train a model (or upload one) to see inside it." in panel.inner_text()
+        page.get_by_role("button", name="Train").click()
+        panel.locator('[data-testid="stVegaLiteChart"] canvas').wait_for(timeout=120_000)
+        states = set()
+        deadline = time.monotonic() + 240
+        while not page.get_by_text("Training complete in").count():
+            assert time.monotonic() < deadline, "training did not finish"
+            signature = panel.evaluate(CANVAS_SIGNATURE)
+            if signature:
+                states.add(signature)
+            page.wait_for_timeout(100)
+        wait_idle(page)
+        states.add(panel.evaluate(CANVAS_SIGNATURE))
+        # Epoch by epoch the weights move: the diagram was drawn in more than one state.
+        assert len(states - {None}) >= 2
+        assert panel.get_by_text("Unit", exact=True).count() >= 1
+        DOCS.mkdir(parents=True, exist_ok=True)
+        panel.screenshot(path=str(DOCS / "network.png"))
+        assert_no_error(page)
+    finally:
+        context.close()

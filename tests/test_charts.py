@@ -156,3 +156,22 @@ def test_two_panels_share_one_epoch_axis_and_keep_accuracy_between_0_and_1():
     assert {panel["encoding"]["x"]["field"] for panel in panels} == {"epoch"}
     assert panels[1]["encoding"]["y"]["scale"]["domain"] == [0, 1]
     assert all(panel["encoding"]["x"]["axis"]["orient"] == "bottom" for panel in panels)
+
+
+def test_the_best_epoch_is_marked_at_its_validation_loss():
+    rows = [epoch_row(1, 10, 0.9), epoch_row(2, 20, 0.4), epoch_row(3, 30, 0.6)]
+    data = charts.LiveChartData(10)
+    data.update(rows[:1])
+    assert series(sent(data), "best epoch", 10)[0].tolist() == [10]
+    data.update(rows)
+    steps, values = series(sent(data), "best epoch", 10)
+    assert steps.tolist() == [20]
+    np.testing.assert_allclose(values, [0.4], rtol=1e-6)
+    # An equal loss later is no improvement (Keras' rule); no validation: no marker.
+    data.update([*rows, epoch_row(4, 40, 0.4)])
+    assert series(sent(data), "best epoch", 10)[0].tolist() == [20]
+    empty = charts.LiveChartData(10)
+    empty.update([epoch_row(1, 10, None)])
+    assert len(series(sent(empty), "best epoch")[0]) == 0
+    spec = json.dumps(charts.loss_chart_spec())
+    assert '"best epoch"' in spec and '"diamond"' in spec

@@ -318,3 +318,35 @@ def test_progress_sink_draws_keras_progbar_per_epoch() -> None:
     assert "3/3" in out and "━" in out  # Keras' bar
     assert out.count("val_accuracy: 0.7500") == 2  # one finished line per epoch
     assert "loss: 1.2345" in out
+
+
+def test_train_json_reports_the_early_stop_and_the_best_epoch(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    """In process, with the validation losses scripted: best at epoch 2, patience 2, so the
+    run stops after epoch 4 and reports the best epoch's figures (the weights it keeps)."""
+    pytest.importorskip("keras")
+    import colorclf.train.loop as loop
+
+    rng = np.random.default_rng(0)
+    rows = ["r,g,b,label"] + [
+        f"{r},{g},{b},{LABELS[int(np.argmax([r, g, b]))]}"
+        for r, g, b in rng.integers(0, 256, size=(120, 3))
+    ]
+    data = tmp_path / "colours.csv"
+    data.write_text("\n".join(rows) + "\n")
+    losses = iter([0.9, 0.5, 0.7, 0.6, 0.1, 0.1])
+    monkeypatch.setattr(loop, "evaluate_arrays", lambda model, x, y: (next(losses), 0.25))
+    code = main(["train", "--data", str(data), "--epochs", "6", "--patience", "2", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["epochs"] == 4 and report["best_epoch"] == 2
+    assert report["stopped_early"] is True
+    assert report["val_loss"] == pytest.approx(0.5)
+    assert report["hyperparams"]["patience"] == 2
+
+
+def test_patience_out_of_range_is_one_line(capsys) -> None:
+    assert main(["train", "--patience", "-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "patience" in err[0]

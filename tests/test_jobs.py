@@ -338,3 +338,61 @@ def test_a_frozen_trainer_is_killed_and_replaced_and_the_queue_moves_on(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
         pool.shutdown()
+
+
+def test_step_trains_exactly_one_more_epoch_of_a_finished_or_stopped_run(small_data):
+    job = make_job(small_data, epochs=2)
+    assert not job.can_step  # nothing trained yet, and not stopped
+    job.start()
+    assert job.join(timeout=120) and job.state == "complete"
+    assert job.can_step and not job.can_resume
+    assert job.step()
+    assert job.join(timeout=120)
+    assert job.state == "stopped"
+    assert [row["epoch"] for row in job.run.epoch_rows()] == [1, 2, 3]
+    assert len(batch_rows(job)) == 3 * job.batches_per_epoch
+    assert describe_status(job)["label"].startswith("Epoch 3/3 · loss ")
+    assert job.step() and job.join(timeout=120)
+    assert [row["epoch"] for row in job.run.epoch_rows()] == [1, 2, 3, 4]
+    assert describe_status(job)["label"].startswith("Epoch 4/4 · loss ")
+    steps = [row["step"] for row in batch_rows(job)]
+    assert steps == list(range(1, 4 * job.batches_per_epoch + 1))
+
+    # A Stop in the middle of an epoch: Step finishes that epoch, then Resume the plan.
+    job = make_job(small_data, epochs=20)
+    job.start()
+    assert wait_until(lambda: len(batch_rows(job)) >= job.batches_per_epoch + 3)
+    job.stop()
+    assert job.join(timeout=60) and job.state == "stopped"
+    done = job.progress.epoch
+    assert job.step() and job.join(timeout=120)
+    assert job.progress.epoch == done + 1 and job.progress.batch == 0
+    assert describe_status(job)["label"].startswith(f"Epoch {done + 1}/20 · ")
+    assert job.can_resume
+
+
+def _val_loss(predictor, job: TrainingJob) -> float:
+    probs = np.clip(predictor.probabilities(job.dataset.rgb[job.split.val_index]), 1e-7, 1 - 1e-7)
+    labels = job.dataset.label[job.split.val_index]
+    return float(-np.log(probs[np.arange(len(labels)), labels]).mean())
+
+
+def test_early_stopping_says_where_keeps_the_best_weights_and_resume_goes_on(small_data):
+    # A learning rate far too high: the validation loss jumps about, so patience 1 runs out.
+    job = make_job(small_data, epochs=40, patience=1, optimizer="adam", learning_rate=1.0)
+    job.start()
+    assert job.join(timeout=120) and job.state == "stopped", job.error
+    progress = job.progress
+    assert progress.stopped_early
+    k, j = progress.epoch, progress.best_epoch
+    assert k == j + 1 < 40
+    losses = [row["val_loss"] for row in job.run.epoch_rows()]
+    assert len(losses) == k and j == int(np.argmin(losses)) + 1
+    assert describe_status(job)["label"] == f"Stopped early at epoch {k} (best: epoch {j})"
+    # The model the page and the download see is the best epoch's.
+    assert _val_loss(job.predictor, job) == pytest.approx(losses[j - 1], abs=1e-4)
+    assert job.can_resume
+    assert job.resume() and job.join(timeout=120)
+    assert job.run.epoch_rows()[k]["epoch"] == k + 1  # the same run goes on
+    steps = [row["step"] for row in batch_rows(job)]
+    assert steps == list(range(1, len(steps) + 1))

@@ -29,6 +29,7 @@ def test_link_params_are_the_settings_plus_preset_data_presenter() -> None:
         "activation",
         "optimizer",
         "val_split",
+        "patience",
         "seed",
         "preset",
         "data",
@@ -151,6 +152,7 @@ def test_to_query_writes_every_setting_compactly() -> None:
         "optimizer": "sgd",
         "val_split": "0.1",
         "seed": "0",
+        "patience": "0",
         "data": "builtin",
         "presenter": "1",
     }

@@ -388,3 +388,38 @@ def test_hue_slider_round_trip(a: int, b: int) -> None:
         assert bool(cleaning.hue_in_range(np.array([hue]), *hue_range)[0]) == on_slider
     back = cleaning.hue_range_to_slider(hue_range)
     assert cleaning.hue_range_from_slider(*back) == hue_range
+
+
+# ---------------------------------------------------------------------------- network view
+
+
+def test_network_frame_of_a_deeper_relu_model_and_a_valid_spec() -> None:
+    import altair as alt
+
+    from colorclf.core.predict import Predictor
+    from colorclf.views import network
+
+    rng = np.random.default_rng(9)
+    predictor = Predictor(
+        (
+            (rng.normal(size=(3, 4)), rng.normal(size=4), "relu"),
+            (rng.normal(size=(4, 5)), rng.normal(size=5), "tanh"),
+            (rng.normal(size=(5, 9)), rng.normal(size=9), "softmax"),
+        )
+    )
+    frame = network.network_frame(predictor, 0.5)
+    units = frame[frame["part"] == "unit"]["unit"].tolist()
+    assert units == [f"unit 1.{u}" for u in range(1, 5)] + [f"unit 2.{u}" for u in range(1, 6)]
+    assert (frame["part"] == "edge").sum() == 3 * 4 + 4 * 5 + 5 * 9
+    cells = frame[frame["part"] == "cell"]
+    for name in units[:4]:  # relu: each unit's largest activation on the grid is 100 %
+        unit = cells[cells["unit"] == name]
+        assert unit["response"].min() >= 0
+        assert unit["response"].max() == pytest.approx(1.0) or unit["activation"].max() == 0
+    for name in units[4:]:  # tanh: its own range, −1…1
+        unit = cells[cells["unit"] == name]
+        np.testing.assert_allclose(unit["response"], unit["activation"])
+    incoming, outgoing = network.unit_detail(predictor, 1, 2)
+    assert incoming["from"].tolist() == ["unit 1.1", "unit 1.2", "unit 1.3", "unit 1.4", "bias"]
+    assert sorted(outgoing["to"]) == sorted(LABELS)
+    alt.LayerChart.from_dict(network.network_spec(3, network.network_height(predictor)))

@@ -405,3 +405,134 @@ def test_contributor_names_and_the_source_show_as_text_when_dropped() -> None:
     assert f"from contributor {MARKDOWN_NAMES[0]}" in dropped_caption(at)
     assert f"from contributor {MARKDOWN_NAMES[1]}" in dropped_caption(at)
     assert any("([votes](https://evil.example/x).json)" in text for text in shown)
+
+
+# ---------------------------------------------------------------------------- network view
+
+
+def network_page(predictor) -> None:
+    from colorclf.app import teaching as teaching_ui
+
+    teaching_ui.render_network(predictor, key="net")
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def check_unit_maps(frame: pd.DataFrame, kernel, bias, saturation: float) -> None:
+    """Every hidden unit's map: read each cell's hue and lightness off its place in the
+    unit's frame, and compare its activation with sigmoid(rgb/255 · w + b) from the weights."""
+    units = frame[frame["part"] == "unit"]
+    cells = frame[frame["part"] == "cell"]
+    assert len(units) == kernel.shape[1]
+    for u, unit in enumerate(units.itertuples()):
+        assert unit.unit == f"unit {u + 1}"
+        mine = cells[cells["unit"] == unit.unit]
+        assert len(mine) == 12 * 6
+        hue_at = ((mine["x"] + mine["x2"]) / 2 - unit.x) / (unit.x2 - unit.x) * 360
+        light_at = ((mine["y"] + mine["y2"]) / 2 - unit.y) / (unit.y2 - unit.y)
+        hue = (np.floor(hue_at.to_numpy(dtype=float) / 30) + 0.5) * 30
+        lightness = (np.floor(light_at.to_numpy(dtype=float) * 6) + 0.5) / 6
+        rgb = colour.hsl_to_rgb(hue, np.full(len(hue), saturation), lightness)
+        expected = _sigmoid(rgb / 255.0 @ kernel[:, u] + bias[u])
+        np.testing.assert_allclose(mine["activation"].to_numpy(), expected, atol=1e-6)
+        np.testing.assert_allclose(mine["response"].to_numpy(), 2 * expected - 1, atol=1e-6)
+
+
+def test_network_view_draws_every_weight_and_each_units_map_from_the_weights() -> None:
+    predictor = random_predictor(4)
+    (w1, b1, _), (w2, _, _) = predictor.layers
+    at = AppTest.from_function(network_page, args=(predictor,))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert [h.value for h in at.subheader] == ["Network"]
+    ((spec, frame),) = chart_frames(at)
+    assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas"
+    assert frame[frame["part"] == "input"]["name"].tolist() == ["R", "G", "B"]
+    outputs = frame[frame["part"] == "output"]
+    assert outputs["name"].tolist() == list(LABELS)
+    from colorclf.core.labels import LABEL_COLORS
+
+    assert outputs["color"].tolist() == [LABEL_COLORS[name] for name in LABELS]
+    edges = frame[frame["part"] == "edge"]
+    assert len(edges) == 3 * 8 + 8 * 9
+    expected_weights = np.concatenate([w1.ravel(), w2.ravel()])
+    np.testing.assert_allclose(edges["weight"].to_numpy(), expected_weights, rtol=1e-6)
+    assert (edges["sign"] == np.where(expected_weights >= 0, "+", "−")).all()
+    widths = edges["width"].to_numpy()
+    biggest = np.argmax(np.abs(expected_weights))
+    assert widths[biggest] == pytest.approx(widths.max()) and widths.min() > 0
+    check_unit_maps(frame, w1, b1, 1.0)
+
+    at.slider(key="net-saturation").set_value(30).run(timeout=TIMEOUT)
+    ((_, frame),) = chart_frames(at)
+    check_unit_maps(frame, w1, b1, 0.3)
+
+    # Choosing a unit lists its incoming weights and what it pushes most, largest first.
+    at.selectbox(key="net-unit").set_value("unit 3").run(timeout=TIMEOUT)
+    incoming, outgoing = (df.value for df in at.dataframe)
+    assert incoming["from"].tolist() == ["R", "G", "B", "bias"]
+    np.testing.assert_allclose(incoming["weight"].to_numpy(), [*w1[:, 2], b1[2]])
+    order = np.argsort(-np.abs(w2[2]))
+    assert outgoing["to"].tolist() == [LABELS[i] for i in order]
+    np.testing.assert_allclose(outgoing["weight"].to_numpy(), w2[2][order])
+    unit_row = frame[(frame["part"] == "unit") & (frame["unit"] == "unit 3")].iloc[0]
+    assert unit_row["pushes"].startswith(LABELS[order[0]])
+
+
+def test_network_view_without_a_model() -> None:
+    at = AppTest.from_function(network_page, args=(None,))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert not chart_frames(at)
+    assert "Train a model" in at.info[0].value
+
+
+# ---------------------------------------------------------------------------- crowd's ceiling
+
+
+def crowd_dataset() -> ColorDataset:
+    """Two near-identical pairs (one agreeing, one not) and two lonely colours."""
+    return ColorDataset(
+        rgb=np.array([[0, 0, 0], [1, 2, 3], [100, 100, 100], [101, 101, 101], [50, 200, 30],
+                      [240, 10, 250]]),
+        label=np.array([0, 1, 4, 4, 1, 6]),
+        contributor=np.array(["a", "b", "c", "d", "e", "f"], dtype=object),
+        source="test",
+    )  # fmt: skip
+
+
+def test_explorer_states_the_crowds_ceiling() -> None:
+    at = AppTest.from_function(explorer_page, args=(crowd_dataset(),))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    (text,) = [c.value for c in at.caption if c.value.startswith("People disagree")]
+    # 4 colours in 2 cubes; 1 of 2 pairs disagree; a perfect model gets 3 of 4.
+    assert "4 colours share a cube" in text and "in 2 cubes" in text
+    assert "different names in 50% of 2 pairs" in text and "at most 75.0%" in text
+
+
+def runs_with_reference_page(runs, dataset) -> None:
+    from colorclf.app import teaching as teaching_ui
+    from colorclf.views import ceiling
+
+    reference = ceiling.reference_accuracy(dataset, 0.2, 0)
+    teaching_ui.render_run_comparison(runs, key="rc", reference=(reference, "Run 2"))
+
+
+def test_runs_table_has_the_nearest_neighbour_reference_line() -> None:
+    from colorclf.views import ceiling
+
+    dataset = random_dataset(400, seed=2)
+    expected = ceiling.reference_accuracy(dataset, 0.2, 0).accuracy
+    at = AppTest.from_function(runs_with_reference_page, args=(make_runs(2), dataset))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["run"].tolist() == ["Run 1", "Run 2", "Nearest-neighbour vote (k=21, reference)"]
+    assert table["val_accuracy"].iloc[-1] == pytest.approx(expected)
+    assert table["status"].iloc[-1] == "reference"
+    assert any(
+        f"{expected:.1%} of the 80 validation colours of Run 2" in c.value for c in at.caption
+    )

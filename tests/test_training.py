@@ -187,3 +187,95 @@ def test_progress_resumes_from_a_fresh_progress_object(split) -> None:
     assert outcome.progress is progress
     assert progress.epoch == 1
     assert len([r for r in rows if r["kind"] == "epoch"]) == 1
+
+
+# ---------------------------------------------------------------------------- early stopping
+
+# Validation losses a constructed run reports, epoch by epoch: the best is epoch 3 (0.5);
+# with patience 2, epochs 4 and 5 bring nothing lower, so training stops after epoch 5.
+SCRIPTED_VAL_LOSS = [0.9, 0.7, 0.5, 0.6, 0.55, 0.4, 0.3, 0.35]
+
+
+@pytest.fixture
+def scripted_val_loss(monkeypatch):
+    """The loop's validation losses replaced by ``SCRIPTED_VAL_LOSS``, in order."""
+    import colorclf.train.loop as loop
+
+    losses = iter(SCRIPTED_VAL_LOSS)
+    monkeypatch.setattr(loop, "evaluate_arrays", lambda model, x, y: (next(losses), 0.5))
+
+
+def test_patience_stops_at_the_right_epoch_and_restores_the_best_weights(
+    split, scripted_val_loss
+) -> None:
+    hp = HP.replace(epochs=8, patience=2)
+    model = build_model(hp)
+    weights_after: dict[int, list[np.ndarray]] = {}
+    rows: list[dict] = []
+
+    def sink(row: dict) -> None:
+        rows.append(row)
+        if row["kind"] == "epoch":
+            weights_after[row["epoch"]] = model.get_weights()
+
+    outcome = train(model, split, hp, sink)
+    assert outcome.stopped and outcome.progress.stopped_early
+    assert [r["epoch"] for r in rows if r["kind"] == "epoch"] == [1, 2, 3, 4, 5]
+    assert outcome.progress.epoch == 5 and outcome.progress.best_epoch == 3
+    for mine, best in zip(model.get_weights(), weights_after[3], strict=True):
+        np.testing.assert_array_equal(mine, best)
+    for mine, last in zip(outcome.last_weights, weights_after[5], strict=True):
+        np.testing.assert_array_equal(mine, last)
+    assert not all(
+        np.array_equal(a, b) for a, b in zip(weights_after[3], weights_after[5], strict=True)
+    )
+
+
+def test_resume_after_an_early_stop_continues_the_same_run(split, scripted_val_loss) -> None:
+    hp = HP.replace(epochs=8, patience=2)
+    straight = build_model(hp)
+    straight_rows: list[dict] = []
+    train(straight, split, hp.replace(patience=0), straight_rows.append)
+
+    import colorclf.train.loop as loop
+
+    model = build_model(hp)
+    rows: list[dict] = []
+    losses = iter(SCRIPTED_VAL_LOSS)
+    loop.evaluate_arrays = lambda model, x, y: (next(losses), 0.5)  # restored by monkeypatch
+    first = train(model, split, hp, rows.append)
+    assert first.progress.stopped_early
+    model.set_weights(first.last_weights)  # what the job sends back on Resume
+    first.progress.continue_after_stop()
+    second = train(
+        model, split, hp, rows.append, progress=first.progress, best_weights=first.best_weights
+    )
+    assert not second.stopped and second.progress.finished
+    assert [r["epoch"] for r in rows if r["kind"] == "epoch"] == list(range(1, 9))
+    assert [r["step"] for r in rows if r["kind"] == "batch"] == [
+        r["step"] for r in straight_rows if r["kind"] == "batch"
+    ]
+    for mine, theirs in zip(rows, straight_rows, strict=True):
+        assert mine["loss"] == pytest.approx(theirs["loss"], abs=1e-5)
+    # The best epoch is now 7 (0.3), and the finished run holds its weights.
+    assert second.progress.best_epoch == 7
+
+
+def test_patience_off_never_stops_early(split, scripted_val_loss) -> None:
+    hp = HP.replace(epochs=8, patience=0)
+    outcome = train(build_model(hp), split, hp, lambda row: None)
+    assert not outcome.stopped and outcome.progress.epoch == 8
+    assert outcome.best_weights is None and outcome.last_weights is None
+
+
+def test_until_epoch_trains_exactly_one_more_epoch(split) -> None:
+    hp = HP.replace(epochs=2)
+    model = build_model(hp)
+    rows: list[dict] = []
+    first = train(model, split, hp, rows.append)
+    first.progress.epochs_planned = 3  # a Step past the planned end
+    second = train(model, split, hp, rows.append, progress=first.progress, until_epoch=3)
+    assert [r["epoch"] for r in rows if r["kind"] == "epoch"] == [1, 2, 3]
+    assert second.progress.epoch == 3
+    per_epoch = batches_per_epoch(len(split.x_train), hp.batch_size)
+    assert second.progress.step == 3 * per_epoch

@@ -43,7 +43,8 @@ def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None
 
 
 def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
-    """``Train``; ``Stop`` while a run trains; ``Resume`` for a stopped run.
+    """``Train``; ``Stop`` while a run trains; ``Resume`` for a stopped run; ``Step`` (one more
+    epoch, then stop) for a stopped or finished one.
 
     Train acts in the script run (not an ``on_click`` callback) so that it trains the
     settings of this run: a value typed and a click sent together reach the callback's
@@ -52,7 +53,7 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
     job = current_job()
     drawn = drawn_state()
     busy = drawn in ("queued", "training")
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     if left.button(
         "Train",
         type="primary",
@@ -64,9 +65,17 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
         st.rerun()  # draw the page again with Train disabled and the live panel polling
     if busy:
         # Outside the polling fragment: a button redrawn 10×/s is hard to click.
-        right.button("Stop", width="stretch", key="stop", on_click=job.stop)  # type: ignore[union-attr]
+        middle.button("Stop", width="stretch", key="stop", on_click=job.stop)  # type: ignore[union-attr]
     elif job is not None and drawn == "stopped" and job.can_resume:
-        right.button("Resume", width="stretch", key="resume", on_click=job.resume)
+        middle.button("Resume", width="stretch", key="resume", on_click=job.resume)
+    if job is not None and drawn in ("stopped", "complete") and job.can_step:
+        right.button(
+            "Step",
+            width="stretch",
+            key="step",
+            on_click=job.step,
+            help="Train exactly one more epoch, then stop.",
+        )
 
 
 def live_panel() -> None:

@@ -88,18 +88,20 @@ def training_page() -> None:
     dataset = load_dataset(kind, detail)
 
     main = st.container()
-    names = ["Decision map", "Confusion matrix", "Runs"]
+    names = ["Decision map", "Network", "Confusion matrix", "Runs"]
     if not presenter:
         names += ["Data explorer", "Model files"]
-    tabs = st.tabs(names)
+    # The tabs tell which one is open (a click reruns the page): the network view draws,
+    # and follows the training, only while its tab is open.
+    tabs = st.tabs(names, key="view_tab", on_change="rerun")
     if dataset is not None and not presenter:
-        with tabs[3]:
+        with tabs[4]:
             dataset = render_explorer(dataset, key="explorer")
     with main:
         if dataset is not None:
             dataset_summary(dataset)
         train_column, ask_column = st.columns([3, 2], gap="large")
-    teaching_views([*tabs[:3], None if presenter else tabs[4]], dataset)
+    teaching_views([*tabs[:4], None if presenter else tabs[5]], dataset)
     with train_column:
         live.training_buttons(dataset, hp)
         live.live_panel()

@@ -22,7 +22,7 @@ from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ModelFileError
 from colorclf.core.labels import LABELS
 from colorclf.core.text import plain
-from colorclf.views import cleaning, compare, decision_map, explorer, matrix
+from colorclf.views import ceiling, cleaning, compare, decision_map, explorer, matrix, network
 
 if TYPE_CHECKING:
     import keras
@@ -66,20 +66,10 @@ def render_decision_map(
     )
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
-        st.slider(
-            "Saturation",
-            min_value=0,
-            max_value=100,
-            value=SATURATION_DEFAULT,
-            step=5,
-            format="%d%%",
-            key=saturation_key,
-            help="0 % is grey, 100 % the purest colour of each hue and lightness.",
-        )
+        saturation = _saturation_slider(saturation_key)
     with right:
         if overlay_dataset is not None:
             st.checkbox("Show training colours", value=True, key=overlay_key)
-    saturation = float(st.session_state.get(saturation_key, SATURATION_DEFAULT)) / 100.0
     if predictor is None:
         st.info("Train a model (or upload one) to see its decision map.")
         return
@@ -91,6 +81,83 @@ def render_decision_map(
         decision_map.decision_map_spec(),
         width="stretch",
     )
+
+
+def _saturation_slider(key: str) -> float:
+    """The "Saturation" slider of the colour-space maps; returns its value as 0–1."""
+    st.slider(
+        "Saturation",
+        min_value=0,
+        max_value=100,
+        value=SATURATION_DEFAULT,
+        step=5,
+        format="%d%%",
+        key=key,
+        help="0 % is grey, 100 % the purest colour of each hue and lightness.",
+    )
+    return float(st.session_state.get(key, SATURATION_DEFAULT)) / 100.0
+
+
+# ---------------------------------------------------------------------------- network view
+
+
+def render_network(predictor: Predictor | None, *, key: str) -> None:
+    """The "Network" section: the diagram (inputs, every hidden unit with its map over colour
+    space, the nine outputs; weights as lines), a "Saturation" slider for the maps and a
+    "Unit" choice that lists that unit's incoming weights and the outputs it pushes most.
+
+    To follow training, draw it in a fragment that reruns while the run trains (the page
+    does); the frame is built again only when the weights or the saturation change.
+    """
+    st.subheader("Network")
+    st.caption(
+        "Inside the network: each line is a weight (orange positive, blue negative, wider is "
+        "stronger); each hidden unit shows how strongly it responds to every colour of one "
+        "saturation (hue across, lightness up; orange: strongly, blue: the opposite). Point "
+        "at a unit to see its weights and light up its lines."
+    )
+    saturation = _saturation_slider(_k(key, "saturation"))
+    if predictor is None:
+        st.info("Train a model (or upload one) to see inside it.")
+        return
+    if len(predictor.layers) < 2:
+        st.info("This model has no hidden layer to look into.")
+        return
+    cache_key = _k(key, "frame-cache")
+    cached: Any = st.session_state.get(cache_key)
+    if cached is not None and cached[0] is predictor and cached[1] == saturation:
+        frame = cached[2]
+    else:
+        frame = network.network_frame(predictor, saturation)
+        st.session_state[cache_key] = (predictor, saturation, frame)
+    st.vega_lite_chart(
+        frame,
+        network.network_spec(len(predictor.layers), network.network_height(predictor)),
+        width="stretch",
+    )
+    units = network.hidden_units(predictor)
+    names = [name for _, _, name in units]
+    chosen = st.selectbox("Unit", names, key=_k(key, "unit"))
+    if chosen not in names:
+        return
+    layer, unit, _ = units[names.index(chosen)]
+    incoming, outgoing = network.unit_detail(predictor, layer, unit)
+    weight = st.column_config.NumberColumn("Weight", format="%+.3f")
+    tables = (
+        (f"Weights into {chosen}", incoming, "incoming", "from", "From"),
+        (f"What {chosen} pushes most (positive: towards, negative: away)", outgoing,
+         "outgoing", "to", "To"),
+    )  # fmt: skip
+    for column, (caption, table, part, name, title) in zip(st.columns(2), tables, strict=True):
+        with column:
+            st.caption(caption)
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                key=_k(key, part),
+                column_config={name: title, "weight": weight},
+            )
 
 
 def _overlay(key: str, dataset: ColorDataset, saturation: float) -> pd.DataFrame:
@@ -157,15 +224,35 @@ def _history_csv(run: Run) -> bytes:
     return run.history_frame().to_csv(index=False).encode()
 
 
-def render_run_comparison(runs: Sequence[Run], *, key: str) -> list[Run]:
+def render_run_comparison(
+    runs: Sequence[Run],
+    *,
+    key: str,
+    reference: tuple[ceiling.Reference, str] | None = None,
+) -> list[Run]:
     """Section "Compare runs": the table of runs, their epoch curves overlaid (the runs chosen in a
-    multiselect) and a "Download history CSV" button per chosen run. Returns the chosen runs."""
+    multiselect) and a "Download history CSV" button per chosen run. Returns the chosen runs.
+
+    ``reference`` (the nearest-neighbour vote on a run's split, and that run's name) adds a
+    last line to the table and a sentence under it."""
     st.subheader("Compare runs")
     if not runs:
         st.info("Every training becomes a run here, so you can compare settings.")
         return []
-    table = pd.DataFrame([run.summary() for run in runs])
+    lines = [run.summary() for run in runs]
+    if reference is not None and reference[0].accuracy is not None:
+        lines.append(ceiling.reference_row(reference[0], runs[-1].data_source))
+    table = pd.DataFrame(lines)
     st.dataframe(table, hide_index=True, width="stretch", key=_k(key, "table"))
+    if reference is not None and reference[0].accuracy is not None:
+        vote, name = reference
+        st.caption(
+            f"Reference: a plain nearest-neighbour vote (each colour gets the most common "
+            f"label of its {vote.k} nearest training colours; no network) names "
+            f"{vote.accuracy:.1%} of the {vote.val_colours:,} validation colours of {name}'s "
+            "split correctly. People disagree about colours, so a run near this line is "
+            "about as good as this data allows."
+        )
     by_name = {run.name: run for run in runs}
     names = list(by_name)
     chosen_names = st.multiselect("Runs to compare", names, default=names[-3:], key=_k(key, "runs"))
@@ -291,6 +378,8 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     st.session_state[key] = rules
     cleaned, report = _cleaned(key, dataset, rules)
     st.caption(plain(cleaning.cleaning_caption(report)))
+    st.markdown("**The crowd's ceiling**")
+    st.caption(ceiling.agreement_caption(ceiling.crowd_agreement(cleaned)))
 
     export_column, reset_column = st.columns(2)
     with export_column:
@@ -400,6 +489,10 @@ def _decision_map_view(dataset: ColorDataset | None) -> None:
     render_decision_map(asked_predictor(), key="map", overlay_dataset=overlay)
 
 
+def _network_view() -> None:
+    render_network(asked_predictor(), key="network")
+
+
 def _confusion_view() -> None:
     job = current_job()
     st.subheader("Confusion matrix")
@@ -412,22 +505,34 @@ def _confusion_view() -> None:
 
 
 def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
-    """Fill the view tabs. The decision map and the confusion matrix are fragments that
-    re-draw themselves about once a second while a run trains, so students watch the
-    regions form; nothing else on the page reruns for them."""
+    """Fill the view tabs. The decision map, the network view (while its tab is open) and the
+    confusion matrix are fragments that re-draw themselves about once a second while a run
+    trains, so students watch the regions and the units form; nothing else on the page
+    reruns for them."""
     from colorclf.train.model import predictor_from_model
 
     state = session()
     job = current_job()
     every = VIEW_POLL_SECONDS if drawn_state() == "training" else None
-    map_tab, matrix_tab, runs_tab, files_tab = tabs
+    map_tab, network_tab, matrix_tab, runs_tab, files_tab = tabs
     with map_tab:
         st.fragment(_decision_map_view, run_every=every)(dataset)
+    with network_tab:
+        # Its diagram is the page's largest chart: drawn (and redrawn while training) only
+        # while its tab is open, so a closed tab costs the live chart nothing.
+        if getattr(network_tab, "open", None) is False:
+            st.caption("Inside the network: open this tab to see it.")
+        else:
+            st.fragment(_network_view, run_every=every)()
     with matrix_tab:
         st.fragment(_confusion_view, run_every=every)()
     with runs_tab:
         if state["runs"]:
-            render_run_comparison(state["runs"], key="runs")
+            reference = None
+            if job is not None:
+                vote = ceiling.reference_accuracy(job.dataset, job.hp.val_split, job.hp.seed)
+                reference = (vote, job.run.name)
+            render_run_comparison(state["runs"], key="runs", reference=reference)
             share_panel(state["runs"])
         else:
             st.info("Every training of this session becomes a run you can compare here.")
@@ -439,7 +544,7 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
                 state["uploaded_predictor"] = predictor_from_model(uploaded)
                 st.rerun()
             if state.get("uploaded_predictor") is not None:
-                st.success("The sliders and the decision map ask the uploaded model.")
+                st.success("The sliders, the decision map and the network ask the uploaded model.")
                 if st.button("Use the trained model again", key="forget_upload"):
                     state["uploaded_predictor"] = None
                     st.rerun()

@@ -65,6 +65,11 @@ class Progress:
     epoch_acc_sum: float = 0.0
     epoch_seen: int = 0
     last_epoch_row: Row | None = None
+    # Early stopping (Keras' EarlyStopping with min_delta 0): the epoch row of the lowest
+    # validation loss so far, epochs finished since then, and whether patience ran out.
+    best_epoch_row: Row | None = None
+    epochs_since_best: int = 0
+    stopped_early: bool = False
 
     @property
     def finished(self) -> bool:
@@ -111,7 +116,35 @@ class Progress:
         self.epoch_seen = 0
         self.last_epoch_row = row
         self.seconds = seconds
+        self._track_best(row)
         return row
+
+    def _track_best(self, row: Row) -> None:
+        self.epochs_since_best += 1
+        if improves(row["val_loss"], self.best_epoch_row):
+            self.best_epoch_row = row
+            self.epochs_since_best = 0
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The 1-based epoch of the lowest validation loss so far (None: no epoch yet)."""
+        return None if self.best_epoch_row is None else self.best_epoch_row["epoch"]
+
+    @property
+    def just_improved(self) -> bool:
+        """The epoch that just ended has the lowest validation loss so far."""
+        return self.best_epoch_row is not None and self.best_epoch_row is self.last_epoch_row
+
+    def patience_ran_out(self, patience: int) -> bool:
+        """Keras' rule: ``patience`` epochs in a row without a lower validation loss (0: never)."""
+        return patience > 0 and self.best_epoch_row is not None and (
+            self.epochs_since_best >= patience
+        )
+
+    def continue_after_stop(self) -> None:
+        """Resume or Step after an early stop: patience counts again from this epoch."""
+        self.stopped_early = False
+        self.epochs_since_best = 0
 
     def follow(self, row: Row) -> None:
         """Move a copy on from a row the training sent (the server's view of a run)."""
@@ -121,11 +154,19 @@ class Progress:
         else:
             self.epoch, self.batch = row["epoch"], 0
             self.last_epoch_row = row
+            self._track_best(row)
         self.seconds = row["seconds"]
 
     def stop_clock(self, seconds: float) -> None:
         """The training time when a ``fit`` ends (the clock pauses until Resume)."""
         self.seconds = seconds
+
+
+def improves(val_loss: float | None, best_row: Row | None) -> bool:
+    """A validation loss lower than the best epoch's (a missing or NaN loss never is)."""
+    if val_loss is None or not math.isfinite(val_loss):
+        return False
+    return best_row is None or val_loss < best_row["val_loss"]
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:

@@ -73,9 +73,11 @@ class TrainingJob:
     the work to a trainer process and collects what comes back.
 
     States: ``queued`` → ``training`` → ``complete`` | ``stopped`` | ``failed``; a stopped
-    job can ``resume``. ``run.rows`` receives every row; ``predictor`` follows the weights
-    at each epoch end (and at a stop), for the decision map and the sliders; ``model_bytes``
-    is the ``.keras`` file of the weights after the last finished batch.
+    job can ``resume`` (also after an early stop: the same run goes on), and a stopped or
+    complete one can ``step`` (one more epoch, then stopped again).
+    ``run.rows`` receives every row; ``predictor`` follows the weights at each epoch end
+    (and at a stop), for the decision map and the sliders; ``model_bytes`` is the ``.keras``
+    file of the weights after the last finished batch (with patience: the best epoch's).
     """
 
     def __init__(
@@ -100,6 +102,8 @@ class TrainingJob:
         self.stop_reason: str | None = None
         self.started_at: float | None = None
         self.starting_trainer = False  # waiting for a trainer process to import TensorFlow
+        self.stepping = False  # the latest start was a Step: one epoch, then stop
+        self._until_epoch: int | None = None
         self._is_alive = is_alive or (lambda: True)
         self._alive_checked = 0.0
         self._alive = True
@@ -129,17 +133,42 @@ class TrainingJob:
             and (self.state_after_stop is not None or not self.progress.started)
         )
 
+    @property
+    def can_step(self) -> bool:
+        """Step: a run that is stopped or complete, whose weights are here to go on from."""
+        return self.run.status in ("stopped", "complete") and (
+            self.state_after_stop is not None or not self.progress.started
+        )
+
     def queue_position(self) -> int | None:
         return self._gate.position(self)
 
     # ----- what the page does ----------------------------------------------------------
     def start(self) -> bool:
         """Start (or resume) in a background thread. False if it is already running."""
+        return self._start(until_epoch=None)
+
+    resume = start
+
+    def step(self) -> bool:
+        """Train exactly one more epoch (the rest of the epoch in progress, if a Stop came in
+        the middle of one), past the planned epochs if need be, then stop."""
+        with self._lock:
+            if self.active:
+                return False
+            target = self.progress.epoch + 1
+            self.progress.epochs_planned = max(self.progress.epochs_planned, target)
+        return self._start(until_epoch=target)
+
+    def _start(self, until_epoch: int | None) -> bool:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return False
             if self.progress.finished:
                 return False
+            self.progress.continue_after_stop()
+            self.stepping = until_epoch is not None
+            self._until_epoch = until_epoch
             self._stop.clear()
             self._stop_asked_at = None
             self.stop_reason = None
@@ -149,8 +178,6 @@ class TrainingJob:
             )
             self._thread.start()
             return True
-
-    resume = start
 
     def stop(self, reason: str = "Stopped") -> None:
         """Ask the job to stop after the current batch (or leave the queue)."""
@@ -232,7 +259,13 @@ class TrainingJob:
         self._worker_stop = worker.stop_event
         if self._stop.is_set():
             worker.stop_event.set()
-        task = TrainTask(self.hp, self.split, copy.deepcopy(self.progress), self.state_after_stop)
+        task = TrainTask(
+            self.hp,
+            self.split,
+            copy.deepcopy(self.progress),
+            self.state_after_stop,
+            until_epoch=self._until_epoch,
+        )
         failed_send: list[BaseException] = []
 
         def send_task() -> None:
@@ -307,8 +340,9 @@ class TrainingJob:
         self.progress = result.progress
         self.predictor = result.predictor
         self.model_bytes = result.model_bytes
-        self.state_after_stop = result.state if result.stopped else None
-        self.run.status = "stopped" if result.stopped else "complete"
+        # Kept after the planned end too: Step goes on from there.
+        self.state_after_stop = result.state
+        self.run.status = "stopped" if result.stopped or self.stepping else "complete"
 
     def discard(self) -> None:
         """Drop the weights: the session is gone, nobody will resume or download them."""
@@ -320,7 +354,8 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
     """What the status element shows: a label, the state and a progress fraction (0–1)."""
     progress = job.progress
     per_epoch = job.batches_per_epoch
-    fraction = min(1.0, progress.step / max(1, job.hp.epochs * per_epoch))
+    planned = max(job.hp.epochs, progress.epochs_planned)
+    fraction = min(1.0, progress.step / max(1, planned * per_epoch))
     state = job.state
     if state == "queued":
         position = job.queue_position()
@@ -333,14 +368,13 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
         label = "Starting a trainer (loading TensorFlow)…"
     elif state == "training":
         last = progress.last_epoch_row
-        label = (
-            f"Epoch {last['epoch']}/{job.hp.epochs} · loss {last['loss']:.4f} · "
-            f"val_loss {last['val_loss']:.4f}"
-            if last
-            else "Training started"
-        )
+        label = _epoch_label(last, planned) if last else "Training started"
     elif state == "complete":
         label = f"Training complete in {progress.seconds:.1f} s"
+    elif state == "stopped" and progress.stopped_early:
+        label = f"Stopped early at epoch {progress.epoch} (best: epoch {progress.best_epoch})"
+    elif state == "stopped" and job.stepping and progress.batch == 0 and progress.last_epoch_row:
+        label = _epoch_label(progress.last_epoch_row, planned)  # a Step's epoch, done
     elif state == "stopped":
         epoch, batch = progress.epoch + 1, progress.batch
         if batch == 0 and progress.epoch > 0:  # stopped right at an epoch's end
@@ -349,3 +383,10 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
     else:
         label = f"Training failed: {job.error}"
     return {"label": label, "state": state, "fraction": fraction}
+
+
+def _epoch_label(row: Row, planned: int) -> str:
+    return (
+        f"Epoch {row['epoch']}/{planned} · loss {row['loss']:.4f} · "
+        f"val_loss {row['val_loss']:.4f}"
+    )

@@ -55,10 +55,12 @@ HEARTBEAT_SECONDS = 1.0
 
 @dataclass
 class ModelState:
-    """Everything that makes a resumed run continue exactly: weights and optimiser slots."""
+    """Everything that makes a resumed run continue exactly: weights and optimiser slots,
+    and with early stopping the best epoch's weights so far."""
 
     weights: list[np.ndarray]
     optimizer: list[np.ndarray]
+    best_weights: list[np.ndarray] | None = None
 
 
 @dataclass
@@ -67,6 +69,7 @@ class TrainTask:
     split: Split
     progress: Progress
     state: ModelState | None  # None: a fresh model
+    until_epoch: int | None = None  # Step: stop once this many epochs are done
 
 
 @dataclass
@@ -78,11 +81,18 @@ class TrainResult:
     model_bytes: bytes  # the .keras file, for "Download model"
 
 
-def capture_state(model: keras.Model) -> ModelState:
+def capture_state(
+    model: keras.Model,
+    weights: list[np.ndarray] | None = None,
+    best_weights: list[np.ndarray] | None = None,
+) -> ModelState:
+    """The model's state; ``weights`` instead of the model's own (after early stopping put
+    the best epoch's weights back, a Resume goes on from the last ones)."""
     optimizer = model.optimizer
     return ModelState(
-        weights=[np.array(w) for w in model.get_weights()],
+        weights=[np.array(w) for w in (model.get_weights() if weights is None else weights)],
         optimizer=[np.array(v) for v in optimizer.variables] if optimizer.built else [],
+        best_weights=best_weights,
     )
 
 
@@ -138,14 +148,21 @@ def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
 
     try:
         outcome = train(
-            model, task.split, task.hp, sink, progress=task.progress, should_stop=should_stop
+            model,
+            task.split,
+            task.hp,
+            sink,
+            progress=task.progress,
+            should_stop=should_stop,
+            until_epoch=task.until_epoch,
+            best_weights=task.state.best_weights if task.state is not None else None,
         )
     finally:
         flush()
     return TrainResult(
         stopped=outcome.stopped,
         progress=outcome.progress,
-        state=capture_state(model),
+        state=capture_state(model, outcome.last_weights, outcome.best_weights),
         predictor=predictor_from_model(model),
         model_bytes=model_to_bytes(model),
     )

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from colorclf.core.labels import LABEL_COLORS, LABELS
-from colorclf.core.rows import Row
+from colorclf.core.rows import Row, improves
 
 MAX_BATCH_POINTS = 160
 MAX_EPOCH_POINTS = 60
@@ -27,9 +27,10 @@ MAX_EPOCH_POINTS = 60
 # "loss" and "accuracy" are the training values smoothed over about a tenth of an epoch.
 LOSS_SERIES = ("batch loss", "loss", "val loss")
 ACCURACY_SERIES = ("accuracy", "val accuracy")
-SERIES = (*LOSS_SERIES, *ACCURACY_SERIES)
+BEST_EPOCH = "best epoch"  # one point: the epoch of the lowest validation loss (early stopping's)
+SERIES = (*LOSS_SERIES, *ACCURACY_SERIES, BEST_EPOCH)
 _SERIES_ARROW = pa.array(list(SERIES), pa.string())
-SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#31a354", "#8e44ad")
+SERIES_COLORS = ("#9ecae1", "#1f5fd6", "#e6550d", "#31a354", "#8e44ad", "#000000")
 # The smoothed lines follow about a tenth of an epoch (an exponential moving average,
 # corrected for its start as TensorBoard does).
 SMOOTHING_EPOCH_FRACTION = 0.1
@@ -67,6 +68,7 @@ class LiveChartData:
         self._epochs = _Growable(3)  # step, val_loss, val_accuracy
         tau = max(1.0, SMOOTHING_EPOCH_FRACTION * self.batches_per_epoch)
         self._weight = float(np.exp(-1.0 / tau))
+        self._best: Row | None = None  # the epoch row of the lowest validation loss
         self._ema_loss = self._ema_accuracy = 0.0
         self._ema_count = 0
 
@@ -86,6 +88,8 @@ class LiveChartData:
                 self._epochs.append(
                     (row["step"], _nan(row["val_loss"]), _nan(row["val_accuracy"]))
                 )
+                if improves(row["val_loss"], self._best):
+                    self._best = row
         changed = end > self.consumed
         self.consumed = end
         return changed
@@ -103,6 +107,10 @@ class LiveChartData:
             steps.append(table[:, 0])
             values.append(table[:, column])
             codes.append(np.full(len(table), code, dtype=np.int8))
+        if self._best is not None:
+            steps.append(np.array([self._best["step"]], dtype=np.float64))
+            values.append(np.array([self._best["val_loss"]], dtype=np.float64))
+            codes.append(np.array([SERIES.index(BEST_EPOCH)], dtype=np.int8))
         value = np.concatenate(values)
         keep = np.isfinite(value)
         epochs = np.concatenate(steps)[keep] / self.batches_per_epoch
@@ -234,6 +242,12 @@ def loss_chart_spec() -> dict[str, Any]:
                 point={"size": 40}, strokeWidth=2, strokeDash=[5, 3]
             )
         )
+        if not accuracy:  # the best epoch: a diamond on the validation loss line
+            layers.append(
+                base.transform_filter(only(BEST_EPOCH)).mark_point(
+                    shape="diamond", size=150, filled=True, opacity=1
+                )
+            )
         return alt.layer(*layers)
 
     chart = (

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @functools.lru_cache(maxsize=64)
-def _grid(saturation: float, hue_steps: int, lightness_steps: int) -> dict[str, np.ndarray]:
+def grid_cells(saturation: float, hue_steps: int, lightness_steps: int) -> dict[str, np.ndarray]:
     """The map's cells for one saturation (weights do not matter): geometry and colours."""
     hue_width = 360.0 / hue_steps
     light_height = 1.0 / lightness_steps
@@ -53,7 +53,7 @@ def _predicted_cells(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """The cached grid of one slice, each cell's predicted label index and its probability;
     all cells are predicted in one call."""
-    grid = _grid(float(saturation), max(int(hue_steps), 1), max(int(lightness_steps), 1))
+    grid = grid_cells(float(saturation), max(int(hue_steps), 1), max(int(lightness_steps), 1))
     rgb = np.column_stack([grid["r"], grid["g"], grid["b"]])
     probs = np.asarray(predictor.probabilities(rgb))
     best = np.argmax(probs, axis=1)
