@@ -105,7 +105,7 @@ def test_the_spec_is_fixed_carries_no_data_and_draws_on_a_canvas():
     spec = charts.loss_chart_spec()
     assert charts.loss_chart_spec() is spec  # built once
     text = json.dumps(spec)
-    assert "datasets" not in spec and '"values"' not in text
+    assert "datasets" not in spec and '"data"' not in text  # no inline data anywhere
     assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas"
     fields = {"epoch", "series", "value"}
     assert all(f'"field": "{field}"' in text for field in fields)

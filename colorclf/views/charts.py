@@ -196,8 +196,16 @@ def loss_chart_spec() -> dict[str, Any]:
     color = alt.Color(
         "series:N",
         scale=alt.Scale(domain=list(SERIES), range=list(SERIES_COLORS)),
+        # The best epoch's diamond explains itself by its tooltip and the status line; in the
+        # legend it would take a second row from the plot.
         legend=alt.Legend(
-            title=None, orient="top", direction="horizontal", columns=5, symbolSize=60, padding=0
+            title=None,
+            orient="top",
+            direction="horizontal",
+            columns=5,
+            symbolSize=60,
+            padding=0,
+            values=[*LOSS_SERIES, *ACCURACY_SERIES],
         ),
     )
     tooltip = [
