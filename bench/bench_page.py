@@ -570,6 +570,9 @@ def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, 
             srv.log(f"Train visible {out['train_visible_s']:.2f} s after launch")
             if args.epochs != 10:
                 set_epochs(page, args.epochs)
+            if args.tab:  # e.g. "Network": measure the page with that view open
+                page.get_by_role("tab", name=args.tab, exact=True).click()
+                page.wait_for_selector(srv.APP_IDLE, timeout=60_000)
             # ... and click Train at once → first chart row.
             cold = run_training_in_page(page, 1, deadline, cold=True)
             out["cold"] = cold
@@ -925,6 +928,7 @@ def main() -> None:
         help="skip c/d/e (train() alone, headless clients polling at 10 Hz and 1 Hz)",
     )
     parser.add_argument("--timeout", type=float, default=1500, help="hard cap, seconds")
+    parser.add_argument("--tab", default=None, help="open this view tab first (e.g. Network)")
     parser.add_argument(
         "--app",
         default="streamlit_app.py",
