@@ -425,11 +425,15 @@ class Scheduler(threading.Thread):
 
 
 class RssSampler(threading.Thread):
+    """Peak resident memory of a process (``peak``) and of it with all its descendants, the
+    trainer processes of a server (``tree_peak``), sampled every ``every`` seconds."""
+
     def __init__(self, pid: int, every: float = 0.25) -> None:
         super().__init__(name="rss", daemon=True)
         self.pid = pid
         self.every = every
         self.peak = 0.0
+        self.tree_peak = 0.0
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -437,7 +441,31 @@ class RssSampler(threading.Thread):
             rss = vm_rss_mb(self.pid)
             if rss == rss:
                 self.peak = max(self.peak, rss)
+                tree = rss + sum(
+                    value for child in descendants(self.pid) if (value := vm_rss_mb(child)) == value
+                )
+                self.tree_peak = max(self.tree_peak, tree)
             time.sleep(self.every)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children …), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def train_headless(
