@@ -187,14 +187,15 @@ def test_a_shared_link_sets_up_the_page_and_trains_three_epochs(browser, streaml
 
 
 # One look at the layout, taken at once so that no part can vanish between two reads: the
-# boxes of the live chart, the status element and the Stop button (null when absent).
+# boxes of the live chart (not the sliders' probability chart), the status element and the
+# Stop button (null when absent).
 LAYOUT = """() => {
   const box = (el) => el && el.getBoundingClientRect().toJSON();
   const stop = [...document.querySelectorAll('[data-testid=stButton] button')]
     .find((b) => b.innerText.trim() === 'Stop');
   const status = document.querySelector('.st-key-training-status');
   return {
-    chart: box(document.querySelector('[data-testid=stVegaLiteChart]')),
+    chart: box(document.querySelector('.st-key-live-chart [data-testid=stVegaLiteChart]')),
     status: box(status),
     stop: box(stop),
     text: status ? status.innerText : '',
@@ -229,9 +230,11 @@ def test_at_laptop_size_status_chart_and_stop_stay_in_view_from_click_to_end(
             layout = page.evaluate(LAYOUT)
             if "Training complete in" in layout["text"]:
                 break
-            if layout["stop"] is not None and "· loss" in layout["text"]:
+            parts = ("chart", "status", "stop")
+            # While training (and while no part is being redrawn this very moment).
+            if all(layout[name] is not None for name in parts) and "· loss" in layout["text"]:
                 seen_training += 1
-                check(layout, ("chart", "status", "stop"))
+                check(layout, parts)
             page.wait_for_timeout(200)  # sampling the layout, not waiting for the app
         assert seen_training >= 3, "the run ended before the layout could be checked"
         wait_idle(page)

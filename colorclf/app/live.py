@@ -154,7 +154,8 @@ class _LivePanel:
             # a laptop's screen by the end of a run.
             with st.container(height=CONSOLE_HEIGHT, border=False, key="training-console"):
                 self.lines_slot = st.empty()
-        self.chart_slot = st.empty()
+        with st.container(key="live-chart"):
+            self.chart_slot = st.empty()
         self.chart_data: charts.LiveChartData = _state()["charts"].setdefault(
             job.run.number, charts.LiveChartData(job.batches_per_epoch)
         )
