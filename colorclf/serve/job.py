@@ -359,10 +359,11 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
     state = job.state
     if state == "queued":
         position = job.queue_position()
+        # Not yet (or no longer) in the gate's line: about to take a slot, not training yet.
         label = (
             f"Waiting for a free trainer: place {position} in the queue"
             if position
-            else ("Training started")
+            else "Waiting for a free trainer"
         )
     elif state == "training" and job.starting_trainer:
         label = "Starting a trainer (loading TensorFlow)…"
