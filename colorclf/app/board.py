@@ -23,6 +23,7 @@ from colorclf.app.label_page import (
 )
 from colorclf.core.errors import ColorclfError
 from colorclf.core.links import LinkConfig, to_query_string
+from colorclf.core.text import plain
 from colorclf.store import RunBoard, SharedRun
 from colorclf.views import board as board_views
 from colorclf.views.compare import CURVE_METRICS
@@ -116,7 +117,7 @@ def _board_body(projector: bool) -> None:
         runs = store.board.runs()
         votes = store.count()
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        st.error(f"The class database cannot be used ({db_problem(err)}). Ask your teacher.")
+        st.error(plain(f"The class database cannot be used ({db_problem(err)}). Ask your teacher."))
         return
     left, right = st.columns(2, wrap=False)
     left.metric("Shared runs", len(runs))
@@ -190,7 +191,7 @@ def _teacher_tools() -> None:
     try:
         runs = _board().runs()
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        st.error(f"The class database cannot be used ({db_problem(err)}).")
+        st.error(plain(f"The class database cannot be used ({db_problem(err)})."))
         return
     labels = {run.id: board_views.run_label(rank, run) for rank, run in enumerate(runs, 1)}
     st.subheader("Remove one run")

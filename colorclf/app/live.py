@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from colorclf.app.state import asked_predictor as _predictor
 from colorclf.app.state import current_job, drawn_state
@@ -110,7 +109,6 @@ def _live_panel_body() -> None:
         st.info("Press **Train** to watch the network learn the colour names.")
         return
     panel = _LivePanel(job)
-    ctx = get_script_run_ctx()
     started = time.monotonic()
     frame = 0
     heartbeat = _state()["heartbeat"]
@@ -128,7 +126,7 @@ def _live_panel_body() -> None:
         if job.state != "training" or next_frame - started > LIVE_RUN_SECONDS:
             return
         while True:  # wait for the next frame, but give way at once to a waiting run
-            if another_run_waits(ctx):
+            if another_run_waits():
                 return
             left = next_frame - time.monotonic()
             if left <= 0:

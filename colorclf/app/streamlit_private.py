@@ -20,12 +20,17 @@ import sys
 from typing import Any
 
 
-def another_run_waits(ctx: Any) -> bool:
+def another_run_waits(ctx: Any = None) -> bool:
     """True when the page or another fragment waits while this fragment run draws: a full
     run (the rest of the page comes after the live panel), other fragments queued in this
-    very run (a slider and our own timer can arrive together), or a new request pending."""
+    very run (a slider and our own timer can arrive together), or a new request pending.
+    ``ctx``: the script run's context (default: this thread's)."""
     try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
         from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        if ctx is None:
+            ctx = get_script_run_ctx()
 
         own = ThreadState.get().fragment_id
         this_run = ctx.fragment_ids_this_run or []
