@@ -128,7 +128,10 @@ def test_twelve_trainings_in_one_session_stay_connected(browser, streamlit_serve
             _assert_healthy(page, run, errors)
             page.get_by_role("button", name="Train").click(timeout=TIMEOUT_MS)
             _wait_complete(page, run, errors)
-            assert page.get_by_text("Epoch 2/2 · loss").count() >= 1
+            # The console's last epoch line (sent with the status; wait, never a sleep).
+            page.locator(".st-key-training-console").get_by_text("Epoch 2/2 · loss").first.wait_for(
+                timeout=30_000
+            )
         _assert_healthy(page, 12, errors)
     finally:
         context.close()

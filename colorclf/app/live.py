@@ -168,18 +168,19 @@ class _LivePanel:
     def draw(self) -> None:
         job = self.job
         status = describe_status(job)
-        label = f"{STATUS_ICONS.get(job.state, '')} **{job.run.name}: {status['label']}**"
-        if self._changed("label", label):
-            self.label_slot.markdown(label)
-        if self._changed("fraction", status["fraction"]):
-            self.progress_slot.progress(status["fraction"])
         # The console changes only with a new epoch or at the end; building it scans the
-        # whole history (~6 ms at 160,000 batches), too much for every frame.
+        # whole history (~6 ms at 160,000 batches), too much for every frame. It is sent
+        # before the label, so a page that says "Training complete" shows the last epoch.
         last_epoch = job.progress.last_epoch_row
         ending = status["label"] if job.state in FINAL_STATES else None
         if self._changed("lines", (last_epoch and last_epoch["epoch"], ending)):
             lines = status_lines(job, status["label"])
             self.lines_slot.text("\n".join(lines[-CONSOLE_LINES:]))
+        label = f"{STATUS_ICONS.get(job.state, '')} **{job.run.name}: {status['label']}**"
+        if self._changed("label", label):
+            self.label_slot.markdown(label)
+        if self._changed("fraction", status["fraction"]):
+            self.progress_slot.progress(status["fraction"])
         if self._changed("rows", len(job.run.rows)):
             self.chart_data.update(job.run.rows)
             draw_loss_chart(self.chart_slot, self.chart_data)
