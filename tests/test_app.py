@@ -143,6 +143,43 @@ def test_trained_model_names_primary_colours():
         assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-5)
 
 
+def test_an_exact_colour_moves_the_sliders_and_the_answer_is_honest():
+    at = new_app()
+    set_epochs(at, 2)
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    at.text_input(key="ask-exact").input("128, 128, 128").run()
+    assert [at.slider(key=k).value for k in ("red", "green", "blue")] == [128, 128, 128]
+    job = at.session_state["job"]
+    _, probabilities = job.predictor.predict_one(128, 128, 128)
+    ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
+    (best, p1), (second, p2) = ranked[:2]
+    expected = best if p1 >= 0.5 and p1 - p2 >= 0.15 else "Not sure"
+    assert at.metric[0].value == expected
+    assert f"{best} {round(p1 * 100)} % / {second} {round(p2 * 100)} %" in [
+        c.value for c in at.caption
+    ]
+    assert "This colour: 128, 128, 128 · #808080" in [c.value for c in at.caption]
+    # The bars carry their numbers: a text layer with the percentage.
+    spec, _ = find_chart(at, "probability")
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert texts and texts[0]["encoding"]["text"]["format"] == ".0%"
+
+    # A hex code too; a slider moved afterwards empties the field (it no longer says it).
+    at.text_input(key="ask-exact").input("#ff8000").run()
+    assert [at.slider(key=k).value for k in ("red", "green", "blue")] == [255, 128, 0]
+    at.slider(key="blue").set_value(10).run()
+    assert at.text_input(key="ask-exact").value == ""
+
+    # Anything else: one plain message, the sliders stay where they were.
+    at.text_input(key="ask-exact").input("**300**, 0, 0").run()
+    assert not at.exception
+    assert [at.slider(key=k).value for k in ("red", "green", "blue")] == [255, 128, 10]
+    assert [rendered(e.value) for e in at.error] == [
+        "Type three numbers 0–255 (like 128, 128, 128) or a hex code (like #808080)."
+    ]
+
+
 def test_slider_and_settings_during_training_neither_error_nor_lose_work():
     at = new_app()
     set_epochs(at, 30)  # long enough to be still training after a few page runs

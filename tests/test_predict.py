@@ -86,3 +86,16 @@ def test_rejects_an_unsupported_activation() -> None:
     outputs = keras.layers.Dense(9, activation="softmax")(hidden)
     with pytest.raises(ModelFileError, match="softplus"):
         predictor_from_model(keras.Model(inputs, outputs))
+
+
+def test_the_answer_says_not_sure_when_the_top_two_are_close_or_the_best_is_weak() -> None:
+    from colorclf.core.predict import describe_answer
+
+    grey = {"green-ish": 0.25, "grey-ish": 0.19, "blue-ish": 0.1}
+    assert describe_answer(grey) == ("Not sure", "green-ish 25 % / grey-ish 19 %")
+    assert describe_answer({"red-ish": 0.9, "pink-ish": 0.06}) == (
+        "red-ish",
+        "red-ish 90 % / pink-ish 6 %",
+    )
+    assert describe_answer({"red-ish": 0.55, "pink-ish": 0.45})[0] == "Not sure"  # close
+    assert describe_answer({"red-ish": 0.45, "pink-ish": 0.1})[0] == "Not sure"  # weak

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from colorclf.core import colour
 from colorclf.core.dataset import ColorDataset
+from colorclf.core.errors import ColorclfError
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.labels import LABEL_COLORS, LABELS
 from colorclf.core.predict import Predictor
@@ -153,8 +154,11 @@ def test_decision_map_spec_is_fixed_and_maps_labels_to_their_colours() -> None:
         scale = layer["encoding"]["color"]["scale"]
         assert scale["domain"] == list(LABELS)
         assert scale["range"] == [LABEL_COLORS[name] for name in LABELS]
-    assert cells["encoding"]["x"]["field"] == "hue_start"
-    assert cells["encoding"]["y"]["field"] == "lightness_start"
+    assert (cells["encoding"]["x"]["field"], cells["encoding"]["x2"]["field"]) == ("x", "x2")
+    assert (cells["encoding"]["y"]["field"], cells["encoding"]["y2"]["field"]) == ("y", "y2")
+    # The cell's far corner is computed in the browser from the grid's size.
+    assert {"calculate": "datum.x + 5.0", "as": "x2"} in cells["transform"]
+    assert {"calculate": f"datum.y + {1 / 24}", "as": "y2"} in cells["transform"]
     validate(spec)
 
 
@@ -172,12 +176,17 @@ def test_overlay_keeps_colours_near_the_slice_and_is_stable() -> None:
     assert (frame["layer"] == "data").sum() == len(overlay)
     points = frame[frame["layer"] == "data"]
     assert points["label"].tolist() == overlay["label"].tolist()
-    assert points["hue"].tolist() == overlay["hue"].tolist()
+    np.testing.assert_allclose(points["x"], overlay["hue"], rtol=1e-6)
+    np.testing.assert_allclose(points["y"], overlay["lightness"], rtol=1e-6)
+    assert points["rgb"].tolist() == overlay["rgb"].tolist()
     cells = frame[frame["layer"] == "map"]
     reference = decision_map.decision_map(predictor, 0.5)
     assert len(cells) == 72 * 24
-    for column in ("label", "rgb", "hue_start", "lightness_end", "probability"):
-        assert cells[column].tolist() == reference[column].tolist()
+    assert cells["label"].tolist() == reference["label"].tolist()
+    np.testing.assert_allclose(cells["x"], reference["hue_start"], rtol=1e-6)
+    np.testing.assert_allclose(cells["y"], reference["lightness_start"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(cells["probability"], reference["probability"], rtol=1e-6)
+    assert cells["rgb"].isna().all()  # the cells' colour is their place: not sent
     assert set(decision_map.decision_map_frame(predictor, 0.5)["layer"]) == {"map"}
 
 
@@ -423,3 +432,32 @@ def test_network_frame_of_a_deeper_relu_model_and_a_valid_spec() -> None:
     assert incoming["from"].tolist() == ["unit 1.1", "unit 1.2", "unit 1.3", "unit 1.4", "bias"]
     assert sorted(outgoing["to"]) == sorted(LABELS)
     alt.LayerChart.from_dict(network.network_spec(3, network.network_height(predictor)))
+
+
+@pytest.mark.parametrize(
+    ("text", "rgb"),
+    [
+        ("128, 128, 128", (128, 128, 128)),
+        (" 128 128 128 ", (128, 128, 128)),
+        ("0;255;7", (0, 255, 7)),
+        ("#808080", (128, 128, 128)),
+        ("808080", (128, 128, 128)),
+        ("#FF8000", (255, 128, 0)),
+        ("#f80", (255, 136, 0)),
+    ],
+)
+def test_an_exact_colour_is_three_numbers_or_a_hex_code(text: str, rgb: tuple) -> None:
+    assert colour.parse_colour(text) == rgb
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "128", "1, 2", "1, 2, 3, 4", "256, 0, 0", "-1, 0, 0", "#12345g", "f80", "red",
+     "١٢٣, 1, 1", "1e2, 0, 0", "9" * 5000, "**1**, 2, 3"],
+)  # fmt: skip
+def test_anything_else_is_one_plain_message(text: str) -> None:
+    with pytest.raises(ColorclfError) as caught:
+        colour.parse_colour(text)
+    message = str(caught.value)
+    assert "\n" not in message and 0 < len(message) < 120
+    assert message.startswith(("Type three numbers", "Each of red"))

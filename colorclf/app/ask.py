@@ -1,42 +1,107 @@
-"""Ask the model: RGB sliders, a swatch, the prediction and the nine probabilities."""
+"""Ask the model: RGB sliders, an exact-colour field, a swatch, the answer and the nine
+probabilities."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from colorclf.app.state import asked_predictor, drawn_state
-from colorclf.app.teaching import VIEW_POLL_SECONDS
+from colorclf.app.follow import follow
+from colorclf.app.state import asked_predictor, current_job, drawn_state
+from colorclf.core.colour import parse_colour
+from colorclf.core.errors import ColorclfError
+from colorclf.core.predict import Predictor, describe_answer
+from colorclf.core.text import plain
 from colorclf.views import charts
+
+CHANNELS = (("Red", "red", 255), ("Green", "green", 0), ("Blue", "blue", 0))
+EXACT_KEY = "ask-exact"
 
 
 def ask_panel() -> None:
-    """Sliders, swatch, prediction and probabilities, in a fragment: a slider reruns only
-    this. While a run trains it also follows the latest weights once a second, on the same
-    beat as the decision map (fragments due at the same moment share one run)."""
-    every = VIEW_POLL_SECONDS if drawn_state() == "training" else None
-    st.fragment(_ask_panel_body, run_every=every)()
+    """Sliders and the exact-colour field in a fragment: moving one reruns only this. The
+    answer is drawn in the fragment too, except while a run trains: then it follows the
+    latest weights as a follower of the live panel (``follow.py``)."""
+    st.fragment(_ask_controls)()
+    if drawn_state() == "training" and asked_predictor() is not None:
+        follow("ask", _answer_state, _draw_answer)
 
 
-def _ask_panel_body() -> None:
+def _rgb() -> tuple[int, int, int]:
+    state = st.session_state
+    return tuple(int(state.get(key, default)) for _, key, default in CHANNELS)  # type: ignore[return-value]
+
+
+def _answer_state() -> tuple[object, ...]:
+    job = current_job()
+    return id(asked_predictor()), job.progress.epoch if job else -1, _rgb()
+
+
+def _set_exact() -> None:
+    """The exact-colour field moves the sliders (a callback: it runs before they are drawn)."""
+    state = st.session_state
+    text = str(state.get(EXACT_KEY) or "")
+    state["_ask_exact_problem"] = None
+    if not text.strip():
+        return
+    try:
+        rgb = parse_colour(text)
+    except ColorclfError as error:
+        state["_ask_exact_problem"] = str(error)
+        return
+    for (_, key, _), value in zip(CHANNELS, rgb, strict=True):
+        state[key] = value
+
+
+def _forget_exact() -> None:
+    """A slider moved: the exact-colour field no longer says what is shown."""
+    st.session_state[EXACT_KEY] = ""
+    st.session_state["_ask_exact_problem"] = None
+
+
+def _ask_controls() -> None:
     predictor = asked_predictor()
     if predictor is None:
         st.caption("After the first epoch, sliders here ask the model what a colour is called.")
         return
-    r = st.slider("Red", 0, 255, 255, key="red")
-    g = st.slider("Green", 0, 255, 0, key="green")
-    b = st.slider("Blue", 0, 255, 0, key="blue")
-    label, probabilities = predictor.predict_one(r, g, b)
-    swatch, metric = st.columns([1, 2])
-    swatch.markdown(
-        f'<div style="background: rgb({r:d},{g:d},{b:d}); height: 88px; '
+    for name, key, default in CHANNELS:
+        # The value lives in Session State (the exact-colour field sets it), not in value=.
+        st.session_state.setdefault(key, default)
+        st.slider(name, 0, 255, key=key, on_change=_forget_exact)
+    st.text_input(
+        "Exact colour",
+        key=EXACT_KEY,
+        on_change=_set_exact,
+        max_chars=40,
+        placeholder="128, 128, 128 or #808080",
+        help="Three numbers 0–255 or a hex code; Enter moves the sliders there.",
+    )
+    problem = st.session_state.get("_ask_exact_problem")
+    if problem:
+        st.error(plain(problem))
+    r, g, b = _rgb()
+    st.markdown(
+        f'<div style="background: rgb({r:d},{g:d},{b:d}); height: 44px; '
         'border-radius: 8px; border: 1px solid #8884"></div>',
         unsafe_allow_html=True,
     )
-    metric.metric("Prediction", label)
-    import pandas as pd
+    st.caption(f"This colour: {r}, {g}, {b} · #{r:02x}{g:02x}{b:02x}")
+    if drawn_state() != "training":
+        _draw_answer(predictor)
 
+
+def _draw_answer(predictor: Predictor | None = None) -> None:
+    """The headline answer (or "Not sure"), the top two with their percentages and the bars
+    of all nine (no widgets: the live panel may draw it twice in one of its runs)."""
+    predictor = predictor or asked_predictor()
+    if predictor is None:
+        return
+    r, g, b = _rgb()
+    _, probabilities = predictor.predict_one(r, g, b)
+    headline, detail = describe_answer(probabilities)
+    st.metric("Prediction", headline)
+    st.caption(detail)
     frame = pd.DataFrame(
         {"label": list(probabilities), "probability": list(probabilities.values())}
     )
     st.vega_lite_chart(frame, charts.probability_spec(), width="stretch")
-

@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from colorclf.app.follow import FollowerDrawer, followers
 from colorclf.app.state import asked_predictor as _predictor
 from colorclf.app.state import current_job, drawn_state
 from colorclf.app.state import session as _state
@@ -88,7 +89,10 @@ def live_panel() -> None:
     st.fragment(_live_panel_body, run_every=every)()
 
 
-LIVE_RUN_SECONDS = 1.0  # one fragment run of the live panel redraws for at most this long
+# One fragment run of the live panel redraws for at most this long. It ends at once when
+# another run waits (a slider), so this bounds only how often the views (follow.py) are
+# drawn again in full, and how long a slider waits if ``another_run_waits`` cannot tell.
+LIVE_RUN_SECONDS = 4.0
 CONSOLE_LINES = 4  # the console shows the newest lines; the Runs tab keeps every epoch
 CONSOLE_HEIGHT = 108  # pixels: four lines of text
 
@@ -109,11 +113,14 @@ def _live_panel_body() -> None:
         st.info("Press **Train** to watch the network learn the colour names.")
         return
     panel = _LivePanel(job)
+    views = FollowerDrawer(followers())  # the views that follow the training (follow.py)
+    views.draw_all()
     started = time.monotonic()
     frame = 0
     heartbeat = _state()["heartbeat"]
     while True:
         panel.draw()
+        views.draw_changed()
         heartbeat.beat()  # the tab is open: its live panel still runs
         state = st.session_state
         if job.state != drawn_state():
@@ -179,8 +186,11 @@ class _LivePanel:
         label = f"{STATUS_ICONS.get(job.state, '')} **{job.run.name}: {status['label']}**"
         if self._changed("label", label):
             self.label_slot.markdown(label)
-        if self._changed("fraction", status["fraction"]):
-            self.progress_slot.progress(status["fraction"])
+        # Whole percents: a bar that moved by a batch each frame sent a second element per
+        # frame, and every element the browser receives re-renders the page around it.
+        percent = int(status["fraction"] * 100)
+        if self._changed("percent", percent):
+            self.progress_slot.progress(percent / 100)
         if self._changed("rows", len(job.run.rows)):
             self.chart_data.update(job.run.rows)
             draw_loss_chart(self.chart_slot, self.chart_data)

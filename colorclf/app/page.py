@@ -16,6 +16,7 @@ from colorclf.app.controls import (
     hyperparameter_controls,
     load_dataset,
 )
+from colorclf.app.follow import reset_followers
 from colorclf.app.runtime import prepare_runtime
 from colorclf.app.state import read_job_state, session
 from colorclf.app.teaching import render_explorer, teaching_views
@@ -66,6 +67,7 @@ def training_page() -> None:
     """The whole training page, top to bottom."""
     state = session()
     read_job_state()
+    reset_followers()
     read_link_once()
     st.subheader("Colour classifier", anchor=False)
     for notice in state.get("_link_notices", []):
@@ -101,13 +103,15 @@ def training_page() -> None:
         if dataset is not None:
             dataset_summary(dataset)
         train_column, ask_column = st.columns([3, 2], gap="large")
+    # The views and the sliders register what follows a training (follow.py) before the
+    # live panel runs: its run draws them.
     teaching_views([*tabs[:4], None if presenter else tabs[5]], dataset)
-    with train_column:
-        live.training_buttons(dataset, hp)
-        live.live_panel()
     with ask_column:
         st.subheader("Ask the model")
         ask_panel()
+    with train_column:
+        live.training_buttons(dataset, hp)
+        live.live_panel()
     st.caption(
         "Label colours, watch a small neural network learn the names, then ask it. "
         "After The Coding Train's *TensorFlow.js Color Classifier* (videos 7.1–7.12)."

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from colorclf.app.follow import follow
 from colorclf.app.share import share_panel
 from colorclf.app.state import asked_predictor, current_job, drawn_state, session
 from colorclf.core.dataset import ColorDataset
@@ -48,11 +49,16 @@ def render_decision_map(
 ) -> None:
     """The "Decision map" section: title, a "Saturation" slider and the map of ``predictor``.
 
-    To follow training, draw it in a fragment that reruns while the run trains (the page
-    does): each rerun maps the latest weights at the slider's saturation.
+    To follow training, the page draws the controls in a fragment and the map as a follower
+    of the live panel (``follow.py``): each draw maps the latest weights at the slider's
+    saturation.
     """
-    saturation_key = _k(key, "saturation")
-    overlay_key = _k(key, "overlay")
+    decision_map_controls(key=key, overlay_dataset=overlay_dataset)
+    draw_decision_map(predictor, key=key, overlay_dataset=overlay_dataset)
+
+
+def decision_map_controls(*, key: str, overlay_dataset: ColorDataset | None = None) -> None:
+    """The decision map's title, caption, "Saturation" slider and overlay checkbox."""
     st.subheader("Decision map")
     st.caption(
         "What the model calls every colour of one saturation: hue across, lightness up. "
@@ -66,15 +72,27 @@ def render_decision_map(
     )
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
-        saturation = _saturation_slider(saturation_key)
+        _saturation_slider(_k(key, "saturation"))
     with right:
         if overlay_dataset is not None:
-            st.checkbox("Show training colours", value=True, key=overlay_key)
+            st.checkbox("Show training colours", value=True, key=_k(key, "overlay"))
+
+
+def decision_map_state(key: str) -> tuple[float, bool]:
+    """What the decision map's controls ask for: the saturation (0–1) and the overlay."""
+    return _saturation(_k(key, "saturation")), bool(st.session_state.get(_k(key, "overlay"), True))
+
+
+def draw_decision_map(
+    predictor: Predictor | None, *, key: str, overlay_dataset: ColorDataset | None = None
+) -> None:
+    """The map itself (no widgets), at the saturation the controls ask for."""
     if predictor is None:
         st.info("Train a model (or upload one) to see its decision map.")
         return
+    saturation, show_overlay = decision_map_state(key)
     overlay = None
-    if overlay_dataset is not None and st.session_state.get(overlay_key, True):
+    if overlay_dataset is not None and show_overlay:
         overlay = _overlay(key, overlay_dataset, saturation)
     st.vega_lite_chart(
         decision_map.decision_map_frame(predictor, saturation, overlay),
@@ -95,6 +113,10 @@ def _saturation_slider(key: str) -> float:
         key=key,
         help="0 % is grey, 100 % the purest colour of each hue and lightness.",
     )
+    return _saturation(key)
+
+
+def _saturation(key: str) -> float:
     return float(st.session_state.get(key, SATURATION_DEFAULT)) / 100.0
 
 
@@ -106,23 +128,46 @@ def render_network(predictor: Predictor | None, *, key: str) -> None:
     space, the nine outputs; weights as lines), a "Saturation" slider for the maps and a
     "Unit" choice that lists that unit's incoming weights and the outputs it pushes most.
 
-    To follow training, draw it in a fragment that reruns while the run trains (the page
-    does); the frame is built again only when the weights or the saturation change.
+    To follow training, the page draws the controls in a fragment and the diagram as a
+    follower of the live panel (``follow.py``); the frame is built again only when the
+    weights or the saturation change.
     """
+    network_controls(predictor, key=key)
+    draw_network(predictor, key=key)
+
+
+def network_controls(predictor: Predictor | None, *, key: str) -> None:
+    """The network view's title, caption, "Saturation" slider and "Unit" choice."""
     st.subheader("Network")
     st.caption(
         "Inside the network: each line is a weight (orange positive, blue negative, wider is "
         "stronger); each hidden unit shows how strongly it responds to every colour of one "
-        "saturation (hue across, lightness up; orange: strongly, blue: the opposite). Point "
-        "at a unit to see its weights and light up its lines."
+        "saturation (hue across, lightness up; orange: strongly, blue: the opposite). Choose "
+        "a unit to see its weights."
     )
-    saturation = _saturation_slider(_k(key, "saturation"))
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        _saturation_slider(_k(key, "saturation"))
+    if predictor is not None and len(predictor.layers) >= 2:
+        with right:
+            names = [name for _, _, name in network.hidden_units(predictor)]
+            st.selectbox("Unit", names, key=_k(key, "unit"))
+
+
+def network_state(key: str) -> tuple[float, Any]:
+    """What the network view's controls ask for: the saturation (0–1) and the unit."""
+    return _saturation(_k(key, "saturation")), st.session_state.get(_k(key, "unit"))
+
+
+def draw_network(predictor: Predictor | None, *, key: str) -> None:
+    """The diagram and the chosen unit's two tables (no widgets, no keyed elements)."""
     if predictor is None:
         st.info("Train a model (or upload one) to see inside it.")
         return
     if len(predictor.layers) < 2:
         st.info("This model has no hidden layer to look into.")
         return
+    saturation, chosen = network_state(key)
     cache_key = _k(key, "frame-cache")
     cached: Any = st.session_state.get(cache_key)
     if cached is not None and cached[0] is predictor and cached[1] == saturation:
@@ -137,25 +182,22 @@ def render_network(predictor: Predictor | None, *, key: str) -> None:
     )
     units = network.hidden_units(predictor)
     names = [name for _, _, name in units]
-    chosen = st.selectbox("Unit", names, key=_k(key, "unit"))
     if chosen not in names:
-        return
+        chosen = names[0]
     layer, unit, _ = units[names.index(chosen)]
     incoming, outgoing = network.unit_detail(predictor, layer, unit)
     weight = st.column_config.NumberColumn("Weight", format="%+.3f")
     tables = (
-        (f"Weights into {chosen}", incoming, "incoming", "from", "From"),
-        (f"What {chosen} pushes most (positive: towards, negative: away)", outgoing,
-         "outgoing", "to", "To"),
-    )  # fmt: skip
-    for column, (caption, table, part, name, title) in zip(st.columns(2), tables, strict=True):
+        (f"Weights into {chosen}", incoming, "from", "From"),
+        (f"What {chosen} pushes most (positive: towards, negative: away)", outgoing, "to", "To"),
+    )
+    for column, (caption, table, name, title) in zip(st.columns(2), tables, strict=True):
         with column:
             st.caption(caption)
             st.dataframe(
                 table,
                 hide_index=True,
                 width="stretch",
-                key=_k(key, part),
                 column_config={name: title, "weight": weight},
             )
 
@@ -204,7 +246,6 @@ def render_confusion_matrix(
         accuracy,
         hide_index=True,
         width="stretch",
-        key=_k(key, "accuracy"),
         column_config={
             "label": "Label",
             "colours": st.column_config.NumberColumn("Validation colours"),
@@ -480,52 +521,90 @@ def render_model_files(model_bytes: bytes | None, *, key: str) -> keras.Model | 
 
 # ---------------------------------------------------------------------------- on the page
 
-VIEW_POLL_SECONDS = 1.0  # the decision map and confusion matrix follow training once a second
+def _following() -> bool:
+    """While a run trains, the views' pictures are followers of the live panel."""
+    return drawn_state() == "training"
+
+
+def _predictor_token() -> tuple[int, int]:
+    """Changes whenever the asked model does (a new epoch's weights, an upload)."""
+    job = current_job()
+    return id(asked_predictor()), job.progress.epoch if job is not None else -1
 
 
 def _decision_map_view(dataset: ColorDataset | None) -> None:
     job = current_job()
     overlay = job.dataset if job is not None else dataset
-    render_decision_map(asked_predictor(), key="map", overlay_dataset=overlay)
+    decision_map_controls(key="map", overlay_dataset=overlay)
+    if not _following():
+        draw_decision_map(asked_predictor(), key="map", overlay_dataset=overlay)
 
 
-def _network_view() -> None:
-    render_network(asked_predictor(), key="network")
-
-
-def _confusion_view() -> None:
+def _follow_decision_map(dataset: ColorDataset | None) -> None:
     job = current_job()
-    st.subheader("Confusion matrix")
-    if job is None or job.predictor is None:
-        st.info("Train a model to see its confusion matrix on the validation colours.")
-        return
-    render_confusion_matrix(
-        job.predictor, job.dataset, job.split.val_index, key="matrix"
+    overlay = job.dataset if job is not None else dataset
+    follow(
+        "map",
+        lambda: (_predictor_token(), decision_map_state("map")),
+        lambda: draw_decision_map(asked_predictor(), key="map", overlay_dataset=overlay),
     )
 
 
+def _network_view() -> None:
+    network_controls(asked_predictor(), key="network")
+    if not _following():
+        draw_network(asked_predictor(), key="network")
+
+
+def _confusion_view() -> None:
+    st.subheader("Confusion matrix")
+    if not _following():
+        _draw_confusion()
+
+
+def _draw_confusion() -> None:
+    job = current_job()
+    if job is None or job.predictor is None:
+        st.info("Train a model to see its confusion matrix on the validation colours.")
+        return
+    render_confusion_matrix(job.predictor, job.dataset, job.split.val_index, key="matrix")
+
+
+def _is_open(tab: Any) -> bool:
+    return getattr(tab, "open", None) is not False
+
+
 def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
-    """Fill the view tabs. The decision map, the network view (while its tab is open) and the
-    confusion matrix are fragments that re-draw themselves about once a second while a run
-    trains, so students watch the regions and the units form; nothing else on the page
-    reruns for them."""
+    """Fill the view tabs. While a run trains, the open tab's decision map, network view or
+    confusion matrix follows it epoch by epoch, drawn by the live panel (``follow.py``);
+    the views' widgets stay in fragments of their own, so a slider reruns only its view."""
     from colorclf.train.model import predictor_from_model
 
     state = session()
     job = current_job()
-    every = VIEW_POLL_SECONDS if drawn_state() == "training" else None
+    following = _following()
     map_tab, network_tab, matrix_tab, runs_tab, files_tab = tabs
     with map_tab:
-        st.fragment(_decision_map_view, run_every=every)(dataset)
+        st.fragment(_decision_map_view)(dataset)
+        if following and _is_open(map_tab):
+            _follow_decision_map(dataset)
     with network_tab:
         # Its diagram is the page's largest chart: drawn (and redrawn while training) only
         # while its tab is open, so a closed tab costs the live chart nothing.
-        if getattr(network_tab, "open", None) is False:
+        if not _is_open(network_tab):
             st.caption("Inside the network: open this tab to see it.")
         else:
-            st.fragment(_network_view, run_every=every)()
+            st.fragment(_network_view)()
+            if following:
+                follow(
+                    "network",
+                    lambda: (_predictor_token(), network_state("network")),
+                    lambda: draw_network(asked_predictor(), key="network"),
+                )
     with matrix_tab:
-        st.fragment(_confusion_view, run_every=every)()
+        st.fragment(_confusion_view)()
+        if following and _is_open(matrix_tab):
+            follow("matrix", _predictor_token, _draw_confusion)
     with runs_tab:
         if state["runs"]:
             reference = None

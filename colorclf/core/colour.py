@@ -95,3 +95,26 @@ def hex_colors(rgb: np.ndarray) -> np.ndarray:
     text = np.strings.add("#", _HEX_BYTE[x[:, 0]])
     text = np.strings.add(text, _HEX_BYTE[x[:, 1]])
     return np.strings.add(text, _HEX_BYTE[x[:, 2]])
+
+
+def parse_colour(text: str) -> tuple[int, int, int]:
+    """An exact colour typed by a person: three numbers 0–255 ("128, 128, 128", "128 128 128")
+    or a hex code ("#808080", "808080", "#888"). ColorclfError with a plain message otherwise."""
+    value = text.strip()
+    if len(value) > 40:
+        raise ColorclfError("Type three numbers 0–255 (like 128, 128, 128) or a hex code.")
+    hex_part = value.removeprefix("#")
+    is_hex = all(c in "0123456789abcdefABCDEF" for c in hex_part)
+    if is_hex and (len(hex_part) == 6 or (len(hex_part) == 3 and value.startswith("#"))):
+        if len(hex_part) == 3:
+            hex_part = "".join(c * 2 for c in hex_part)
+        return int(hex_part[0:2], 16), int(hex_part[2:4], 16), int(hex_part[4:6], 16)
+    parts = value.replace(",", " ").replace(";", " ").split()
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
+        raise ColorclfError(
+            "Type three numbers 0–255 (like 128, 128, 128) or a hex code (like #808080)."
+        )
+    numbers = tuple(int(part) for part in parts)
+    if not all(0 <= number <= 255 for number in numbers):
+        raise ColorclfError("Each of red, green and blue goes from 0 to 255.")
+    return numbers  # type: ignore[return-value]

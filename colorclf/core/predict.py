@@ -60,3 +60,18 @@ class Predictor:
 
     def predict_labels(self, rgb: np.ndarray) -> np.ndarray:
         return np.argmax(self.probabilities(rgb), axis=1)
+
+
+SURE_PROBABILITY = 0.5  # below this, or ...
+SURE_MARGIN = 0.15  # ... this close to the runner-up, the answer is "Not sure"
+
+
+def describe_answer(probabilities: dict[str, float]) -> tuple[str, str]:
+    """The answer as the sliders show it: a headline (the label, or "Not sure" when the top
+    two are close or the best is under even odds) and the top two with their percentages,
+    e.g. ("Not sure", "green-ish 25 % / grey-ish 19 %")."""
+    ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
+    (best, p1), (second, p2) = ranked[0], ranked[1]
+    detail = f"{best} {p1:.0%} / {second} {p2:.0%}".replace("%", " %")
+    sure = p1 >= SURE_PROBABILITY and p1 - p2 >= SURE_MARGIN
+    return (best if sure else "Not sure"), detail

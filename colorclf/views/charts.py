@@ -308,11 +308,17 @@ def _strip_data(node: Any) -> None:
 
 
 def probability_spec() -> dict[str, Any]:
-    """Bars of the nine probabilities, each in its label's colour."""
+    """Bars of the nine probabilities, each in its label's colour, with its percentage."""
     return {
-        "mark": {"type": "bar"},
         "encoding": {
-            "x": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]}},
+            "x": {
+                "field": "probability",
+                "type": "quantitative",
+                # Room right of a full bar for its number.
+                "scale": {"domain": [0, 1.18]},
+                "axis": {"format": ".0%", "values": [0, 0.25, 0.5, 0.75, 1]},
+                "title": "Probability",
+            },
             "y": {
                 "field": "label",
                 "type": "nominal",
@@ -320,16 +326,30 @@ def probability_spec() -> dict[str, Any]:
                 "title": None,
                 "axis": {"labelOverlap": False},
             },
-            "color": {
-                "field": "label",
-                "type": "nominal",
-                "scale": {"domain": list(LABELS), "range": [LABEL_COLORS[x] for x in LABELS]},
-                "legend": None,
-            },
             "tooltip": [
                 {"field": "label", "type": "nominal"},
-                {"field": "probability", "type": "quantitative", "format": ".3f"},
+                {"field": "probability", "type": "quantitative", "format": ".1%"},
             ],
         },
+        "layer": [
+            {
+                "mark": {"type": "bar"},
+                "encoding": {
+                    "color": {
+                        "field": "label",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": list(LABELS),
+                            "range": [LABEL_COLORS[x] for x in LABELS],
+                        },
+                        "legend": None,
+                    }
+                },
+            },
+            {
+                "mark": {"type": "text", "align": "left", "dx": 3},
+                "encoding": {"text": {"field": "probability", "format": ".0%"}},
+            },
+        ],
         "height": 250,
     }

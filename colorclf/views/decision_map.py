@@ -116,41 +116,51 @@ def overlay_frame(
     )
 
 
+HUE_STEPS, LIGHTNESS_STEPS = 72, 24  # the decision map's grid (the spec knows the cell size)
+_LABEL_TYPE = pd.CategoricalDtype(list(LABEL_ARRAY))
+_LAYER_TYPE = pd.CategoricalDtype(["map", "data"])
+
+
 def decision_map_frame(
-    predictor: Predictor,
-    saturation: float = 1.0,
-    overlay: pd.DataFrame | None = None,
-    *,
-    hue_steps: int = 72,
-    lightness_steps: int = 24,
+    predictor: Predictor, saturation: float = 1.0, overlay: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """The one data frame ``decision_map_spec`` draws, built straight from the cached grid
-    (a few ms): the cells as in ``decision_map`` (``layer`` = "map", only the columns the spec
-    uses) and the optional ``overlay_frame`` points (``layer`` = "data")."""
-    grid, best, probability = _predicted_cells(predictor, saturation, hue_steps, lightness_steps)
-    columns: dict[str, np.ndarray] = {name: grid[name] for name in _MAP_COLUMNS[:7]}
-    columns["label"] = LABEL_ARRAY[best]
-    columns["probability"] = probability
-    n_map, n_data = len(best), 0 if overlay is None else len(overlay)
-    if overlay is not None and n_data:
-        for name, values in columns.items():
-            extra = overlay[name].to_numpy() if name in overlay else np.full(n_data, np.nan)
-            columns[name] = np.concatenate([values, extra])
-    columns["layer"] = np.repeat(np.array(["map", "data"]), [n_map, n_data])
-    return pd.DataFrame(columns)
+    (a few ms), as small as it can be: it is sent again at every redraw while a run trains.
+
+    ``layer`` "map": one row per cell, ``x``/``y`` its lower-left corner (hue in degrees,
+    lightness 0–1; the spec adds the cell's size), the predicted ``label`` and its
+    ``probability``. ``layer`` "data": the optional ``overlay_frame`` points at their
+    ``x``/``y`` (hue, lightness), with their true ``label`` and ``rgb``. Labels and layers
+    are categories and the numbers float32: ~52 KB for 2,100 rows, where the same
+    frame with every column of ``decision_map`` as float64 and strings took 215 KB.
+    """
+    grid, best, probability = _predicted_cells(predictor, saturation, HUE_STEPS, LIGHTNESS_STEPS)
+    n_map = len(best)
+    points = (
+        overlay
+        if overlay is not None
+        else pd.DataFrame({"hue": [], "lightness": [], "label": [], "rgb": []})
+    )
+    n_data = len(points)
+    x = np.concatenate([grid["hue_start"], points["hue"].to_numpy(dtype=np.float64)])
+    y = np.concatenate([grid["lightness_start"], points["lightness"].to_numpy(dtype=np.float64)])
+    labels = np.concatenate([LABEL_ARRAY[best], points["label"].to_numpy(dtype=object)])
+    rgb = np.concatenate([np.full(n_map, None, dtype=object), points["rgb"].to_numpy(dtype=object)])
+    return pd.DataFrame(
+        {
+            "layer": pd.Categorical(np.repeat(["map", "data"], [n_map, n_data]), dtype=_LAYER_TYPE),
+            "x": x.astype(np.float32),
+            "y": y.astype(np.float32),
+            "label": pd.Categorical(labels, dtype=_LABEL_TYPE),
+            "probability": np.concatenate([probability, np.full(n_data, np.nan)]).astype(
+                np.float32
+            ),
+            "rgb": rgb,
+        }
+    )
 
 
-_MAP_COLUMNS = (
-    "hue",
-    "lightness",
-    "hue_start",
-    "hue_end",
-    "lightness_start",
-    "lightness_end",
-    "rgb",
-    "label",
-    "probability",
-)
+_CELL_WIDTH, _CELL_HEIGHT = 360.0 / HUE_STEPS, 1.0 / LIGHTNESS_STEPS
 
 _DECISION_MAP_SPEC: dict[str, Any] = {
     "height": 300,
@@ -161,23 +171,29 @@ _DECISION_MAP_SPEC: dict[str, Any] = {
     "config": {"axis": {"grid": False}, "aria": False},
     "layer": [
         {
-            "transform": [{"filter": "datum.layer === 'map'"}],
+            "transform": [
+                {"filter": "datum.layer === 'map'"},
+                {"calculate": f"datum.x + {_CELL_WIDTH}", "as": "x2"},
+                {"calculate": f"datum.y + {_CELL_HEIGHT}", "as": "y2"},
+                {"calculate": f"datum.x + {_CELL_WIDTH / 2}", "as": "hue"},
+                {"calculate": f"datum.y + {_CELL_HEIGHT / 2}", "as": "lightness"},
+            ],
             "mark": {"type": "rect", "strokeWidth": 0},
             "encoding": {
                 "x": {
-                    "field": "hue_start",
+                    "field": "x",
                     "type": "quantitative",
                     "scale": {"domain": [0, 360], "nice": False, "zero": False},
                     "axis": {"title": "Hue (°)", "values": [0, 60, 120, 180, 240, 300, 360]},
                 },
-                "x2": {"field": "hue_end"},
+                "x2": {"field": "x2"},
                 "y": {
-                    "field": "lightness_start",
+                    "field": "y",
                     "type": "quantitative",
                     "scale": {"domain": [0, 1], "nice": False},
                     "axis": {"title": "Lightness", "format": ".0%"},
                 },
-                "y2": {"field": "lightness_end"},
+                "y2": {"field": "y2"},
                 "color": {
                     "field": "label",
                     "type": "nominal",
@@ -193,7 +209,6 @@ _DECISION_MAP_SPEC: dict[str, Any] = {
                 "tooltip": [
                     {"field": "label", "type": "nominal", "title": "Prediction"},
                     {"field": "probability", "type": "quantitative", "format": ".0%"},
-                    {"field": "rgb", "type": "nominal", "title": "Colour"},
                     {"field": "hue", "type": "quantitative", "format": ".0f", "title": "Hue"},
                     {
                         "field": "lightness",
@@ -215,8 +230,8 @@ _DECISION_MAP_SPEC: dict[str, Any] = {
                 "opacity": 1,
             },
             "encoding": {
-                "x": {"field": "hue", "type": "quantitative"},
-                "y": {"field": "lightness", "type": "quantitative"},
+                "x": {"field": "x", "type": "quantitative"},
+                "y": {"field": "y", "type": "quantitative"},
                 "color": {"field": "label", "type": "nominal", "scale": LABEL_SCALE},
                 "tooltip": [
                     {"field": "label", "type": "nominal", "title": "Training label"},

@@ -1,0 +1,96 @@
+"""The views that follow a training: what the live panel's run draws, and when."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from colorclf.app import follow
+from colorclf.app.follow import FOLLOW_SECONDS, Follower, FollowerDrawer
+
+
+class FakePlace:
+    """What ``slot.empty()`` returns: records the draws made inside it."""
+
+    def __init__(self, log: list[str], name: str) -> None:
+        self.log, self.name = log, name
+
+    @contextmanager
+    def container(self):
+        self.log.append(f"open {self.name}")
+        yield
+
+
+class FakeSlot:
+    def __init__(self, log: list[str], name: str) -> None:
+        self.log, self.name = log, name
+
+    def empty(self) -> FakePlace:
+        self.log.append(f"reserve {self.name}")
+        return FakePlace(self.log, self.name)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(log: list[str], states: dict[str, object]) -> dict[str, Follower]:
+    return {
+        name: Follower(
+            FakeSlot(log, name),
+            lambda name=name: states[name],
+            lambda name=name: log.append(f"draw {name} {states[name]}"),
+        )
+        for name in states
+    }
+
+
+def test_every_follower_is_reserved_once_and_drawn_at_the_start_of_a_run() -> None:
+    log: list[str] = []
+    states = {"map": 1, "ask": "a"}
+    drawer = FollowerDrawer(make(log, states), clock=Clock())
+    assert log == ["reserve map", "reserve ask"]
+    drawer.draw_all()
+    assert log[2:] == ["open map", "draw map 1", "open ask", "draw ask a"]
+
+
+def test_a_follower_is_redrawn_only_when_its_state_changed_and_not_more_than_once_a_second():
+    log: list[str] = []
+    states: dict[str, object] = {"map": 1, "ask": "a"}
+    clock = Clock()
+    drawer = FollowerDrawer(make(log, states), clock=clock)
+    drawer.draw_all()
+    del log[:]
+    clock.now += FOLLOW_SECONDS
+    assert drawer.draw_changed() == []  # nothing changed: nothing sent
+    states["map"] = 2  # a new epoch
+    clock.now += 0.1
+    assert drawer.draw_changed() == ["map"]
+    assert log == ["open map", "draw map 2"]
+    states["map"] = 3
+    clock.now += FOLLOW_SECONDS / 2
+    assert drawer.draw_changed() == []  # too soon: the next epoch waits
+    clock.now += FOLLOW_SECONDS / 2
+    assert drawer.draw_changed() == ["map"]
+    assert log[-1] == "draw map 3"
+
+
+def test_no_followers_draw_nothing() -> None:
+    drawer = FollowerDrawer({}, clock=Clock())
+    drawer.draw_all()
+    assert drawer.draw_changed() == []
+
+
+def test_the_page_run_registers_followers_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    state: dict[str, object] = {}
+    monkeypatch.setattr(follow.st, "session_state", state)
+    monkeypatch.setattr(follow.st, "container", lambda: "slot")
+    follow.follow("map", lambda: 1, lambda: None)
+    assert list(follow.followers()) == ["map"]
+    follow.reset_followers()
+    assert follow.followers() == {}
