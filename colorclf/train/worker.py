@@ -7,7 +7,12 @@ then waited for it, so a run with the page open took 1.4–1.6× a bare ``model.
 process has its own interpreter: the page redraws on one core while the training keeps the
 other.
 
-The server (``colorclf.serve.pool``) talks to a worker over a ``multiprocessing`` pipe:
+It is a program of its own, ``python -m colorclf.train.worker``, started by the server
+(``colorclf.serve.pool``) with ``subprocess``: it imports only this module and what it needs,
+whatever script the server runs (``multiprocessing``'s ``spawn`` would re-run the page script,
+or AppTest's generated one, in every trainer). Its standard input brings, one line each, the
+address of the server's ``multiprocessing.connection.Listener`` and the connection's key (hex);
+the trainer connects with ``Client`` and the two talk over that connection:
 
     server → worker   ("train", TrainTask)      ("exit",)
     worker → server   ("ready", pid)            once, after importing TensorFlow
@@ -17,10 +22,14 @@ The server (``colorclf.serve.pool``) talks to a worker over a ``multiprocessing`
                       ("failed", message)       a one-line error
                       ("alive",)                every second while a task runs (heartbeat)
 
-and a stop ``Event`` that the loss stream checks after every batch. The worker keeps no
-state between tasks: a stopped run's weights and optimiser state go back to the server, and
-Resume sends them to whichever worker is free, so a resumed run is exactly the run that was
-never stopped. When the server goes away, the pipe closes and the worker exits.
+After those two lines, standard input carries the server's stops: ``stop N`` stops the N-th
+task (counted from 1) after its current batch, also when it arrives before the task does;
+the loss stream checks after every batch. It is a channel of its own so that a Stop never
+waits behind a task that is still being sent. The worker keeps no state between tasks: a
+stopped run's weights and optimiser state go back to the server, and Resume sends them to
+whichever worker is free, so a resumed run is exactly the run that was never stopped. When
+the server goes away (or retires the worker), standard input closes and the worker exits at
+once, also in the middle of a training: no trainer outlives its server.
 """
 
 from __future__ import annotations
@@ -29,8 +38,10 @@ import contextlib
 import ctypes
 import gc
 import os
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +53,6 @@ from colorclf.core.rows import Progress
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-    from multiprocessing.synchronize import Event
 
     import keras
 
@@ -189,13 +199,31 @@ def _heartbeat(send: Any, busy: threading.Event) -> None:
         time.sleep(HEARTBEAT_SECONDS)
 
 
-def worker_main(conn: Connection, stop: Event) -> None:
-    """The worker process: warm up, then train the tasks the server sends until it leaves."""
+class Stops:
+    """The stops the server asked for: every task up to ``through`` (the ``stop N`` lines)."""
+
+    def __init__(self) -> None:
+        self.through = 0
+
+    def asked(self, task: int) -> Callable[[], bool]:
+        """``should_stop`` for the ``task``-th task."""
+        return lambda: self.through >= task
+
+    def follow(self, lines: Iterable[bytes]) -> None:
+        """Read ``stop N`` lines until the stream ends."""
+        for line in lines:
+            kind, _, number = line.strip().partition(b" ")
+            if kind == b"stop" and number.isdigit():
+                self.through = max(self.through, int(number))
+
+
+def worker_main(conn: Connection, stops: Stops) -> None:
+    """The worker: warm up, then run the tasks the server sends until it says exit."""
     lock = threading.Lock()
     busy = threading.Event()
 
     def send(message: Any, only_if: threading.Event | None = None) -> None:
-        with lock:  # the heartbeat thread sends too: one message at a time on the pipe
+        with lock:  # the heartbeat thread sends too: one message at a time on the connection
             if only_if is None or only_if.is_set():
                 conn.send(message)
 
@@ -205,14 +233,16 @@ def worker_main(conn: Connection, stop: Event) -> None:
         gc.freeze()  # TensorFlow's objects: out of every later collection's way
         conn.send(("ready", os.getpid()))
         threading.Thread(target=_heartbeat, args=(send, busy), daemon=True).start()
+        tasks = 0
         while True:
             message = conn.recv()
             if message[0] != "train":
                 return
+            tasks += 1
             result: TrainResult | None = None
             busy.set()
             try:
-                result = run_task(message[1], send, stop.is_set)
+                result = run_task(message[1], send, stops.asked(tasks))
             except Exception as error:  # the page shows it as one line
                 busy.clear()
                 send(("failed", f"{type(error).__name__}: {error}"))
@@ -223,3 +253,39 @@ def worker_main(conn: Connection, stop: Event) -> None:
             release_memory()  # while the server reads the result
     except (EOFError, OSError, KeyboardInterrupt):
         return  # the server is gone
+
+
+def _follow_stdin(stops: Stops) -> None:
+    """Stops from standard input; when it closes (the server exited, was killed or retired
+    this worker), exit at once, whatever the worker is doing."""
+    with contextlib.suppress(OSError, ValueError):
+        stops.follow(sys.stdin.buffer)
+    os._exit(0)
+
+
+def main() -> None:
+    """``python -m colorclf.train.worker``: connect to the server, then ``worker_main``."""
+    from multiprocessing import AuthenticationError
+    from multiprocessing.connection import Client
+
+    try:
+        address = sys.stdin.buffer.readline().decode().strip()
+        key = bytes.fromhex(sys.stdin.buffer.readline().decode().strip())
+        conn = Client(address, family="AF_UNIX", authkey=key)
+    except (OSError, ValueError, EOFError, AuthenticationError, KeyboardInterrupt) as error:
+        sys.exit(f"colorclf trainer: cannot reach the server ({type(error).__name__}: {error})")
+    stops = Stops()
+    threading.Thread(target=_follow_stdin, args=(stops,), name="stops", daemon=True).start()
+    try:
+        worker_main(conn, stops)
+    finally:
+        with contextlib.suppress(OSError):
+            conn.close()
+
+
+if __name__ == "__main__":
+    # Run by its own name, so that what it pickles (TrainResult, …) is
+    # colorclf.train.worker's and not __main__'s: the server unpickles it by that name.
+    from colorclf.train import worker
+
+    worker.main()
