@@ -235,7 +235,7 @@ class TrainerPool:
             self._spawn_spare()
 
     def acquire(self, abort: Callable[[], bool]) -> Worker | None:
-        """An idle worker, ready to train; None if ``abort()`` turned true while it started.
+        """An idle worker, ready for a task; None if ``abort()`` turned true while it started.
 
         A second worker is started only on demand or when the pool is quiet (``release``):
         importing TensorFlow takes a core for ~5 s, which a running training would feel.
@@ -254,9 +254,13 @@ class TrainerPool:
         return worker if ready else None
 
     def release(self, worker: Worker, *, healthy: bool = True) -> None:
+        """Take a worker back: kept warm if it is healthy, not due for retirement, and the
+        pool has room for it (a model-file check borrows a worker outside the trainings'
+        gate, so a check and full trainings can briefly hold one more than ``limit``)."""
         with self._lock:
             self._busy.discard(worker)
-            keep = healthy and worker.tasks < self.max_tasks and worker.alive()
+            room = len(self._idle) + len(self._busy) < self.limit
+            keep = healthy and room and worker.tasks < self.max_tasks and worker.alive()
             if keep:
                 self._idle.insert(0, worker)
             elif not self._busy:

@@ -14,11 +14,12 @@ or AppTest's generated one, in every trainer). Its standard input brings, one li
 address of the server's ``multiprocessing.connection.Listener`` and the connection's key (hex);
 the trainer connects with ``Client`` and the two talk over that connection:
 
-    server → worker   ("train", TrainTask)      ("exit",)
+    server → worker   ("train", TrainTask)      ("check", CheckTask)      ("exit",)
     worker → server   ("ready", pid)            once, after importing TensorFlow
                       ("rows", [row, …])        the loss-stream rows, every 20 ms
                       ("predictor", Predictor)  the weights at each epoch end
                       ("done", TrainResult)     after the last epoch, or after a stop
+                      ("checked", Predictor)    an uploaded model file that passed
                       ("failed", message)       a one-line error
                       ("alive",)                every second while a task runs (heartbeat)
 
@@ -41,13 +42,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from colorclf.core.dataset import Split
+from colorclf.core.errors import ModelFileError
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.rows import Progress
 
@@ -89,6 +91,16 @@ class TrainResult:
     state: ModelState
     predictor: Predictor
     model_bytes: bytes  # the .keras file, for "Download model"
+
+
+@dataclass
+class CheckTask:
+    """An uploaded ``.keras`` file to open here rather than in the web server, with the
+    address space (bytes) the check may add to this process."""
+
+    data: bytes
+    name: str
+    max_memory_bytes: int
 
 
 def capture_state(
@@ -178,6 +190,44 @@ def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
     )
 
 
+def _address_space() -> int | None:
+    """This process's address space in bytes (Linux), or None where that is unknown."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def _address_space_capped(extra: int) -> Iterator[None]:
+    """While the block runs, allocations beyond ``extra`` more bytes of address space fail
+    (``RLIMIT_AS``): a file that asks for more gets a MemoryError (or, in native code, ends
+    the process) instead of growing the machine's memory."""
+    import resource
+
+    size = _address_space()
+    if size is None:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def check_task(task: CheckTask) -> Predictor:
+    """Open an uploaded model file with every check of ``colorclf.train.modelfile``, within
+    the task's memory; its weights as a NumPy ``Predictor`` (ModelFileError: one line)."""
+    from colorclf.train.modelfile import predictor_from_upload
+
+    with _address_space_capped(task.max_memory_bytes):
+        return predictor_from_upload(task.data, task.name)
+
+
 def release_memory() -> None:
     """Collect, then give freed heap back to the OS (glibc keeps it otherwise; ~4 MB per
     fitted model)."""
@@ -236,20 +286,25 @@ def worker_main(conn: Connection, stops: Stops) -> None:
         tasks = 0
         while True:
             message = conn.recv()
-            if message[0] != "train":
+            kind = message[0]
+            if kind not in ("train", "check"):
                 return
             tasks += 1
-            result: TrainResult | None = None
+            reply: tuple[str, Any]
             busy.set()
             try:
-                result = run_task(message[1], send, stops.asked(tasks))
+                if kind == "train":
+                    reply = ("done", run_task(message[1], send, stops.asked(tasks)))
+                else:
+                    reply = ("checked", check_task(message[1]))
+            except ModelFileError as error:  # names the file already
+                reply = ("failed", str(error))
             except Exception as error:  # the page shows it as one line
-                busy.clear()
-                send(("failed", f"{type(error).__name__}: {error}"))
-            else:
-                busy.clear()
-                send(("done", result))
-            del result
+                reply = ("failed", f"{type(error).__name__}: {error}")
+            del message
+            busy.clear()
+            send(reply)
+            del reply
             release_memory()  # while the server reads the result
     except (EOFError, OSError, KeyboardInterrupt):
         return  # the server is gone
