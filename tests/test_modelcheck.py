@@ -223,6 +223,16 @@ for name, content in (("first.keras", data), ("mine.keras", data), ("bad.keras",
     assert at.session_state["mf-check"][1].wait(180)
     at.run()
     sizes.append(rss())
+# A training too (its results come back as NumPy weights and the .keras file's bytes).
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.runs import Run
+from colorclf.data.builtin import builtin_dataset
+from colorclf.serve.job import TrainingJob
+
+job = TrainingJob(Run(1, Hyperparams(epochs=1), "x"), builtin_dataset(n=300, seed=1))
+job.start()
+assert job.join(180) and job.state == "complete", job.error
+assert job.predictor is not None and job.model_bytes
 print(json.dumps({
     "frameworks": sorted({m.split(".")[0] for m in sys.modules} & {"keras", "tensorflow"}),
     "got": at.session_state["got"],
@@ -234,8 +244,9 @@ print(json.dumps({
 
 def test_the_web_server_never_imports_keras_for_an_upload(model_and_bytes, tmp_path) -> None:
     """In a fresh interpreter (this one imported Keras for other tests): a page that accepts
-    a good upload and refuses a bad one, and neither Keras nor TensorFlow in ``sys.modules``
-    afterwards; the server's memory barely moves (importing TensorFlow adds ~570 MB)."""
+    a good upload and refuses a bad one, then a training, and neither Keras nor TensorFlow
+    in ``sys.modules`` afterwards; the server's memory barely moves with the uploads
+    (importing TensorFlow adds ~570 MB)."""
     model, data = model_and_bytes
     path = tmp_path / "mine.keras"
     path.write_bytes(data)
