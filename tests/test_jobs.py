@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from colorclf.core.runs import Run
 from colorclf.data.builtin import builtin_dataset
 from colorclf.serve.gate import FairGate
 from colorclf.serve.job import TrainingJob, describe_status
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +217,8 @@ def test_trainers_that_die_while_starting_fail_the_run_with_a_message(small_data
     started = []
 
     class DyingWorker(serve_pool.Worker):
-        def __init__(self, context):
-            super().__init__(context)
+        def __init__(self):
+            super().__init__()
             started.append(self.pid)
             os.kill(self.pid, signal.SIGKILL)
 
@@ -235,8 +238,7 @@ def test_trainers_that_die_while_starting_fail_the_run_with_a_message(small_data
 
 def test_a_trainer_does_not_run_the_page_script(tmp_path, monkeypatch):
     """Under Streamlit ``__main__`` is the page script; ``spawn`` would re-run it in every
-    trainer (Streamlit in bare mode, and a page that starts trainers would crash them)."""
-    import multiprocessing
+    trainer. A trainer is a program of its own: the server's ``__main__`` stays as it is."""
     import sys
     import types
 
@@ -250,13 +252,124 @@ def test_a_trainer_does_not_run_the_page_script(tmp_path, monkeypatch):
     fake_main.__spec__ = None
     monkeypatch.setitem(sys.modules, "__main__", fake_main)
 
-    worker = serve_pool.Worker(multiprocessing.get_context("spawn"))
+    worker = serve_pool.Worker()
     try:
-        assert sys.modules["__main__"] is fake_main  # put back after the start
         assert worker.wait_ready(lambda: False)
+        assert sys.modules["__main__"] is fake_main  # never swapped
         assert not marker.exists()
     finally:
         worker.close()
+
+
+def test_a_page_script_that_fails_when_imported_starts_trainers_that_train(tmp_path):
+    """The page (here AppTest's, as under ``streamlit run``) starts a pool and trains one run;
+    importing the page script anywhere else (as ``spawn`` did in every trainer) would write
+    the marker and fail."""
+    from streamlit.testing.v1 import AppTest
+
+    marker = tmp_path / "page-imported"
+    page = tmp_path / "fragile_page.py"
+    page.write_text(
+        "from streamlit.runtime.scriptrunner import get_script_run_ctx\n"
+        "if get_script_run_ctx() is None:  # imported, not run by Streamlit\n"
+        f"    open({str(marker)!r}, 'w').close()\n"
+        "    raise SystemExit('the page script was imported')\n"
+        "import streamlit as st\n"
+        "from colorclf.core.hyperparams import Hyperparams\n"
+        "from colorclf.core.runs import Run\n"
+        "from colorclf.data.builtin import builtin_dataset\n"
+        "from colorclf.serve.gate import FairGate\n"
+        "from colorclf.serve.job import TrainingJob\n"
+        "from colorclf.serve.pool import TrainerPool\n"
+        "pool = TrainerPool(1)\n"
+        "try:\n"
+        "    hp = Hyperparams(epochs=1, batch_size=32)\n"
+        "    job = TrainingJob(Run(1, hp, 'x'), builtin_dataset(n=300, seed=3),\n"
+        "                      gate=FairGate(1), pool=pool)\n"
+        "    job.start()\n"
+        "    job.join(120)\n"
+        "    st.write(f'{job.state} {job.error}')\n"
+        "finally:\n"
+        "    pool.shutdown()\n"
+    )
+    at = AppTest.from_file(str(page), default_timeout=180)
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["complete None"]
+    assert not marker.exists()
+
+    # A script built by AppTest from a function is the page's __main__ too.
+    at = AppTest.from_function(_train_one_epoch_page, default_timeout=180)
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["complete None"]
+
+
+def _train_one_epoch_page() -> None:
+    import streamlit as st
+
+    from colorclf.core.hyperparams import Hyperparams
+    from colorclf.core.runs import Run
+    from colorclf.data.builtin import builtin_dataset
+    from colorclf.serve.gate import FairGate
+    from colorclf.serve.job import TrainingJob
+    from colorclf.serve.pool import TrainerPool
+
+    pool = TrainerPool(1)
+    try:
+        hp = Hyperparams(epochs=1, batch_size=32)
+        job = TrainingJob(
+            Run(1, hp, "x"), builtin_dataset(n=300, seed=3), gate=FairGate(1), pool=pool
+        )
+        job.start()
+        job.join(120)
+        st.write(f"{job.state} {job.error}")
+    finally:
+        pool.shutdown()
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie nobody reaped yet counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.parametrize("how", ["exit", "killed"])
+def test_no_trainer_outlives_its_server(how):
+    """A server that exits ends its trainers (atexit); one that is killed closes their
+    standard input, and they exit by themselves."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\n"
+        "from colorclf.serve.pool import TrainerPool\n"
+        "pool = TrainerPool(2)\n"
+        "pool.prestart()\n"
+        "busy = pool.acquire(lambda: False)\n"
+        "pool.prestart()  # a second one, still warming up when the server goes\n"
+        "print(*pool.pids(), flush=True)\n"
+        "if sys.argv[1] == 'killed':\n"
+        "    time.sleep(600)\n"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", code, how], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    try:
+        pids = [int(pid) for pid in server.stdout.readline().split()]
+        assert len(pids) == 2 and not any(_gone(pid) for pid in pids)
+        if how == "killed":
+            os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=60)
+        assert wait_until(lambda: all(_gone(pid) for pid in pids), timeout=60), pids
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):

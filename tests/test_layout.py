@@ -68,7 +68,8 @@ def test_sub_package_does_not_import_forbidden_frameworks(package: str) -> None:
     )
 
 
-def test_the_pages_do_not_import_keras_until_a_model_file_is_read() -> None:
+def test_the_pages_do_not_import_keras() -> None:
+    # Uploads too: tests/test_modelcheck.py uploads model files in a fresh interpreter.
     loaded = imported_after(modules_of("app"))
     assert "streamlit" in loaded
     assert not loaded & set(KERAS)

@@ -23,22 +23,6 @@ def test_the_pending_request_names_the_live_panel_reads_exist():
     assert "fragment_id_queue" in inspect.signature(script_requests.RerunData).parameters
 
 
-def test_the_after_run_clean_up_the_page_replaces_exists():
-    # In a fresh interpreter: the page's set-up replaces the function in this process.
-    import subprocess
-    import sys
-
-    probe = (
-        "import inspect\n"
-        "from streamlit.runtime.scriptrunner import script_runner as s\n"
-        "print('keras' in inspect.getsource(s._clean_problem_modules))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
-    )
-    assert result.stdout.strip() == "True", result.stderr[-2000:]
-
-
 def test_another_run_waits_answers_false_when_the_names_do_not_fit():
     from colorclf.app.streamlit_private import another_run_waits
 

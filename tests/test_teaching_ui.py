@@ -297,7 +297,7 @@ def model_page(model) -> None:
     from colorclf.app import teaching as teaching_ui
 
     got = teaching_ui.render_model_files(model, key="mf")
-    st.session_state.setdefault("got", []).append(None if got is None else got.count_params())
+    st.session_state.setdefault("got", []).append(None if got is None else got.parameter_count)
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +307,28 @@ def model() -> object:
     return build_model(Hyperparams(hidden_units=5, seed=2))
 
 
-def test_model_files(model) -> None:
+@pytest.fixture
+def check_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The model-file checks' queue, held by the test until it releases it: a check waits
+    in it, so the test sees what the page says meanwhile."""
+    from colorclf.serve import modelcheck
+    from colorclf.serve.gate import FairGate
+
+    gate = FairGate(1)
+    monkeypatch.setattr(modelcheck, "CHECK_GATE", gate)
+    assert gate.acquire("test", lambda: False)
+    yield gate
+
+
+def finish_check(at: AppTest) -> None:
+    """Wait for the upload's check (in a trainer process), then run the page again."""
+    check = at.session_state["mf-check"][1]
+    assert check.wait(180), check.status()
+    at.run(timeout=TIMEOUT)
+
+
+def test_model_files(model, check_gate) -> None:
+    from colorclf.train.model import predictor_from_model
     from colorclf.train.modelfile import model_to_bytes
 
     at = AppTest.from_function(model_page, args=(None,))
@@ -322,16 +343,36 @@ def test_model_files(model) -> None:
     at.run(timeout=TIMEOUT)
     assert [b.label for b in at.get("download_button")] == ["Download model"]
 
-    # A good upload comes back once, as a model of the same size.
+    # While the file waits for a trainer process, the page says so (and returns nothing).
     at.get("file_uploader")[0].set_value(("mine.keras", good, "application/zip"))
     at.run(timeout=TIMEOUT)
     assert not at.exception and not at.error
+    assert [rendered(i.value) for i in at.info] == [
+        "Waiting to check mine.keras: place 1 in the queue…"
+    ]
+    assert at.session_state["got"][-1] is None
+    check_gate.release()
+
+    # A good upload comes back once, as the same weights, and its layers are shown.
+    finish_check(at)
+    assert not at.exception and not at.error and not at.info
+    expected = predictor_from_model(model)
+    assert at.session_state["got"][-1] == expected.parameter_count == model.count_params()
+    uploaded = at.session_state["mf-check"][1].predictor
+    probe = np.random.default_rng(0).integers(0, 256, (50, 3))
+    np.testing.assert_allclose(
+        uploaded.probabilities(probe), expected.probabilities(probe), atol=1e-7
+    )
+    assert [rendered(c.value) for c in at.caption] == [
+        "mine.keras: 3 inputs → 5 sigmoid → 9 softmax · 74 parameters"
+    ]
     at.run(timeout=TIMEOUT)
-    assert at.session_state["got"][-2:] == [model.count_params(), None]
+    assert at.session_state["got"][-1] is None
 
     # A bad one shows one error (and keeps showing it) and returns nothing.
     at.get("file_uploader")[0].set_value(("bad.keras", good[:300], "application/zip"))
     at.run(timeout=TIMEOUT)
+    finish_check(at)
     assert len(at.error) == 1 and "bad.keras" in rendered(at.error[0].value)
     at.run(timeout=TIMEOUT)
     assert len(at.error) == 1

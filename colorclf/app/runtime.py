@@ -8,7 +8,6 @@ from typing import Any
 
 import streamlit as st
 
-from colorclf.app.streamlit_private import skip_keras_clear_session
 from colorclf.serve.pool import SHARED_POOL
 
 _runtime_ready = threading.Lock()
@@ -20,19 +19,15 @@ def prepare_runtime() -> None:
     """Process-wide set-up, done once: nothing here belongs to a user.
 
     - A trainer process starts warming up (importing TensorFlow, one tiny fit) while the
-      page paints; the server itself never imports TensorFlow for training.
-    - Streamlit calls ``keras.backend.clear_session()`` after every script run once Keras is
-      imported (here only when someone uploads a model file): a full ``gc.collect()``
-      (350–580 ms with TensorFlow loaded) and a reset of Keras' global state. Our models
-      name every layer and seed every initialiser, so they need none of it; we keep
-      Streamlit's other clean-up.
+      page paints; the server itself never imports TensorFlow (trainings and uploaded model
+      files both go to trainer processes), so Streamlit's after-run Keras clean-up never
+      runs here.
     """
     global _runtime_prepared
     with _runtime_ready:
         if _runtime_prepared:
             return
         _runtime_prepared = True
-    skip_keras_clear_session()
     SHARED_POOL.prestart()
 
 

@@ -1,6 +1,6 @@
-"""The two places the page reaches into Streamlit's private names, kept here alone.
+"""The one place the page reaches into Streamlit's private names, kept here alone.
 
-Each is checked by ``tests/test_streamlit_private.py`` against the pinned Streamlit, so a
+It is checked by ``tests/test_streamlit_private.py`` against the pinned Streamlit, so a
 release that renames them fails a test instead of quietly changing the page:
 
 - ``another_run_waits``: whether the page or another fragment waits while the live panel's
@@ -8,15 +8,14 @@ release that renames them fails a test instead of quietly changing the page:
   for up to a second (bench_class: slider during a 30-session class 440 → 54 ms median
   when it was added). If the names vanish it answers False and the run simply ends after
   its second.
-- ``skip_keras_clear_session``: Streamlit calls ``keras.backend.clear_session()`` and a full
-  garbage collection after every script run once Keras is imported (350–580 ms with
-  TensorFlow loaded); our models name every layer and seed every initialiser.
+
+(Streamlit also calls ``keras.backend.clear_session()`` after every script run once Keras is
+imported; the web server never imports Keras, uploaded model files are opened in a trainer
+process, so nothing here needs to replace that clean-up any more.)
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from typing import Any
 
 
@@ -45,15 +44,3 @@ def another_run_waits(ctx: Any = None) -> bool:
     # No queue: the whole page waits. Our own timer queues this fragment again and again;
     # that alone does not count.
     return not queue or any(fragment != own for fragment in queue)
-
-
-def skip_keras_clear_session() -> None:
-    """Keep Streamlit's after-run clean-up of matplotlib, without Keras' ``clear_session``."""
-    from streamlit.runtime.scriptrunner import script_runner
-
-    def clean_problem_modules() -> None:
-        if "matplotlib.pyplot" in sys.modules:
-            with contextlib.suppress(Exception):
-                sys.modules["matplotlib.pyplot"].close("all")
-
-    script_runner._clean_problem_modules = clean_problem_modules  # type: ignore[attr-defined]

@@ -20,14 +20,11 @@ from colorclf.app.follow import follow
 from colorclf.app.share import share_panel
 from colorclf.app.state import asked_predictor, current_job, drawn_state, session
 from colorclf.core.dataset import ColorDataset
-from colorclf.core.errors import ModelFileError
 from colorclf.core.labels import LABELS
 from colorclf.core.text import plain
 from colorclf.views import ceiling, cleaning, compare, decision_map, explorer, matrix, network
 
 if TYPE_CHECKING:
-    import keras
-
     from colorclf.core.predict import Predictor
     from colorclf.core.runs import Run
 
@@ -478,12 +475,22 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
 # ---------------------------------------------------------------------------- model files
 
 
-def render_model_files(model_bytes: bytes | None, *, key: str) -> keras.Model | None:
+CHECK_POLL_SECONDS = 0.25  # how often the page looks whether an upload's check is done
+
+
+def render_model_files(model_bytes: bytes | None, *, key: str) -> Predictor | None:
     """A "Download model" button (``.keras``) for a model file's bytes, and an "Upload a model
-    (.keras)" uploader. Returns the uploaded model once, in the run in which a new file
-    arrived and loaded; None otherwise. A bad file shows ``st.error`` while it stays in the
-    uploader."""
-    from colorclf.train.modelfile import MODEL_FILE_NAME, load_model_bytes
+    (.keras)" uploader.
+
+    An uploaded file is opened in a trainer process (``serve.modelcheck``), never here: the
+    web server does not import Keras. Meanwhile the page says what the check is doing, and a
+    fragment looks every ``CHECK_POLL_SECONDS`` and reruns the page when it is done. Returns
+    the uploaded model's ``Predictor`` once, in the run after its check passed; None
+    otherwise. A good file's layers are shown, a bad file's one-line error, while the file
+    stays in the uploader. The check is ``st.session_state[f"{key}-check"][1]``.
+    """
+    from colorclf.serve.modelcheck import ModelCheck
+    from colorclf.train.modelfile import MODEL_FILE_NAME  # a name: no Keras behind it
 
     if model_bytes is not None:
         st.download_button(
@@ -500,23 +507,40 @@ def render_model_files(model_bytes: bytes | None, *, key: str) -> keras.Model | 
         key=_k(key, "upload"),
         help="A model saved by this app: 3 inputs (r, g, b), 9 softmax outputs.",
     )
+    check_key = _k(key, "check")
+    held: Any = st.session_state.get(check_key)
+    file_id = None
+    if upload is not None:
+        file_id = getattr(upload, "file_id", None) or f"{upload.name}:{upload.size}"
+    if held is not None and held[0] != file_id:
+        held[1].cancel()  # the file was removed or replaced: nobody waits for that check
+        held = None
+        del st.session_state[check_key]
     if upload is None:
         return None
-    seen_key = _k(key, "seen")
-    file_id = getattr(upload, "file_id", None) or f"{upload.name}:{upload.size}"
-    seen = st.session_state.get(seen_key)
-    if seen is not None and seen[0] == file_id:
-        if seen[1]:
-            st.error(plain(seen[1]))
+    if held is None:
+        held = [file_id, ModelCheck(upload.getvalue(), upload.name), False]
+        st.session_state[check_key] = held
+    check: ModelCheck = held[1]
+    if not check.done:
+        st.fragment(_check_progress, run_every=CHECK_POLL_SECONDS)(check)
         return None
-    try:
-        loaded = load_model_bytes(upload.getvalue(), upload.name)
-    except ModelFileError as err:
-        st.session_state[seen_key] = (file_id, str(err))
-        st.error(plain(err))
+    if check.predictor is None:
+        st.error(plain(check.error or f"{upload.name} could not be checked"))
         return None
-    st.session_state[seen_key] = (file_id, "")
-    return loaded
+    st.caption(plain(f"{check.name}: {check.predictor.summary()}"))
+    if held[2]:
+        return None
+    held[2] = True
+    return check.predictor
+
+
+def _check_progress(check: Any) -> None:
+    """While an upload's check runs, what it is doing; once it is done, the whole page runs
+    again and ``render_model_files`` hands the model over."""
+    if check.done:
+        st.rerun()
+    st.info(plain(check.status()), icon="⏳")
 
 
 # ---------------------------------------------------------------------------- on the page
@@ -578,8 +602,6 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
     """Fill the view tabs. While a run trains, the open tab's decision map, network view or
     confusion matrix follows it epoch by epoch, drawn by the live panel (``follow.py``);
     the views' widgets stay in fragments of their own, so a slider reruns only its view."""
-    from colorclf.train.model import predictor_from_model
-
     state = session()
     job = current_job()
     following = _following()
@@ -620,7 +642,7 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
             model_bytes = job.model_bytes if job is not None and not job.active else None
             uploaded = render_model_files(model_bytes, key="files")
             if uploaded is not None:
-                state["uploaded_predictor"] = predictor_from_model(uploaded)
+                state["uploaded_predictor"] = uploaded
                 st.rerun()
             if state.get("uploaded_predictor") is not None:
                 st.success("The sliders, the decision map and the network ask the uploaded model.")

@@ -61,6 +61,16 @@ class Predictor:
     def predict_labels(self, rgb: np.ndarray) -> np.ndarray:
         return np.argmax(self.probabilities(rgb), axis=1)
 
+    @property
+    def parameter_count(self) -> int:
+        """Weights and biases of all layers together."""
+        return sum(int(kernel.size + bias.size) for kernel, bias, _ in self.layers)
+
+    def summary(self) -> str:
+        """The layers in one line, e.g. "3 inputs → 16 relu → 9 softmax · 217 parameters"."""
+        inputs = self.layers[0][0].shape[0] if self.layers else 0
+        steps = [f"{kernel.shape[1]} {activation}" for kernel, _, activation in self.layers]
+        return " → ".join([f"{inputs} inputs", *steps]) + f" · {self.parameter_count:,} parameters"
 
 SURE_PROBABILITY = 0.5  # below this, or ...
 SURE_MARGIN = 0.15  # ... this close to the runner-up, the answer is "Not sure"

@@ -6,8 +6,8 @@ whenever a student touched a slider. Why not in a thread of the server: the page
 and the training would share one GIL (see ``colorclf.train.worker``). So a job's thread waits
 its turn at the ``FairGate`` (``serve.gate``), hands the work to a warm trainer process from
 the ``TrainerPool`` (``serve.pool``) and appends the rows that come back to its ``Run``; the
-page only *reads* them (the live panel redraws ~10×/s). Stop sets an event the trainer
-process checks after every batch; the weights and optimiser state come back, and Resume sends
+page only *reads* them (the live panel redraws ~10×/s). Stop tells the trainer process,
+which checks after every batch; the weights and optimiser state come back, and Resume sends
 them to a free trainer with the ``Progress``. A job whose session is gone (``is_alive``
 false) stops itself, so no training outlives its session.
 """
@@ -15,6 +15,7 @@ false) stops itself, so no training outlives its session.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import threading
 import time
@@ -112,7 +113,7 @@ class TrainingJob:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._worker_stop: Any = None
+        self._worker_stop: Callable[[], None] | None = None
         self._stop_asked_at: float | None = None
 
     # ----- what the page reads -------------------------------------------------------
@@ -187,7 +188,7 @@ class TrainingJob:
         self._stop.set()
         worker_stop = self._worker_stop
         if worker_stop is not None:
-            worker_stop.set()
+            worker_stop()
 
     def join(self, timeout: float | None = None) -> bool:
         thread = self._thread
@@ -254,11 +255,10 @@ class TrainingJob:
         """Send the task, collect the rows; True if the worker can serve the next job."""
         from colorclf.train.worker import TrainTask
 
-        worker.tasks += 1
-        worker.stop_event.clear()
-        self._worker_stop = worker.stop_event
+        number = worker.begin_task()
+        self._worker_stop = functools.partial(worker.stop_task, number)
         if self._stop.is_set():
-            worker.stop_event.set()
+            worker.stop_task(number)
         task = TrainTask(
             self.hp,
             self.split,
@@ -284,7 +284,7 @@ class TrainingJob:
                     raise EOFError
                 if not worker.conn.poll(POLL_SECONDS):
                     self._should_stop()  # a closed session stops the job; stop() tells the worker
-                    if not worker.process.is_alive():
+                    if not worker.alive():
                         raise EOFError
                     self._check_answering(heard, progressed)
                     continue
@@ -310,13 +310,12 @@ class TrainingJob:
                     self.run.status = "failed"
                     return True
         except TrainerHung as hung:
-            worker.process.kill()  # SIGKILL ends a stopped process too
-            worker.process.join(timeout=5)
+            worker.kill()  # SIGKILL ends a stopped process too
             self.error = f"{hung}; it was replaced, press Train to start again"
             self.run.status = "failed"
             return False
         except (EOFError, OSError):
-            code = worker.process.exitcode
+            code = worker.exit_code
             self.error = (
                 "the trainer process stopped unexpectedly"
                 + (f" (exit code {code})" if code is not None else "")

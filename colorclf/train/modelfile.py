@@ -10,6 +10,10 @@ with ``safe_mode=True`` (no arbitrary code from lambdas), it takes 3 inputs
 and gives 9 outputs, its layers are a chain of Dense layers the fast predictor can run, and
 its outputs are probabilities that agree with the predictor. Any failure raises
 ``ModelFileError`` with a one-line message, never a Keras traceback.
+
+The web server never calls ``load_model_bytes``: an uploaded file goes to a trainer process
+(``colorclf.serve.modelcheck``), which runs ``predictor_from_upload`` there; the server only
+runs ``precheck`` (name, size, not empty) before sending the bytes.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from colorclf.train.model import predictor_from_model
 
 if TYPE_CHECKING:
     import keras
+
+    from colorclf.core.predict import Predictor
 
 MAX_MODEL_BYTES = 20 * 1024 * 1024
 # A .keras zip for this tiny network unpacks to kilobytes; refuse zip bombs early: more than
@@ -177,6 +183,8 @@ def _check_predictor(model: keras.Model, name: str) -> None:
     probe = np.array(np.meshgrid(levels, levels, levels)).reshape(3, -1).T
     try:
         expected = np.asarray(model(probe.astype(np.float32) / 255.0, training=False))
+    except MemoryError:
+        raise
     except Exception as err:
         raise ModelFileError(f"{name}: the model cannot be run: {one_line(err, 200)}") from None
     ours = predictor.probabilities(probe)
@@ -195,6 +203,20 @@ def _check_suffix(name: str) -> None:
         raise ModelFileError(f"{name}: model files must end in .keras")
 
 
+def precheck(data: bytes, name: str, max_bytes: int = MAX_MODEL_BYTES) -> str:
+    """The checks that need no parsing: the name ends in ``.keras``, the file is not empty
+    and not bigger than ``max_bytes``. Returns the name to show (``upload`` when none)."""
+    name = name or "upload"
+    _check_suffix(name)
+    if len(data) > max_bytes:
+        raise ModelFileError(
+            f"{name} is too big: {size_text(len(data))} (the limit is {size_text(max_bytes)})"
+        )
+    if not data:
+        raise ModelFileError(f"{name} is empty")
+    return name
+
+
 def load_model_bytes(
     data: bytes, name: str, max_bytes: int = MAX_MODEL_BYTES, *, compile: bool = True
 ) -> keras.Model:
@@ -204,14 +226,7 @@ def load_model_bytes(
     can use. ``compile=False`` loads it without its optimiser (enough to predict and
     evaluate, and Keras then prints no warnings about the optimiser's state).
     """
-    name = name or "upload"
-    _check_suffix(name)
-    if len(data) > max_bytes:
-        raise ModelFileError(
-            f"{name} is too big: {size_text(len(data))} (the limit is {size_text(max_bytes)})"
-        )
-    if not data:
-        raise ModelFileError(f"{name} is empty")
+    name = precheck(data, name, max_bytes)
     members = _unpack(data, name, max_bytes)
     _check_config(members["config.json"], name)
     import keras
@@ -222,6 +237,8 @@ def load_model_bytes(
         del members
         try:
             model = keras.saving.load_model(path, compile=compile, safe_mode=True)
+        except MemoryError:
+            raise
         except Exception as err:
             raise ModelFileError(
                 f"{name} could not be loaded as a Keras model: {one_line(err, 200)}"
@@ -257,3 +274,14 @@ def load_model_file(
     except OSError as err:
         raise ModelFileError(f"cannot read {name}: {err.strerror or err}") from None
     return load_model_bytes(data, name, max_bytes=max_bytes, compile=compile)
+
+
+def predictor_from_upload(data: bytes, name: str, max_bytes: int = MAX_MODEL_BYTES) -> Predictor:
+    """Every check of ``load_model_bytes``, then the model's weights as a NumPy ``Predictor``
+    (what a trainer process sends back to the server for an uploaded file). A file that
+    needs more memory than the process may use is refused in one line too."""
+    name = name or "upload"
+    try:
+        return predictor_from_model(load_model_bytes(data, name, max_bytes, compile=False))
+    except MemoryError:
+        raise ModelFileError(f"{name} needs more memory than a model file may use") from None

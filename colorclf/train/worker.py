@@ -7,20 +7,30 @@ then waited for it, so a run with the page open took 1.4–1.6× a bare ``model.
 process has its own interpreter: the page redraws on one core while the training keeps the
 other.
 
-The server (``colorclf.serve.pool``) talks to a worker over a ``multiprocessing`` pipe:
+It is a program of its own, ``python -m colorclf.train.worker``, started by the server
+(``colorclf.serve.pool``) with ``subprocess``: it imports only this module and what it needs,
+whatever script the server runs (``multiprocessing``'s ``spawn`` would re-run the page script,
+or AppTest's generated one, in every trainer). Its standard input brings, one line each, the
+address of the server's ``multiprocessing.connection.Listener`` and the connection's key (hex);
+the trainer connects with ``Client`` and the two talk over that connection:
 
-    server → worker   ("train", TrainTask)      ("exit",)
+    server → worker   ("train", TrainTask)      ("check", CheckTask)      ("exit",)
     worker → server   ("ready", pid)            once, after importing TensorFlow
                       ("rows", [row, …])        the loss-stream rows, every 20 ms
                       ("predictor", Predictor)  the weights at each epoch end
                       ("done", TrainResult)     after the last epoch, or after a stop
+                      ("checked", Predictor)    an uploaded model file that passed
                       ("failed", message)       a one-line error
                       ("alive",)                every second while a task runs (heartbeat)
 
-and a stop ``Event`` that the loss stream checks after every batch. The worker keeps no
-state between tasks: a stopped run's weights and optimiser state go back to the server, and
-Resume sends them to whichever worker is free, so a resumed run is exactly the run that was
-never stopped. When the server goes away, the pipe closes and the worker exits.
+After those two lines, standard input carries the server's stops: ``stop N`` stops the N-th
+task (counted from 1) after its current batch, also when it arrives before the task does;
+the loss stream checks after every batch. It is a channel of its own so that a Stop never
+waits behind a task that is still being sent. The worker keeps no state between tasks: a
+stopped run's weights and optimiser state go back to the server, and Resume sends them to
+whichever worker is free, so a resumed run is exactly the run that was never stopped. When
+the server goes away (or retires the worker), standard input closes and the worker exits at
+once, also in the middle of a training: no trainer outlives its server.
 """
 
 from __future__ import annotations
@@ -29,20 +39,22 @@ import contextlib
 import ctypes
 import gc
 import os
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from colorclf.core.dataset import Split
+from colorclf.core.errors import ModelFileError
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.rows import Progress
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-    from multiprocessing.synchronize import Event
 
     import keras
 
@@ -79,6 +91,16 @@ class TrainResult:
     state: ModelState
     predictor: Predictor
     model_bytes: bytes  # the .keras file, for "Download model"
+
+
+@dataclass
+class CheckTask:
+    """An uploaded ``.keras`` file to open here rather than in the web server, with the
+    address space (bytes) the check may add to this process."""
+
+    data: bytes
+    name: str
+    max_memory_bytes: int
 
 
 def capture_state(
@@ -168,6 +190,44 @@ def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
     )
 
 
+def _address_space() -> int | None:
+    """This process's address space in bytes (Linux), or None where that is unknown."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def _address_space_capped(extra: int) -> Iterator[None]:
+    """While the block runs, allocations beyond ``extra`` more bytes of address space fail
+    (``RLIMIT_AS``): a file that asks for more gets a MemoryError (or, in native code, ends
+    the process) instead of growing the machine's memory."""
+    import resource
+
+    size = _address_space()
+    if size is None:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def check_task(task: CheckTask) -> Predictor:
+    """Open an uploaded model file with every check of ``colorclf.train.modelfile``, within
+    the task's memory; its weights as a NumPy ``Predictor`` (ModelFileError: one line)."""
+    from colorclf.train.modelfile import predictor_from_upload
+
+    with _address_space_capped(task.max_memory_bytes):
+        return predictor_from_upload(task.data, task.name)
+
+
 def release_memory() -> None:
     """Collect, then give freed heap back to the OS (glibc keeps it otherwise; ~4 MB per
     fitted model)."""
@@ -189,13 +249,31 @@ def _heartbeat(send: Any, busy: threading.Event) -> None:
         time.sleep(HEARTBEAT_SECONDS)
 
 
-def worker_main(conn: Connection, stop: Event) -> None:
-    """The worker process: warm up, then train the tasks the server sends until it leaves."""
+class Stops:
+    """The stops the server asked for: every task up to ``through`` (the ``stop N`` lines)."""
+
+    def __init__(self) -> None:
+        self.through = 0
+
+    def asked(self, task: int) -> Callable[[], bool]:
+        """``should_stop`` for the ``task``-th task."""
+        return lambda: self.through >= task
+
+    def follow(self, lines: Iterable[bytes]) -> None:
+        """Read ``stop N`` lines until the stream ends."""
+        for line in lines:
+            kind, _, number = line.strip().partition(b" ")
+            if kind == b"stop" and number.isdigit():
+                self.through = max(self.through, int(number))
+
+
+def worker_main(conn: Connection, stops: Stops) -> None:
+    """The worker: warm up, then run the tasks the server sends until it says exit."""
     lock = threading.Lock()
     busy = threading.Event()
 
     def send(message: Any, only_if: threading.Event | None = None) -> None:
-        with lock:  # the heartbeat thread sends too: one message at a time on the pipe
+        with lock:  # the heartbeat thread sends too: one message at a time on the connection
             if only_if is None or only_if.is_set():
                 conn.send(message)
 
@@ -205,21 +283,64 @@ def worker_main(conn: Connection, stop: Event) -> None:
         gc.freeze()  # TensorFlow's objects: out of every later collection's way
         conn.send(("ready", os.getpid()))
         threading.Thread(target=_heartbeat, args=(send, busy), daemon=True).start()
+        tasks = 0
         while True:
             message = conn.recv()
-            if message[0] != "train":
+            kind = message[0]
+            if kind not in ("train", "check"):
                 return
-            result: TrainResult | None = None
+            tasks += 1
+            reply: tuple[str, Any]
             busy.set()
             try:
-                result = run_task(message[1], send, stop.is_set)
+                if kind == "train":
+                    reply = ("done", run_task(message[1], send, stops.asked(tasks)))
+                else:
+                    reply = ("checked", check_task(message[1]))
+            except ModelFileError as error:  # names the file already
+                reply = ("failed", str(error))
             except Exception as error:  # the page shows it as one line
-                busy.clear()
-                send(("failed", f"{type(error).__name__}: {error}"))
-            else:
-                busy.clear()
-                send(("done", result))
-            del result
+                reply = ("failed", f"{type(error).__name__}: {error}")
+            del message
+            busy.clear()
+            send(reply)
+            del reply
             release_memory()  # while the server reads the result
     except (EOFError, OSError, KeyboardInterrupt):
         return  # the server is gone
+
+
+def _follow_stdin(stops: Stops) -> None:
+    """Stops from standard input; when it closes (the server exited, was killed or retired
+    this worker), exit at once, whatever the worker is doing."""
+    with contextlib.suppress(OSError, ValueError):
+        stops.follow(sys.stdin.buffer)
+    os._exit(0)
+
+
+def main() -> None:
+    """``python -m colorclf.train.worker``: connect to the server, then ``worker_main``."""
+    from multiprocessing import AuthenticationError
+    from multiprocessing.connection import Client
+
+    try:
+        address = sys.stdin.buffer.readline().decode().strip()
+        key = bytes.fromhex(sys.stdin.buffer.readline().decode().strip())
+        conn = Client(address, family="AF_UNIX", authkey=key)
+    except (OSError, ValueError, EOFError, AuthenticationError, KeyboardInterrupt) as error:
+        sys.exit(f"colorclf trainer: cannot reach the server ({type(error).__name__}: {error})")
+    stops = Stops()
+    threading.Thread(target=_follow_stdin, args=(stops,), name="stops", daemon=True).start()
+    try:
+        worker_main(conn, stops)
+    finally:
+        with contextlib.suppress(OSError):
+            conn.close()
+
+
+if __name__ == "__main__":
+    # Run by its own name, so that what it pickles (TrainResult, …) is
+    # colorclf.train.worker's and not __main__'s: the server unpickles it by that name.
+    from colorclf.train import worker
+
+    worker.main()
