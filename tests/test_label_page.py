@@ -341,3 +341,76 @@ def test_the_delay_grows_and_a_new_session_does_not_escape_the_server_wide_one(
     clock.now += 1.0
     at.run()
     assert not at.error and [b for b in at.button if b.key == "label_remove"]
+
+
+# ---------------------------------------------------------------------------- undo, skip, goal
+
+
+def test_undo_deletes_the_last_vote_from_the_database_and_shows_its_colour_again(
+    votes: VoteStore,
+) -> None:
+    at = _app()
+    assert at.button(key="label_undo").label == label_page.UNDO_LABEL
+    assert at.button(key="label_undo").disabled  # nothing to undo yet
+    votes.add_vote(1, 2, 3, "red-ish", "someone else")
+    first = _swatch_rgb(at)
+    at.button(key=label_page.vote_key("red-ish")).click().run()
+    second = _swatch_rgb(at)
+    at.session_state[label_page.NAME_KEY] = "Ada"  # a later vote under another name
+    at.run()
+    at.button(key=label_page.vote_key("blue-ish")).click().run()
+    assert votes.count() == 3
+
+    # The mis-tap (the last vote) leaves the database; the earlier ones stay.
+    at.button(key="label_undo").click().run()
+    assert not at.exception
+    assert votes.all_votes().values.tolist() == [
+        [1, 2, 3, "red-ish", "someone else"],
+        [*first, "red-ish", at.session_state[label_page.ANON_KEY]],
+    ]
+    assert _swatch_rgb(at) == second  # labelled anew
+    r, g, b = second
+    assert [rendered(s.value) for s in at.success] == [
+        f"Undone: rgb({r}, {g}, {b}) → blue-ish. Pick again."
+    ]
+    assert _metric(at, "Class votes") == 2
+    assert at.button(key="label_undo").disabled  # one undo: the last vote only
+    at.button(key=label_page.vote_key("green-ish")).click().run()
+    assert votes.all_votes().values.tolist()[-1] == [*second, "green-ish", "Ada"]
+
+
+def test_undo_of_a_vote_the_teacher_removed_says_so(votes: VoteStore) -> None:
+    at = _app()
+    at.button(key=label_page.vote_key("red-ish")).click().run()
+    votes.reset()
+    at.button(key="label_undo").click().run()
+    assert not at.exception and votes.count() == 0
+    assert "gone already" in rendered(at.warning[0].value)
+
+
+def test_skip_shows_the_next_colour_without_a_vote(votes: VoteStore) -> None:
+    at = _app()
+    first = _swatch_rgb(at)
+    skip = at.button(key="label_skip")
+    assert skip.label == label_page.SKIP_LABEL
+    skip.click().run()
+    assert not at.exception
+    assert _swatch_rgb(at) != first
+    assert votes.count() == 0
+    assert _metric(at, "Your votes") == 0
+    assert at.button(key="label_undo").disabled  # a skip is not a vote to undo
+
+
+def test_the_class_goal_and_its_progress(votes: VoteStore) -> None:
+    for i in range(12):
+        votes.add_vote(i, i, i, "grey-ish", f"p{i % 3}")
+    at = _app()
+    (bar,) = at.get("progress")
+    goal = label_page.CLASS_VOTE_GOAL
+    assert bar.proto.text == f"The class has 12 of about {goal} votes."
+    assert bar.proto.value == round(100 * 12 / goal)
+    assert label_page.goal_text(312) == "The class has 312 of about 500 votes."
+    assert label_page.goal_text(1) == "The class has 1 of about 500 votes."
+    assert label_page.goal_text(1200) == (
+        "The class has 1,200 votes: past the goal of about 500, enough to train."
+    )

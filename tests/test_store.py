@@ -381,6 +381,31 @@ def test_remove_contributor_and_reset_return_counts(store: VoteStore) -> None:
     assert store.add_vote(1, 2, 3, "red-ish", "honest")  # still usable after a reset
 
 
+def test_undo_deletes_exactly_ones_own_vote_by_id(store: VoteStore) -> None:
+    hostile = HOSTILE_NAMES[0]
+    first = store.cast_vote(1, 2, 3, "red-ish", hostile)
+    second = store.cast_vote(4, 5, 6, "blue-ish", hostile)
+    other = store.cast_vote(7, 8, 9, "grey-ish", "bob")
+    assert first is not None and second is not None and other is not None
+    assert len({first, second, other}) == 3
+    assert not store.undo_vote(other, hostile)  # someone else's vote stays
+    assert store.undo_vote(second, f"  {hostile} ")  # the name as stored (cleaned)
+    assert not store.undo_vote(second, hostile)  # once only
+    assert store.all_votes()[["r", "label", "uid"]].values.tolist() == [
+        [1, "red-ish", hostile],
+        [7, "grey-ish", "bob"],
+    ]
+    assert store.count() == 2
+
+
+def test_cast_vote_over_the_limit_returns_no_id(make_store: MakeStore) -> None:
+    clock = FakeClock()
+    store = make_store(min_interval=1.0, max_per_minute=0, clock=clock)
+    assert store.cast_vote(1, 1, 1, "red-ish", "fast") is not None
+    assert store.cast_vote(1, 1, 1, "red-ish", "fast") is None
+    assert store.count("fast") == 1
+
+
 # ---------------------------------------------------------------------------- export
 
 

@@ -288,6 +288,46 @@ def test_explorer_cleaning_counts() -> None:
     assert dropped_caption(at) == "0 rows dropped."
 
 
+def test_reset_tells_the_browser_the_widgets_new_values() -> None:
+    """A browser keeps showing a widget's last value, and sends it back at the next touch,
+    unless the script run sends it a new one (``set_value``). AppTest reads widget values
+    from the server's state, so this checks what the run sends: after Reset, the hue slider
+    and the contributors box are told the full range and no one. (The browser test
+    ``test_explorer_browser.py`` watches the same in Chromium.)"""
+    dataset = random_dataset(600, seed=2)
+    at = AppTest.from_function(explorer_page, args=(dataset,))
+    at.run(timeout=TIMEOUT)
+    at.multiselect(key="ex-drop").select("c1").run(timeout=TIMEOUT)
+    at.slider(key="ex-hue-red-ish").set_value((10, 200)).run(timeout=TIMEOUT)
+    assert at.session_state["rows"] < len(dataset)
+
+    at.button(key="ex-reset").click().run(timeout=TIMEOUT)
+    slider, drop = at.slider(key="ex-hue-red-ish"), at.multiselect(key="ex-drop")
+    assert slider.proto.set_value and list(slider.proto.value) == [0, 360]
+    assert drop.proto.set_value and list(drop.proto.raw_values) == []
+    assert at.session_state["rows"] == len(dataset)
+    assert dropped_caption(at) == "0 rows dropped."
+    assert not at.warning  # no "default value and Session State" warning either
+
+    # The next touch (another label and back) keeps the full data and the full range.
+    at.selectbox(key="ex-label").set_value("blue-ish").run(timeout=TIMEOUT)
+    at.selectbox(key="ex-label").set_value("red-ish").run(timeout=TIMEOUT)
+    assert at.slider(key="ex-hue-red-ish").value == (0, 360)
+    assert at.session_state["rows"] == len(dataset)
+
+
+def test_typing_a_contributor_and_enter_cannot_select_every_match() -> None:
+    """The contributors box offers no "Select N matches" (Enter would pick it: seven dropped
+    for one typed name) and matches what is typed as a plain substring."""
+    at = AppTest.from_function(explorer_page, args=(random_dataset(100, seed=1),))
+    at.run(timeout=TIMEOUT)
+    from streamlit.proto.SelectWidgetFilterMode_pb2 import SelectWidgetFilterMode
+
+    proto = at.multiselect(key="ex-drop").proto
+    assert proto.HasField("select_all") and proto.select_all == 0
+    assert proto.filter_mode == SelectWidgetFilterMode.FILTER_MODE_CONTAINS
+
+
 # ---------------------------------------------------------------------------- model files
 
 

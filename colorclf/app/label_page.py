@@ -55,6 +55,11 @@ JUDGED_KEY = "label_teacher_judged"  # (typed password, right?): each typed valu
 THROTTLE_ID_KEY = "label_throttle_id"
 DOWNLOAD_LABEL = "Download class data (Coding Train JSON)"
 RATE_LIMIT_MESSAGE = "Slow down! Take a real look at each colour before you vote."
+UNDO_LABEL = "Undo last vote"
+SKIP_LABEL = "Not sure: skip"
+# About this many votes make a class data set worth training on: ~55 per label, and a
+# validation set of 50 at the default 10 % split (colorclf.core.dataset.data_warning).
+CLASS_VOTE_GOAL = 500
 
 
 def vote_key(label: str) -> str:
@@ -120,15 +125,45 @@ def _on_vote(label: str) -> None:
     ss = st.session_state
     r, g, b = ss[RGB_KEY]
     try:
-        stored = get_page_store().add_vote(r, g, b, label, contributor())
+        stored = get_page_store().cast_vote(r, g, b, label, contributor())
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
         ss[FLASH_KEY] = ("error", f"The vote was not stored ({db_problem(err)}).")
         return
-    if not stored:
+    if stored is None:
         ss[FLASH_KEY] = ("warning", RATE_LIMIT_MESSAGE)
         return
-    ss[LAST_KEY] = ((r, g, b), label)
+    # Who voted is kept with the vote: a name typed later cannot undo it, and Undo deletes
+    # this very vote by its id.
+    ss[LAST_KEY] = ((r, g, b), label, stored, contributor())
     ss[RGB_KEY] = _random_rgb(ss[RNG_KEY])
+
+
+def _on_undo() -> None:
+    """Delete this session's last vote (by its id, only if it is still this contributor's)
+    and show its colour again, to be labelled anew."""
+    ss = st.session_state
+    last = ss.pop(LAST_KEY, None)
+    if not last or len(last) < 4:
+        return
+    rgb, label, vote_id, voter = last
+    try:
+        undone = get_page_store().undo_vote(vote_id, voter)
+    except (ColorclfError, sa.exc.SQLAlchemyError) as err:
+        ss[LAST_KEY] = last  # still there: the student may try again
+        ss[FLASH_KEY] = ("error", f"The vote was not undone ({db_problem(err)}).")
+        return
+    if not undone:
+        ss[FLASH_KEY] = ("warning", "That vote is gone already (your teacher removed it).")
+        return
+    r, g, b = rgb
+    ss[RGB_KEY] = tuple(rgb)
+    ss[FLASH_KEY] = ("success", f"Undone: rgb({r}, {g}, {b}) → {label}. Pick again.")
+
+
+def _on_skip() -> None:
+    """The next colour, with no vote stored."""
+    _init_session()
+    st.session_state[RGB_KEY] = _random_rgb(st.session_state[RNG_KEY])
 
 
 def teacher_password() -> str | None:
@@ -325,12 +360,29 @@ def render() -> None:
             st.button(label, key=vote_key(label), on_click=_on_vote, args=(label,), width="stretch")
 
     last = ss.get(LAST_KEY)
+    skip_column, undo_column = st.columns(2, wrap=False)
+    skip_column.button(
+        SKIP_LABEL,
+        key="label_skip",
+        on_click=_on_skip,
+        width="stretch",
+        help="Show another colour without voting (a careful vote beats a guess).",
+    )
+    undo_column.button(
+        UNDO_LABEL,
+        key="label_undo",
+        on_click=_on_undo,
+        width="stretch",
+        disabled=not last,
+        help="Delete your last vote and show its colour again.",
+    )
     if last:
-        (r, g, b), label = last
+        (r, g, b), label = last[:2]
         st.caption(f"Saved: rgb({r}, {g}, {b}) → {label}")
     left, right = st.columns(2, wrap=False)
     left.metric("Your votes", mine)
     right.metric("Class votes", everyone)
+    st.progress(min(everyone / CLASS_VOTE_GOAL, 1.0), text=goal_text(everyone))
     st.download_button(
         DOWNLOAD_LABEL,
         data=store.export_json,  # built only when someone clicks
@@ -345,7 +397,16 @@ def render() -> None:
 
 
 def _votes(n: int) -> str:
-    return f"{n} vote" if n == 1 else f"{n} votes"
+    return f"{n:,} vote" if n == 1 else f"{n:,} votes"
+
+
+def goal_text(everyone: int, goal: int = CLASS_VOTE_GOAL) -> str:
+    """"The class has 312 of about 500 votes" (the progress bar's text)."""
+    if everyone >= goal:
+        return (
+            f"The class has {_votes(everyone)}: past the goal of about {goal:,}, enough to train."
+        )
+    return f"The class has {everyone:,} of about {goal:,} votes."
 
 
 def _teacher_tools(store: VoteStore) -> None:

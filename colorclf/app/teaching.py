@@ -331,11 +331,22 @@ def _export_json(dataset: ColorDataset) -> bytes:
     return to_coding_train_json(dataset)
 
 
+FULL_HUE = (0, 360)  # the hue slider's range that keeps every colour
+
+
+def _hue_key(key: str, label: str) -> str:
+    return _k(key, f"hue-{label}")
+
+
 def _reset_rules(key: str) -> None:
+    """Reset's on_click: no rule, and every cleaning widget's key written with its full-data
+    value before the widgets are drawn. Written, not deleted: only a value written to a
+    widget's key is sent to the browser; a deleted key left the browser showing the old hue
+    range and contributors, and sending them back at the next touch."""
     st.session_state[key] = cleaning.CleaningRules()
-    for state_key in list(st.session_state.keys()):
-        if str(state_key).startswith((_k(key, "hue-"), _k(key, "drop"))):
-            del st.session_state[state_key]
+    st.session_state[_k(key, "drop")] = []
+    for label in LABELS:
+        st.session_state[_hue_key(key, label)] = FULL_HUE
 
 
 def _current_rules(key: str, contributors: set[str]) -> cleaning.CleaningRules:
@@ -344,6 +355,22 @@ def _current_rules(key: str, contributors: set[str]) -> cleaning.CleaningRules:
         return cleaning.CleaningRules()
     # Contributors of an earlier data set cannot be dropped from this one.
     return rules.with_dropped(rules.drop_contributors & contributors)
+
+
+def _prepare_widget(state_key: str, value: object, keep: Any = None) -> None:
+    """Give a cleaning widget its value through its key (it is then drawn without a default,
+    so its key is its only source). A key already set holds the browser's latest value and
+    wins; ``value`` (from the rules) is written when the key is absent: the first draw, or a
+    label's slider not drawn in the last run. ``keep`` filters a list value (contributors of
+    an earlier data set cannot stay chosen)."""
+    state = st.session_state
+    if state_key not in state:
+        state[state_key] = value
+    elif keep is not None:
+        current = list(state[state_key])
+        allowed = [item for item in current if keep(item)]
+        if allowed != current:
+            state[state_key] = allowed
 
 
 def _cleaned(
@@ -388,13 +415,16 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
             format_func=lambda name: f"{name} ({counts[name]:,})",
         )
     with hue_column:
+        _prepare_widget(
+            _hue_key(key, label),
+            tuple(int(v) for v in cleaning.hue_range_to_slider(rules.hue_ranges.get(label))),
+        )
         low, high = st.slider(
             f"Hue range to keep for {label} (°)",
             min_value=-180,
             max_value=360,
-            value=tuple(int(v) for v in cleaning.hue_range_to_slider(rules.hue_ranges.get(label))),
             step=1,
-            key=_k(key, f"hue-{label}"),
+            key=_hue_key(key, label),
             help=(
                 "Colours of this label whose hue lies outside the range are dropped. Below 0 "
                 "wraps around: −30 means 330°, so −30…20 keeps the reds on both sides of 0°. "
@@ -404,13 +434,21 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     rules = rules.with_hue_range(label, cleaning.hue_range_from_slider(low, high))
     mosaic_slot = st.container()
 
+    _prepare_widget(
+        _k(key, "drop"),
+        sorted(rules.drop_contributors, key=contributor_ids.index),
+        keep=contributor_rows.__contains__,
+    )
     dropped_people = st.multiselect(
         "Drop contributors",
         contributor_ids,
-        default=sorted(rules.drop_contributors, key=contributor_ids.index),
         key=_k(key, "drop"),
         format_func=lambda cid: f"{cid} ({contributor_rows.get(cid, 0):,})",
-        help="Every colour these contributors labelled is left out.",
+        help="Every colour these contributors labelled is left out. Type part of a name to "
+        "find it.",
+        # Without these, Enter after a typed name picked "Select 7 matches" (fuzzy matches).
+        filter_mode="contains",
+        select_all=False,
     )
     rules = rules.with_dropped(dropped_people)
     st.session_state[key] = rules

@@ -164,6 +164,11 @@ class VoteStore:
 
     def add_vote(self, r: int, g: int, b: int, label: str, contributor: str) -> bool:
         """Store one vote; False (nothing stored) when the contributor is over the limit."""
+        return self.cast_vote(r, g, b, label, contributor) is not None
+
+    def cast_vote(self, r: int, g: int, b: int, label: str, contributor: str) -> int | None:
+        """``add_vote`` that returns the stored vote's id (for ``undo_vote``), or None when
+        the contributor is over the limit."""
         if not isinstance(label, str) or label not in LABELS:
             raise ColorclfError(f"unknown label {label!r}: use one of {', '.join(LABELS)}")
         row = {
@@ -177,9 +182,19 @@ class VoteStore:
         with self.write(row["contributor"] if limited else None) as conn:
             now = self._clock()
             if limited and self._over_limit(conn, row["contributor"], now):
-                return False
-            conn.execute(votes.insert(), {**row, "created_at": now})
-        return True
+                return None
+            result = conn.execute(votes.insert(), {**row, "created_at": now})
+            return int(result.inserted_primary_key[0])
+
+    def undo_vote(self, vote_id: int, contributor: str) -> bool:
+        """Delete one vote by its id, only if ``contributor`` cast it (a page can undo its
+        own student's votes only); True when a vote was deleted."""
+        name = clean_contributor(contributor)
+        with self.write() as conn:
+            result = conn.execute(
+                votes.delete().where(votes.c.id == int(vote_id), votes.c.contributor == name)
+            )
+        return int(result.rowcount) == 1
 
     def _over_limit(self, conn: Connection, contributor: str, now: datetime) -> bool:
         """Too soon after this contributor's last vote, or too many in the last minute."""
