@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from colorclf.core.colour import hsl_to_rgb
 from colorclf.core.hyperparams import PRESETS
 from colorclf.data.sources import SourceKind
 from colorclf.views import charts
@@ -336,11 +337,17 @@ def test_views_after_training_agree_with_the_model():
     )
     assert sum(matrix.column("count").to_pylist()) == len(job.split.val_index)
     # Decision map: each cell's label is what the fast predictor says for its colour.
-    _, cells = find_chart(at, "lightness")
-    frame = cells.to_pandas()
+    (frame,) = [
+        table.to_pandas()
+        for table in (chart_data(c)[1] for c in at.get("vega_lite_chart"))
+        if {"layer", "x", "probability"} <= set(table.column_names)
+    ]
     frame = frame[frame["layer"] == "map"]
     assert len(frame) == 72 * 24
-    rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in frame["rgb"]])
+    # The colour at each cell's centre: its corner plus half a cell (5° of hue, 1/24 up).
+    saturation = at.slider(key="map-saturation").value / 100
+    hue, lightness = frame["x"].to_numpy(float) + 2.5, frame["y"].to_numpy(float) + 1 / 48
+    rgb = hsl_to_rgb(hue, np.full(len(hue), saturation), lightness)
     predicted = np.array(LABELS)[job.predictor.predict_labels(rgb)]
     assert (frame["label"].to_numpy() == predicted).all()
     # Run comparison lists the run.

@@ -74,6 +74,12 @@ def hex_to_rgb(values: pd.Series) -> np.ndarray:
 # ---------------------------------------------------------------------------- decision map
 
 
+def cell_colours(cells: pd.DataFrame, saturation: float) -> np.ndarray:
+    hue = cells["x"].to_numpy(dtype=float) + 2.5
+    lightness = cells["y"].to_numpy(dtype=float) + 1 / 48
+    return colour.hsl_to_rgb(hue, np.full(len(hue), saturation), lightness)
+
+
 def decision_map_page(predictor, dataset) -> None:
     from colorclf.app import teaching as teaching_ui
 
@@ -92,8 +98,9 @@ def test_decision_map_shows_what_the_predictor_says() -> None:
     assert spec["layer"][0]["mark"]["type"] == "rect"
     cells = frame[frame["layer"] == "map"].reset_index(drop=True)
     assert len(cells) == 72 * 24
-    # Each cell's label is the fast predictor's answer for the cell's colour.
-    rgb = hex_to_rgb(cells["rgb"])
+    # Each cell's label is the fast predictor's answer for the colour at the cell's centre
+    # (the cell's corner plus half its size: 5° of hue, 1/24 of lightness).
+    rgb = cell_colours(cells, 1.0)
     expected = [LABELS[i] for i in predictor.predict_labels(rgb)]
     assert cells["label"].tolist() == expected
     assert len(set(expected)) > 2
@@ -103,8 +110,10 @@ def test_decision_map_shows_what_the_predictor_says() -> None:
     ((_, frame),) = chart_frames(at)
     cells = frame[frame["layer"] == "map"].reset_index(drop=True)
     slice_40 = decision_map.decision_map(predictor, 0.4)
-    assert cells["rgb"].tolist() == slice_40["rgb"].tolist()
     assert cells["label"].tolist() == slice_40["label"].tolist()
+    assert cells["label"].tolist() == [
+        LABELS[i] for i in predictor.predict_labels(cell_colours(cells, 0.4))
+    ]
 
     at.checkbox(key="dm-overlay").uncheck().run(timeout=TIMEOUT)
     ((_, frame),) = chart_frames(at)
