@@ -190,7 +190,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ColorclfError(f"--save: {args.save} is a folder")
     dataset = _load_data(args.data)
 
-    from colorclf.core.dataset import stratified_split
+    from colorclf.core.dataset import data_warning, stratified_split
     from colorclf.core.rows import batches_per_epoch
     from colorclf.train.console import ProgressSink
     from colorclf.train.loop import train
@@ -198,6 +198,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     split = stratified_split(dataset, hp.val_split, hp.seed)
     if len(split.x_train) == 0:
         raise ColorclfError(f"{args.data}: no rows left to train on")
+    warning = data_warning(dataset, hp.val_split)
+    if warning is not None:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     from colorclf.train.model import build_model
 
     model = build_model(hp)

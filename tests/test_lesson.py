@@ -4,9 +4,14 @@ what the page says, the words on the page, small data sets, and the downloads' n
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from colorclf.data.sources import SourceKind
+from colorclf.store import VoteStore
 from tests.conftest import rendered
 from tests.test_app import new_app, set_epochs, wait_for_job
 
@@ -53,3 +58,29 @@ def test_train_trains_on_exactly_what_the_explorer_and_the_summary_say():
     job = at.session_state["job"]
     assert len(job.dataset) == 5600
     assert "cleaned" not in job.run.data_source
+
+
+def test_ten_votes_from_one_phone_get_a_clear_warning_by_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    url = f"sqlite:///{tmp_path / 'votes.sqlite'}"
+    monkeypatch.setenv("COLORCLF_DB_URL", url)
+    store = VoteStore(sa.create_engine(url), min_interval=0, max_per_minute=0)
+    names = ("red-ish", "green-ish", "blue-ish")
+    for i in range(10):
+        store.add_vote(25 * i, 255 - 25 * i, 40, names[i % 3], "phone")
+    store.engine.dispose()
+    at = new_app()
+    assert not at.warning  # the built-in set is big enough
+    at.radio(key="source").set_value(SourceKind.VOTES).run()
+    assert not at.exception
+    assert data_summary(at).startswith("10 colours from 1 contributor · votes")
+    (warning,) = [rendered(w.value) for w in at.warning]
+    assert warning.startswith("Too little data to train meaningfully: only 10 colours")
+    assert "a validation set of 3 colours, so one colour moves the validation accuracy by 33" in (
+        warning
+    )
+    # The warning follows the validation split (4, 3 and 3 votes per label: 2 + 2 + 2 held out).
+    at.number_input(key="hp_val_split").set_value(0.5).run()
+    (warning,) = [rendered(w.value) for w in at.warning]
+    assert "a validation set of 6 colours" in warning

@@ -7,9 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from colorclf.core.dataset import ColorDataset
+from colorclf.core.dataset import ColorDataset, data_warning
 from colorclf.core.errors import ColorclfError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
+from colorclf.core.text import count as count_text
 from colorclf.core.text import plain
 from colorclf.data.sources import CODING_TRAIN_URL, SourceKind, SourceSpec, load_source
 
@@ -146,14 +147,23 @@ def load_dataset(kind: SourceKind, detail: Any) -> ColorDataset | None:
         return None
 
 
-def dataset_summary(dataset: ColorDataset) -> None:
+def dataset_summary(dataset: ColorDataset, hp: Hyperparams | None = None) -> None:
+    """The data summary above Train: colours, contributors, source and skipped rows, then a
+    warning when the data set is too small to train meaningfully (``data_warning`` at
+    ``hp``'s validation split)."""
     skipped = sum(dataset.skipped.values())
+    people = dataset.contributor_count()
     text = (
-        f"**{len(dataset):,}** colours from **{dataset.contributor_count()}** contributors "
+        f"**{len(dataset):,}** {'colour' if len(dataset) == 1 else 'colours'} from "
+        f"**{people:,}** {'contributor' if people == 1 else 'contributors'} "
         f"· {plain(dataset.source)}"
     )
     if skipped:
-        reasons = ", ".join(f"{reason}: {count}" for reason, count in dataset.skipped.items())
-        text += f" · {skipped} rows skipped ({reasons})"
+        reasons = ", ".join(
+            f"{plain(reason)}: {count:,}" for reason, count in dataset.skipped.items()
+        )
+        text += f" · {count_text(skipped, 'row')} skipped ({reasons})"
     st.caption(text)
-
+    warning = data_warning(dataset, (hp or Hyperparams()).val_split)
+    if warning is not None:
+        st.warning(plain(warning), icon=":material/warning:")

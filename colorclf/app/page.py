@@ -99,7 +99,7 @@ def training_page() -> None:
             dataset = render_explorer(dataset, key="explorer")
     with main:
         if dataset is not None:
-            dataset_summary(dataset)
+            dataset_summary(dataset, hp)
         train_column, ask_column = st.columns([3, 2], gap="large")
     teaching_views([*tabs[:4], None if presenter else tabs[5]], dataset)
     with train_column:
