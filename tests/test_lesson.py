@@ -84,3 +84,22 @@ def test_ten_votes_from_one_phone_get_a_clear_warning_by_the_summary(
     at.number_input(key="hp_val_split").set_value(0.5).run()
     (warning,) = [rendered(w.value) for w in at.warning]
     assert "a validation set of 6 colours" in warning
+
+
+def test_the_summary_and_the_explorer_say_one_contributor_and_one_row_skipped():
+    rows = "".join(
+        f"{i},{255 - i},{i // 2},{'red-ish' if i % 2 else 'blue-ish'},solo\n" for i in range(150)
+    )
+    content = ("r,g,b,label,uid\n" + rows + "1,2,3,teal-ish,solo\n").encode()
+    at = new_app()
+    at.radio(key="source").set_value(SourceKind.UPLOAD).run()
+    next(u for u in at.get("file_uploader") if u.key == "upload").set_value(
+        ("mine.csv", content, "text/csv")
+    )
+    at.run()
+    assert not at.exception
+    summary = data_summary(at)
+    assert summary.startswith("150 colours from 1 contributor · mine.csv · 1 row skipped (")
+    assert any(c.value.startswith("150 colours from 1 contributor ") for c in at.caption), (
+        "the explorer's caption"
+    )

@@ -21,7 +21,7 @@ from colorclf.app.state import asked_predictor, current_job, drawn_state, sessio
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ModelFileError
 from colorclf.core.labels import LABELS
-from colorclf.core.text import plain
+from colorclf.core.text import count, plain
 from colorclf.views import ceiling, cleaning, compare, decision_map, explorer, matrix, network
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ def render_confusion_matrix(
     accuracy = matrix.per_class_accuracy(confusion)
     correct = int(accuracy["correct"].sum())
     st.caption(
-        f"The {len(index):,} validation colours (held out, never trained on): "
+        f"The {count(len(index), 'validation colour')} (held out, never trained on): "
         f"{correct:,} ({correct / len(index):.0%}) get the label people gave them. "
         "Rows: what people said; columns: what the model says."
     )
@@ -249,8 +249,8 @@ def render_run_comparison(
         st.caption(
             f"Reference: a plain nearest-neighbour vote (each colour gets the most common "
             f"label of its {vote.k} nearest training colours; no network) names "
-            f"{vote.accuracy:.1%} of the {vote.val_colours:,} validation colours of {name}'s "
-            "split correctly. People disagree about colours, so a run near this line is "
+            f"{vote.accuracy:.1%} of the {count(vote.val_colours, 'validation colour')} of "
+            f"{name}'s split correctly. People disagree about colours, so a run near this line is "
             "about as good as this data allows."
         )
     by_name = {run.name: run for run in runs}
@@ -361,7 +361,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     rules = _current_rules(key, set(contributor_ids))
 
     st.caption(
-        f"{len(dataset):,} colours from {len(contributor_ids):,} contributors"
+        f"{count(len(dataset), 'colour')} from {count(len(contributor_ids), 'contributor')}"
         + (f" ({plain(dataset.source)})" if dataset.source else "")
         + "."
     )
@@ -466,7 +466,8 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
         tiles = explorer.mosaic(dataset, label, rules)
         total = counts[label]
         shown = f"{len(tiles):,} of {total:,}" if len(tiles) < total else f"{total:,}"
-        st.caption(f"{shown} {label} colours, sorted by hue; faded tiles are dropped by the rules.")
+        noun = "colour" if total == 1 else "colours"
+        st.caption(f"{shown} {label} {noun}, sorted by hue; faded tiles are dropped by the rules.")
         if len(tiles):
             st.vega_lite_chart(tiles, explorer.mosaic_spec(len(tiles)), width="stretch")
     return cleaned
