@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from colorclf.data.sources import SourceKind
 from colorclf.store import VoteStore
 from tests.conftest import rendered
-from tests.test_app import new_app, set_epochs, wait_for_job
+from tests.test_app import link_app, new_app, set_epochs, wait_for_job
 
 
 def data_summary(at: AppTest) -> str:
@@ -103,3 +103,17 @@ def test_the_summary_and_the_explorer_say_one_contributor_and_one_row_skipped():
     assert any(c.value.startswith("150 colours from 1 contributor ") for c in at.caption), (
         "the explorer's caption"
     )
+
+
+def test_after_a_link_with_seed_7_the_summary_names_no_other_seed():
+    """The built-in set's generator seed is fixed (0); the link's seed is the training's. The
+    summary used to say "builtin (seed 0)" under a Seed of 7."""
+    at = link_app(seed="7", epochs="1")
+    assert at.number_input(key="hp_seed").value == 7
+    summary = data_summary(at)
+    assert summary == "5,600 colours from 148 contributors · built-in synthetic set"
+    assert "seed" not in summary
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    job = at.session_state["job"]
+    assert job.hp.seed == 7 and job.run.data_source == "built-in synthetic set"
