@@ -144,3 +144,12 @@ def test_replace_validates() -> None:
     assert Hyperparams().replace(epochs=3).epochs == 3
     with pytest.raises(ColorclfError):
         Hyperparams().replace(batch_size=0)
+
+
+def test_preset_name_of_names_exact_presets_only() -> None:
+    from colorclf.core.hyperparams import CUSTOM, PRESETS, preset_name_of
+
+    for name, settings in PRESETS.items():
+        assert preset_name_of(settings) == name
+    assert preset_name_of(PRESETS["tuned"].replace(epochs=31)) == CUSTOM == "custom"
+    assert CUSTOM not in PRESETS

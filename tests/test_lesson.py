@@ -117,3 +117,30 @@ def test_after_a_link_with_seed_7_the_summary_names_no_other_seed():
     wait_for_job(at)
     job = at.session_state["job"]
     assert job.hp.seed == 7 and job.run.data_source == "built-in synthetic set"
+
+
+def test_the_preset_box_says_custom_once_a_setting_differs():
+    at = new_app()
+    assert at.selectbox(key="preset").value == "coding-train"
+    assert at.query_params["preset"] == "coding-train"
+    set_epochs(at, 12)
+    assert at.selectbox(key="preset").value == "custom"
+    assert "preset" not in at.query_params  # the link carries every setting, no preset name
+    assert at.query_params["epochs"] == "12"
+    set_epochs(at, 10)  # back to the tutorial's settings: its name again
+    assert at.selectbox(key="preset").value == "coding-train"
+    at.selectbox(key="preset").select("tuned").run()
+    assert at.selectbox(key="preset").value == "tuned"
+    assert at.number_input(key="hp_epochs").value == 30
+    at.number_input(key="hp_learning_rate").set_value(0.05).run()
+    assert at.selectbox(key="preset").value == "custom"
+    assert at.number_input(key="hp_epochs").value == 30  # custom keeps the settings
+    assert not at.exception and not at.warning
+
+
+def test_a_link_with_a_preset_and_a_change_opens_as_custom():
+    at = link_app(preset="tuned", epochs="5")
+    assert at.selectbox(key="preset").value == "custom"
+    assert at.number_input(key="hp_epochs").value == 5
+    assert at.number_input(key="hp_hidden_units").value == 64  # the rest is tuned's
+    assert not at.warning
