@@ -144,3 +144,32 @@ def test_a_link_with_a_preset_and_a_change_opens_as_custom():
     assert at.number_input(key="hp_epochs").value == 5
     assert at.number_input(key="hp_hidden_units").value == 64  # the rest is tuned's
     assert not at.warning
+
+
+def test_downloads_are_named_after_the_run_and_its_preset(monkeypatch: pytest.MonkeyPatch):
+    import streamlit as st
+
+    names: list[str] = []
+    original = st.download_button
+
+    def recording(*args, **kwargs):
+        names.append(kwargs.get("file_name"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", recording)
+    at = new_app()
+    assert "colorData-5600-colours.json" in names  # the explorer's export, nothing cleaned
+    at.button(key="train").click().run()  # the tutorial's settings
+    wait_for_job(at)
+    set_epochs(at, 1)
+    at.button(key="train").click().run()  # custom settings
+    wait_for_job(at)
+    names.clear()
+    at.run()
+    assert not at.exception
+    assert "colorclf-run2-custom.keras" in names
+    assert "colorclf-run1-coding-train-history.csv" in names
+    at.multiselect(key="runs-runs").set_value(["Run 1", "Run 2"]).run()
+    assert "colorclf-run2-custom-history.csv" in names
+    at.multiselect(key="explorer-drop").select("synthetic-001").run()
+    assert "colorData-5583-colours-cleaned.json" in names

@@ -386,7 +386,7 @@ def render() -> None:
     st.download_button(
         DOWNLOAD_LABEL,
         data=store.export_json,  # built only when someone clicks
-        file_name="colorData.json",
+        file_name=f"colorData-class-{everyone}-votes.json",
         mime="application/json",
         on_click="ignore",
         key="label_download",

@@ -276,7 +276,7 @@ def render_run_comparison(
                 st.download_button(
                     "Download history CSV",
                     data=functools.partial(_history_csv, run),
-                    file_name=f"colorclf-run-{run.number}-history.csv",
+                    file_name=f"{run.file_stem}-history.csv",
                     mime="text/csv",
                     key=_k(key, f"csv-{run.number}"),
                     on_click="ignore",
@@ -424,7 +424,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
         st.download_button(
             "Export cleaned set (Coding Train JSON)",
             data=functools.partial(_export_json, cleaned),
-            file_name="colorData-cleaned.json",
+            file_name=f"colorData-{len(cleaned)}-colours{'-cleaned' if rules.active else ''}.json",
             mime="application/json",
             key=_k(key, "export"),
             on_click="ignore",
@@ -476,18 +476,24 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
 # ---------------------------------------------------------------------------- model files
 
 
-def render_model_files(model_bytes: bytes | None, *, key: str) -> keras.Model | None:
+def render_model_files(
+    model_bytes: bytes | None, *, key: str, file_name: str | None = None
+) -> keras.Model | None:
     """A "Download model" button (``.keras``) for a model file's bytes, and an "Upload a model
     (.keras)" uploader. Returns the uploaded model once, in the run in which a new file
     arrived and loaded; None otherwise. A bad file shows ``st.error`` while it stays in the
-    uploader."""
+    uploader. The download is ``file_name``, by default named after the session's current
+    run (``colorclf-run3-coding-train.keras``), whose model the page offers."""
     from colorclf.train.modelfile import MODEL_FILE_NAME, load_model_bytes
 
     if model_bytes is not None:
+        if file_name is None:
+            job = current_job()
+            file_name = f"{job.run.file_stem}.keras" if job is not None else MODEL_FILE_NAME
         st.download_button(
             "Download model",
             data=model_bytes,
-            file_name=MODEL_FILE_NAME,
+            file_name=file_name,
             mime="application/zip",
             key=_k(key, "download"),
             on_click="ignore",
