@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -190,3 +190,14 @@ def rendered(markdown: str) -> str:
     tags = set(re.findall(r"</?([a-z0-9]+)", out))
     assert tags <= {"p"}, f"{markdown!r} renders as {out!r}"
     return html.unescape(re.sub(r"</?p>", "", out))
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 60.0) -> bool:
+    """Poll ``predicate`` (every 20 ms) until it is true or ``timeout`` seconds pass; whether it
+    became true. For server-side state that has no page to wait on."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False

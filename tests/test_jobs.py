@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from colorclf.core.runs import Run
 from colorclf.data.builtin import builtin_dataset
 from colorclf.serve.gate import FairGate
 from colorclf.serve.job import TrainingJob, describe_status
+from tests.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,14 +29,6 @@ def make_job(dataset, gate=None, **changes) -> TrainingJob:
     kwargs = {"gate": gate} if gate is not None else {}
     return TrainingJob(Run(1, hp, dataset.source), dataset, **kwargs)
 
-
-def wait_until(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def batch_rows(job: TrainingJob) -> list[dict]:

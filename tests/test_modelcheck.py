@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from colorclf.core.hyperparams import Hyperparams
 from colorclf.serve.gate import FairGate
 from colorclf.serve.modelcheck import ModelCheck
 from colorclf.serve.pool import TrainerPool
-from tests.conftest import rendered
+from tests.conftest import rendered, wait_until
 from tests.test_modelfile import _members, _under_declare, _with_config, _zip, other_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,14 +57,6 @@ def error_of(data: bytes, name: str, pool: TrainerPool, **kwargs: object) -> str
     assert "\n" not in check.error
     return check.error
 
-
-def wait_until(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_a_good_file_comes_back_as_the_same_predictor(model_and_bytes, pool) -> None:
