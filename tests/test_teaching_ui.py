@@ -134,7 +134,7 @@ def test_decision_map_without_a_model() -> None:
 def confusion_page(predictor, dataset, val_index) -> None:
     from colorclf.app import teaching as teaching_ui
 
-    teaching_ui.render_confusion_matrix(predictor, dataset, val_index, key="cm")
+    teaching_ui.render_confusion_matrix(predictor, dataset, val_index)
 
 
 def test_confusion_matrix_sums_to_the_validation_size() -> None:

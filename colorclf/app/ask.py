@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from colorclf.app.follow import follow
-from colorclf.app.state import asked_predictor, current_job, drawn_state
+from colorclf.app.state import asked_predictor, asked_token, drawn_state
 from colorclf.core.colour import parse_colour
 from colorclf.core.errors import ColorclfError
 from colorclf.core.predict import Predictor, describe_answer
@@ -33,8 +33,7 @@ def _rgb() -> tuple[int, int, int]:
 
 
 def _answer_state() -> tuple[object, ...]:
-    job = current_job()
-    return id(asked_predictor()), job.progress.epoch if job else -1, _rgb()
+    return asked_token(), _rgb()
 
 
 def _set_exact() -> None:

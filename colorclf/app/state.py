@@ -54,3 +54,10 @@ def asked_predictor() -> Predictor | None:
     """The model the sliders ask: an uploaded one, else the current run's latest weights."""
     job = current_job()
     return st.session_state.get("uploaded_predictor") or (job.predictor if job else None)
+
+
+def asked_token() -> tuple[int, int]:
+    """Changes whenever the asked model does (a new epoch's weights, an upload): what the
+    views that follow a training compare to know they must draw again."""
+    job = current_job()
+    return id(asked_predictor()), job.progress.epoch if job is not None else -1

@@ -18,7 +18,7 @@ import streamlit as st
 
 from colorclf.app.follow import follow
 from colorclf.app.share import share_panel
-from colorclf.app.state import asked_predictor, current_job, drawn_state, session
+from colorclf.app.state import asked_predictor, asked_token, current_job, drawn_state, session
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS
 from colorclf.core.text import plain
@@ -218,8 +218,6 @@ def render_confusion_matrix(
     predictor: Predictor | None,
     dataset: ColorDataset,
     val_index: Sequence[int] | np.ndarray,
-    *,
-    key: str,
 ) -> pd.DataFrame | None:
     """The validation colours' "Confusion matrix" and per-label accuracy; returns the matrix
     (``matrix.confusion_matrix``) or None when there is nothing to show."""
@@ -588,12 +586,6 @@ def _following() -> bool:
     return drawn_state() == "training"
 
 
-def _predictor_token() -> tuple[int, int]:
-    """Changes whenever the asked model does (a new epoch's weights, an upload)."""
-    job = current_job()
-    return id(asked_predictor()), job.progress.epoch if job is not None else -1
-
-
 def _decision_map_view(dataset: ColorDataset | None) -> None:
     job = current_job()
     overlay = job.dataset if job is not None else dataset
@@ -607,7 +599,7 @@ def _follow_decision_map(dataset: ColorDataset | None) -> None:
     overlay = job.dataset if job is not None else dataset
     follow(
         "map",
-        lambda: (_predictor_token(), decision_map_state("map")),
+        lambda: (asked_token(), decision_map_state("map")),
         lambda: draw_decision_map(asked_predictor(), key="map", overlay_dataset=overlay),
     )
 
@@ -629,7 +621,7 @@ def _draw_confusion() -> None:
     if job is None or job.predictor is None:
         st.info("Train a model to see its confusion matrix on the validation colours.")
         return
-    render_confusion_matrix(job.predictor, job.dataset, job.split.val_index, key="matrix")
+    render_confusion_matrix(job.predictor, job.dataset, job.split.val_index)
 
 
 def _is_open(tab: Any) -> bool:
@@ -658,13 +650,13 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
             if following:
                 follow(
                     "network",
-                    lambda: (_predictor_token(), network_state("network")),
+                    lambda: (asked_token(), network_state("network")),
                     lambda: draw_network(asked_predictor(), key="network"),
                 )
     with matrix_tab:
         st.fragment(_confusion_view)()
         if following and _is_open(matrix_tab):
-            follow("matrix", _predictor_token, _draw_confusion)
+            follow("matrix", asked_token, _draw_confusion)
     with runs_tab:
         if state["runs"]:
             reference = None
