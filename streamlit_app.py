@@ -24,9 +24,9 @@ def class_board() -> None:
 
 page = st.navigation(
     [
-        st.Page(training_page, title="Train", icon="🧠", default=True),
-        st.Page(label_colours, title="Label colours", icon="🎨", url_path="label"),
-        st.Page(class_board, title="Class board", icon="🏆", url_path="class"),
+        st.Page(training_page, title="Train", icon=":material/model_training:", default=True),
+        st.Page(label_colours, title="Label colours", icon=":material/palette:", url_path="label"),
+        st.Page(class_board, title="Class board", icon=":material/leaderboard:", url_path="class"),
     ]
 )
 page.run()

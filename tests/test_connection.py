@@ -107,14 +107,35 @@ def _wait_complete(page, run: int, errors: list[str]) -> None:
         ) from None
 
 
-def _assert_healthy(page, run: int, errors: list[str]) -> None:
-    train = page.get_by_role("button", name="Train")
-    train.wait_for(timeout=TIMEOUT_MS)
-    page.wait_for_function(
-        "() => { const b = [...document.querySelectorAll('[data-testid=stButton] button')]"
-        ".find(b => b.innerText.trim() === 'Train'); return b && !b.disabled; }",
-        timeout=TIMEOUT_MS,
+def _page_report(page, errors: list[str]) -> str:
+    """What the page shows, for a failure's message: the status, the buttons, the
+    connection, the console's errors and the app's run state."""
+    buttons = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=stButton] button')]"
+        ".map(b => b.innerText.trim() + (b.disabled ? ' (disabled)' : ''))"
     )
+    script = page.evaluate(
+        "() => document.querySelector('[data-testid=stApp]')"
+        "?.getAttribute('data-test-script-state')"
+    )
+    return (
+        f"status {_status(page)!r}, buttons {buttons}, connection {connection_state(page)}, "
+        f"script {script}, console {_lost(errors)[:2]}"
+    )
+
+
+def _assert_healthy(page, run: int, errors: list[str]) -> None:
+    try:
+        page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_function(
+            "() => { const b = [...document.querySelectorAll('[data-testid=stButton] button')]"
+            ".find(b => b.innerText.trim() === 'Train'); return b && !b.disabled; }",
+            timeout=TIMEOUT_MS,
+        )
+    except Exception:
+        raise AssertionError(
+            f"before run {run}, Train never became clickable: {_page_report(page, errors)}"
+        ) from None
     assert connection_state(page) == "CONNECTED", (run, _lost(errors)[:2])
     assert not _lost(errors), (run, _lost(errors)[:2])
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -129,9 +150,14 @@ def test_twelve_trainings_in_one_session_stay_connected(browser, streamlit_serve
             page.get_by_role("button", name="Train").click(timeout=TIMEOUT_MS)
             _wait_complete(page, run, errors)
             # The console's last epoch line (sent with the status; wait, never a sleep).
-            page.locator(".st-key-training-console").get_by_text("Epoch 2/2 · loss").first.wait_for(
-                timeout=30_000
-            )
+            console = page.locator(".st-key-training-console")
+            try:
+                console.get_by_text("Epoch 2/2 · loss").first.wait_for(timeout=30_000)
+            except Exception:
+                shown = console.inner_text() if console.count() else "(no console)"
+                raise AssertionError(
+                    f"run {run}: the console shows {shown!r}; {_page_report(page, errors)}"
+                ) from None
         _assert_healthy(page, 12, errors)
     finally:
         context.close()
