@@ -13,7 +13,7 @@ import streamlit as st
 
 from colorclf.app.follow import FollowerDrawer, followers
 from colorclf.app.state import asked_predictor as _predictor
-from colorclf.app.state import current_job, drawn_state
+from colorclf.app.state import current_job, drawn_state, state_on_screen
 from colorclf.app.state import session as _state
 from colorclf.app.streamlit_private import another_run_waits
 from colorclf.core.dataset import ColorDataset
@@ -86,7 +86,11 @@ def live_panel() -> None:
     busy to serve the two who train)."""
     every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(drawn_state())
     st.session_state["_ask_ready"] = _predictor() is not None
-    st.fragment(_live_panel_body, run_every=every)()
+    st.session_state["_live_in_page_run"] = True  # the fragment runs inline in this page run
+    try:
+        st.fragment(_live_panel_body, run_every=every)()
+    finally:
+        st.session_state["_live_in_page_run"] = False
 
 
 # One fragment run of the live panel redraws for at most this long. It ends at once when
@@ -118,12 +122,15 @@ def _live_panel_body() -> None:
     started = time.monotonic()
     frame = 0
     heartbeat = _state()["heartbeat"]
+    state = st.session_state
+    # What the page shows: inline in a page run, what this run draws; in the fragment's own
+    # runs, what the last page run that reached its end drew (state.state_on_screen).
+    on_screen = drawn_state() if state.get("_live_in_page_run") else state_on_screen()
     while True:
         panel.draw()
         views.draw_changed()
         heartbeat.beat()  # the tab is open: its live panel still runs
-        state = st.session_state
-        if job.state != drawn_state():
+        if job.state != on_screen:
             # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
             st.rerun(scope="app")
         if job.predictor is not None and not state.get("_ask_ready"):

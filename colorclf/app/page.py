@@ -18,7 +18,7 @@ from colorclf.app.controls import (
 )
 from colorclf.app.follow import reset_followers
 from colorclf.app.runtime import prepare_runtime
-from colorclf.app.state import read_job_state, session
+from colorclf.app.state import page_run_finished, read_job_state, session
 from colorclf.app.teaching import render_explorer, teaching_views
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams
 from colorclf.core.text import plain
@@ -118,3 +118,4 @@ def training_page() -> None:
     )
     # Last, so that the first page is painted before TensorFlow's import competes for it.
     prepare_runtime()
+    page_run_finished()

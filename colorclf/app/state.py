@@ -50,6 +50,23 @@ def drawn_state() -> str | None:
     return st.session_state.get("_drawn_state")
 
 
+def page_run_finished() -> None:
+    """Call last in a page run: the buttons and polling on screen now are this run's."""
+    st.session_state["_page_state"] = drawn_state()
+
+
+def state_on_screen() -> str | None:
+    """The job's state as the last page run that reached its end drew it.
+
+    Not ``drawn_state()``: a page run can be cut short after ``read_job_state`` (a fragment
+    timer's request that reached the server while the run ran), and the page then still
+    shows the previous run's Stop button and no Train, with nothing polling: a fragment
+    that compared the job with ``drawn_state()`` saw no change and never asked again
+    (seen in tests/test_connection.py: "Run 5: Training complete" above a disabled Train).
+    """
+    return st.session_state.get("_page_state")
+
+
 def asked_predictor() -> Predictor | None:
     """The model the sliders ask: an uploaded one, else the current run's latest weights."""
     job = current_job()
