@@ -59,7 +59,10 @@ def live() -> None:
         if job["steps"] != shown:
             shown = job["steps"]
             slot.line_chart(pd.DataFrame({"loss": 1 / (1 + np.arange(shown + 1))}))
-        if (job["state"], job["epoch"] > 0) != drawn:
+        # As the app (colorclf/app/live.py): compared with what the last page run that
+        # reached its end drew, not with a page run that may have been cut short.
+        on_screen = drawn if state.inline else state.get("page_drawn")
+        if (job["state"], job["epoch"] > 0) != on_screen:
             st.rerun(scope="app")  # the job ended, or its first epoch did (the page shows more)
         if state.full_run or time.monotonic() - started > 1.0:
             return
@@ -72,9 +75,14 @@ def view() -> None:
     line(np.random.default_rng(job["epoch"]).random(1000))
 
 
-live()
+state.inline = True
+try:
+    live()
+finally:
+    state.inline = False
 view()
 for row in range(400):  # a page as large as the training page: slow to re-render
     st.text(f"row {row}")
 st.write(f"Run {job['runs']}: {drawn[0]}")
 state.full_run = False
+state.page_drawn = drawn
