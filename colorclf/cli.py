@@ -28,7 +28,7 @@ from colorclf.core.errors import ColorclfError, ModelFileError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
 from colorclf.core.labels import LABELS
 from colorclf.core.links import format_value
-from colorclf.core.text import one_line
+from colorclf.core.text import count, one_line
 
 if TYPE_CHECKING:
     import keras
@@ -158,13 +158,13 @@ def cmd_data(args: argparse.Namespace) -> int:
     print(f"source: {summary['source']}")
     print(f"rows kept: {summary['rows']}")
     print(f"rows skipped: {summary['skipped_total']}")
-    for reason, count in summary["skipped"].items():
-        print(f"  {reason}: {count}")
+    for reason, skipped in summary["skipped"].items():
+        print(f"  {reason}: {skipped}")
     print(f"contributors: {summary['contributors']}")
     print("rows per label:")
     width = max(len(name) for name in LABELS)
-    for name, count in summary["labels"].items():
-        print(f"  {name:<{width}}  {count}")
+    for name, labelled in summary["labels"].items():
+        print(f"  {name:<{width}}  {labelled}")
     return 0
 
 
@@ -190,7 +190,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ColorclfError(f"--save: {args.save} is a folder")
     dataset = _load_data(args.data)
 
-    from colorclf.core.dataset import stratified_split
+    from colorclf.core.dataset import data_warning, stratified_split
     from colorclf.core.rows import batches_per_epoch
     from colorclf.train.console import ProgressSink
     from colorclf.train.loop import train
@@ -198,6 +198,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     split = stratified_split(dataset, hp.val_split, hp.seed)
     if len(split.x_train) == 0:
         raise ColorclfError(f"{args.data}: no rows left to train on")
+    warning = data_warning(dataset, hp.val_split)
+    if warning is not None:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     from colorclf.train.model import build_model
 
     model = build_model(hp)
@@ -250,9 +253,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         val = result["val_accuracy"]
         print(
-            f"trained {result['epochs']} epochs ({result['steps']} steps) in "
-            f"{result['seconds']:.1f} s on {len(split.x_train)} colours; validation accuracy "
-            f"{'n/a' if val is None else f'{val:.3f}'} on {len(split.x_val)} colours"
+            f"trained {count(result['epochs'], 'epoch')} ({count(result['steps'], 'step')}) "
+            f"in {result['seconds']:.1f} s on {count(len(split.x_train), 'colour')}; validation "
+            f"accuracy {'n/a' if val is None else f'{val:.3f}'} on "
+            f"{count(len(split.x_val), 'colour')}"
         )
         if progress.stopped_early:
             print(f"stopped early at epoch {progress.epoch} (best: epoch {progress.best_epoch})")
@@ -377,7 +381,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     def number(value: float | None, digits: int) -> str:
         return "n/a" if value is None else f"{value:.{digits}f}"
 
-    print(f"{len(records)} shared runs in {where}, best first")
+    print(f"{count(len(records), 'shared run')} in {where}, best first")
     print(
         f"{'#':>3}  {'best acc':>8}  {'final acc':>9}  {'val loss':>8}  {'epochs':>6}  "
         f"{'seconds':>7}  name / settings / data"

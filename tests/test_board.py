@@ -172,7 +172,7 @@ def test_teacher_removes_one_run_and_clears_the_board(
     assert board.count() == 1
     at.text_input(key="board_clear_confirm").set_value("CLEAR").run()
     at.button(key="board_clear").click().run()
-    assert any("deleted 1 runs" in s.value for s in at.success)
+    assert any("deleted 1 run." in s.value for s in at.success)
     assert board.count() == 0
     assert _metric(at, "Shared runs") == 0
 

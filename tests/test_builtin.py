@@ -42,8 +42,8 @@ def test_default_shape_source_and_types() -> None:
     assert len(ds) == 5600
     assert ds.rgb.shape == (5600, 3)
     assert ds.rgb.dtype == np.uint8
-    assert ds.source == "builtin (seed 0)"
-    assert builtin_dataset(n=500, seed=7).source == "builtin (seed 7)"
+    assert ds.source == "built-in synthetic set"
+    assert builtin_dataset(n=500, seed=7).source == "built-in synthetic set (generator seed 7)"
     assert ds.skipped == {}
 
 

@@ -350,3 +350,18 @@ def test_patience_out_of_range_is_one_line(capsys) -> None:
     assert main(["train", "--patience", "-1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "patience" in err[0]
+
+
+def test_train_on_too_little_data_warns_in_one_line_on_stderr(tmp_path: Path, capsys) -> None:
+    data = write_csv(tmp_path / "c.csv", small_rows(10))
+    assert main(["train", "--data", str(data), "--epochs", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # stdout holds only the JSON
+    (warning,) = [line for line in captured.err.splitlines() if "warning" in line]
+    assert warning.startswith("colorclf: warning: Too little data to train meaningfully: only 10 ")
+    assert f"a validation set of {report['data']['val_rows']} colours" in warning
+    assert "no colours labelled orange-ish" in warning
+
+    # Enough data: no warning.
+    assert main(["train", "--data", "builtin", "--epochs", "1", "--json"]) == 0
+    assert "warning" not in capsys.readouterr().err

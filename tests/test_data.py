@@ -436,7 +436,7 @@ def test_uploads_are_parsed() -> None:
 
 def test_load_source_builtin() -> None:
     ds = load_source("builtin")
-    assert ds.source == "builtin (seed 0)"
+    assert ds.source == "built-in synthetic set"
     assert len(ds) == 5600
 
 

@@ -144,3 +144,21 @@ def test_replace_validates() -> None:
     assert Hyperparams().replace(epochs=3).epochs == 3
     with pytest.raises(ColorclfError):
         Hyperparams().replace(batch_size=0)
+
+
+def test_preset_name_of_names_exact_presets_only() -> None:
+    from colorclf.core.hyperparams import CUSTOM, PRESETS, preset_name_of
+
+    for name, settings in PRESETS.items():
+        assert preset_name_of(settings) == name
+    assert preset_name_of(PRESETS["tuned"].replace(epochs=31)) == CUSTOM == "custom"
+    assert CUSTOM not in PRESETS
+
+
+def test_a_runs_file_stem_names_its_number_and_preset() -> None:
+    from colorclf.core.hyperparams import PRESETS
+    from colorclf.core.runs import Run
+
+    assert Run(3, PRESETS["coding-train"], "x").file_stem == "colorclf-run3-coding-train"
+    assert Run(1, PRESETS["tuned"], "x").file_stem == "colorclf-run1-tuned"
+    assert Run(2, PRESETS["tuned"].replace(seed=5), "x").file_stem == "colorclf-run2-custom"

@@ -192,10 +192,11 @@ def test_download_gives_the_class_data_as_coding_train_json(
     try:
         page = context.new_page()
         _open_label_page(page, base_url)
+        everyone = read_votes.count()
         with page.expect_download(timeout=TIMEOUT_MS) as info:
             page.get_by_role("button", name="Download class data (Coding Train JSON)").click()
         download = info.value
-        assert download.suggested_filename == "colorData.json"
+        assert download.suggested_filename == f"colorData-class-{everyone}-votes.json"
         target = tmp_path / "colorData.json"
         download.save_as(target)
         document = json.loads(target.read_text(encoding="utf-8"))
@@ -241,6 +242,55 @@ def test_teacher_sees_names_as_text_and_removes_one_contributor(
         wait_idle(page, TIMEOUT_MS)
         assert read_votes.count(hostile) == 0
         assert dialogs == []
+    finally:
+        context.close()
+
+
+def test_on_a_phone_undo_takes_the_vote_back_and_skip_stores_nothing(
+    browser: object, label_server: tuple[str, str], read_votes: VoteStore, tmp_path: Path
+) -> None:
+    """At 390×844: the skip and undo buttons sit side by side under the labels, within the
+    screen's width; Undo deletes the vote from the database; the goal and its bar show."""
+    from playwright.sync_api import expect
+
+    base_url, _ = label_server
+    width, height = 390, 844
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, is_mobile=True, has_touch=True
+    )
+    try:
+        page = context.new_page()
+        _open_label_page(page, base_url)
+        me = _voting_as(page)
+        skip = page.get_by_role("button", name="Not sure: skip")
+        undo = page.get_by_role("button", name="Undo last vote")
+        expect(undo).to_be_disabled()
+        boxes = [skip.bounding_box(), undo.bounding_box()]
+        assert all(b["x"] >= 0 and b["x"] + b["width"] <= width for b in boxes)
+        assert round(boxes[0]["y"]) == round(boxes[1]["y"])
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+        first = page.locator(".colorclf-swatch").get_attribute("data-rgb")
+        skip.tap()
+        expect(page.locator(".colorclf-swatch")).not_to_have_attribute("data-rgb", first)
+        wait_idle(page, TIMEOUT_MS)
+        assert read_votes.count(me) == 0
+
+        shown = page.locator(".colorclf-swatch").get_attribute("data-rgb")
+        page.get_by_role("button", name="pink-ish", exact=True).tap()
+        expect(_metric(page, "Your votes")).to_have_text("1", timeout=TIMEOUT_MS)
+        wait_idle(page, TIMEOUT_MS)
+        assert read_votes.count(me) == 1
+        undo.tap()
+        expect(page.get_by_text("Undone: rgb(")).to_be_visible(timeout=TIMEOUT_MS)
+        expect(_metric(page, "Your votes")).to_have_text("0", timeout=TIMEOUT_MS)
+        wait_idle(page, TIMEOUT_MS)
+        assert read_votes.count(me) == 0
+        assert page.locator(".colorclf-swatch").get_attribute("data-rgb") == shown
+        goal = page.locator('[data-testid="stProgress"]')
+        expect(goal).to_contain_text("of about 500 votes")
+        page.screenshot(path=str(tmp_path / "label-phone.png"))
+        assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         context.close()
 

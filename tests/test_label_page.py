@@ -414,3 +414,22 @@ def test_the_class_goal_and_its_progress(votes: VoteStore) -> None:
     assert label_page.goal_text(1200) == (
         "The class has 1,200 votes: past the goal of about 500, enough to train."
     )
+
+
+def test_the_class_download_is_named_after_its_votes(
+    votes: VoteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+
+    names: list[str] = []
+    original = st.download_button
+
+    def recording(*args, **kwargs):
+        names.append(kwargs.get("file_name"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", recording)
+    for i in range(3):
+        votes.add_vote(i, i, i, "grey-ish", "p")
+    _app()
+    assert names == ["colorData-class-3-votes.json"]

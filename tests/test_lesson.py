@@ -4,11 +4,16 @@ what the page says, the words on the page, small data sets, and the downloads' n
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from colorclf.data.sources import SourceKind
+from colorclf.store import VoteStore
 from tests.conftest import rendered
-from tests.test_app import new_app, set_epochs, wait_for_job
+from tests.test_app import link_app, new_app, set_epochs, wait_for_job
 
 
 def data_summary(at: AppTest) -> str:
@@ -53,3 +58,118 @@ def test_train_trains_on_exactly_what_the_explorer_and_the_summary_say():
     job = at.session_state["job"]
     assert len(job.dataset) == 5600
     assert "cleaned" not in job.run.data_source
+
+
+def test_ten_votes_from_one_phone_get_a_clear_warning_by_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    url = f"sqlite:///{tmp_path / 'votes.sqlite'}"
+    monkeypatch.setenv("COLORCLF_DB_URL", url)
+    store = VoteStore(sa.create_engine(url), min_interval=0, max_per_minute=0)
+    names = ("red-ish", "green-ish", "blue-ish")
+    for i in range(10):
+        store.add_vote(25 * i, 255 - 25 * i, 40, names[i % 3], "phone")
+    store.engine.dispose()
+    at = new_app()
+    assert not at.warning  # the built-in set is big enough
+    at.radio(key="source").set_value(SourceKind.VOTES).run()
+    assert not at.exception
+    assert data_summary(at).startswith("10 colours from 1 contributor · votes")
+    (warning,) = [rendered(w.value) for w in at.warning]
+    assert warning.startswith("Too little data to train meaningfully: only 10 colours")
+    assert "a validation set of 3 colours, so one colour moves the validation accuracy by 33" in (
+        warning
+    )
+    # The warning follows the validation split (4, 3 and 3 votes per label: 2 + 2 + 2 held out).
+    at.number_input(key="hp_val_split").set_value(0.5).run()
+    (warning,) = [rendered(w.value) for w in at.warning]
+    assert "a validation set of 6 colours" in warning
+
+
+def test_the_summary_and_the_explorer_say_one_contributor_and_one_row_skipped():
+    rows = "".join(
+        f"{i},{255 - i},{i // 2},{'red-ish' if i % 2 else 'blue-ish'},solo\n" for i in range(150)
+    )
+    content = ("r,g,b,label,uid\n" + rows + "1,2,3,teal-ish,solo\n").encode()
+    at = new_app()
+    at.radio(key="source").set_value(SourceKind.UPLOAD).run()
+    next(u for u in at.get("file_uploader") if u.key == "upload").set_value(
+        ("mine.csv", content, "text/csv")
+    )
+    at.run()
+    assert not at.exception
+    summary = data_summary(at)
+    assert summary.startswith("150 colours from 1 contributor · mine.csv · 1 row skipped (")
+    assert any(c.value.startswith("150 colours from 1 contributor ") for c in at.caption), (
+        "the explorer's caption"
+    )
+
+
+def test_after_a_link_with_seed_7_the_summary_names_no_other_seed():
+    """The built-in set's generator seed is fixed (0); the link's seed is the training's. The
+    summary used to say "builtin (seed 0)" under a Seed of 7."""
+    at = link_app(seed="7", epochs="1")
+    assert at.number_input(key="hp_seed").value == 7
+    summary = data_summary(at)
+    assert summary == "5,600 colours from 148 contributors · built-in synthetic set"
+    assert "seed" not in summary
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    job = at.session_state["job"]
+    assert job.hp.seed == 7 and job.run.data_source == "built-in synthetic set"
+
+
+def test_the_preset_box_says_custom_once_a_setting_differs():
+    at = new_app()
+    assert at.selectbox(key="preset").value == "coding-train"
+    assert at.query_params["preset"] == "coding-train"
+    set_epochs(at, 12)
+    assert at.selectbox(key="preset").value == "custom"
+    assert "preset" not in at.query_params  # the link carries every setting, no preset name
+    assert at.query_params["epochs"] == "12"
+    set_epochs(at, 10)  # back to the tutorial's settings: its name again
+    assert at.selectbox(key="preset").value == "coding-train"
+    at.selectbox(key="preset").select("tuned").run()
+    assert at.selectbox(key="preset").value == "tuned"
+    assert at.number_input(key="hp_epochs").value == 30
+    at.number_input(key="hp_learning_rate").set_value(0.05).run()
+    assert at.selectbox(key="preset").value == "custom"
+    assert at.number_input(key="hp_epochs").value == 30  # custom keeps the settings
+    assert not at.exception and not at.warning
+
+
+def test_a_link_with_a_preset_and_a_change_opens_as_custom():
+    at = link_app(preset="tuned", epochs="5")
+    assert at.selectbox(key="preset").value == "custom"
+    assert at.number_input(key="hp_epochs").value == 5
+    assert at.number_input(key="hp_hidden_units").value == 64  # the rest is tuned's
+    assert not at.warning
+
+
+def test_downloads_are_named_after_the_run_and_its_preset(monkeypatch: pytest.MonkeyPatch):
+    import streamlit as st
+
+    names: list[str] = []
+    original = st.download_button
+
+    def recording(*args, **kwargs):
+        names.append(kwargs.get("file_name"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", recording)
+    at = new_app()
+    assert "colorData-5600-colours.json" in names  # the explorer's export, nothing cleaned
+    at.button(key="train").click().run()  # the tutorial's settings
+    wait_for_job(at)
+    set_epochs(at, 1)
+    at.button(key="train").click().run()  # custom settings
+    wait_for_job(at)
+    names.clear()
+    at.run()
+    assert not at.exception
+    assert "colorclf-run2-custom.keras" in names
+    assert "colorclf-run1-coding-train-history.csv" in names
+    at.multiselect(key="runs-runs").set_value(["Run 1", "Run 2"]).run()
+    assert "colorclf-run2-custom-history.csv" in names
+    at.multiselect(key="explorer-drop").select("synthetic-001").run()
+    assert "colorData-5583-colours-cleaned.json" in names

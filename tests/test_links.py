@@ -222,3 +222,13 @@ def test_link_notices_show_as_plain_text(query: dict[str, str]) -> None:
 
     for notice in read_link(query).notices:
         rendered(plain(f"Link: {notice}"))
+
+
+def test_custom_settings_make_a_link_without_a_preset() -> None:
+    from colorclf.core.links import LinkConfig, read_link, to_query
+
+    hp = Hyperparams(epochs=12)
+    query = to_query(LinkConfig(hyperparams=hp, preset="custom"))
+    assert "preset" not in query and query["epochs"] == "12"
+    config = read_link(query)
+    assert config.hyperparams == hp and not config.notices

@@ -374,6 +374,18 @@ def test_no_rule_returns_the_same_data_set() -> None:
     assert cleaning.cleaning_caption(report) == "0 rows dropped."
 
 
+def test_one_dropped_row_is_one_row() -> None:
+    dataset = ColorDataset(
+        np.array([[0, 255, 0], [255, 0, 0]]), np.zeros(2, int), np.array(["x", "y"], dtype=object)
+    )
+    cleaned, report = cleaning.clean(dataset, cleaning.CleaningRules(drop_contributors={"x"}))
+    assert cleaning.cleaning_caption(report) == "1 row dropped: 1 from contributor x"
+    assert cleaned.source.endswith("cleaned (-1 row)")
+    assert cleaning.cleaning_caption({"from contributor y": 1234}) == (
+        "1,234 rows dropped: 1,234 from contributor y"
+    )
+
+
 def test_cleaning_rules_reject_nonsense() -> None:
     with pytest.raises(ValueError):
         cleaning.CleaningRules({"teal-ish": (0, 10)})

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from colorclf.core.text import plain
+from colorclf.core.text import count, plain
 from tests.conftest import rendered
 
 HOSTILE = [
@@ -46,3 +46,10 @@ def test_any_text_renders_as_one_plain_paragraph(text: str) -> None:
         expected = "".join(ch for ch in expected if ch not in "\u202a\u202b\u202c\u202d\u202e"
                            "\u2066\u2067\u2068\u2069\u200e\u200f")  # fmt: skip
         assert rendered(shown).split() == expected.split()  # and nothing but a paragraph
+
+
+def test_count_says_one_in_the_singular() -> None:
+    assert count(1, "contributor") == "1 contributor"
+    assert count(0, "row") == "0 rows"
+    assert count(5600, "colour") == "5,600 colours"
+    assert count(2, "match", "matches") == "2 matches"

@@ -23,7 +23,7 @@ from colorclf.app.label_page import (
 )
 from colorclf.core.errors import ColorclfError
 from colorclf.core.links import LinkConfig, to_query_string
-from colorclf.core.text import plain
+from colorclf.core.text import count, plain
 from colorclf.store import RunBoard, SharedRun
 from colorclf.views import board as board_views
 from colorclf.views.compare import CURVE_METRICS
@@ -85,7 +85,7 @@ def _projector_lines(runs: list[SharedRun]) -> None:
         st.text(
             f"#{rank:<3} {_percent(run.metrics()['best_val_accuracy'])}  {run.contributor}"
             f"  ·  {hp.optimizer} {hp.learning_rate:g}, {hp.hidden_units} {hp.activation},"
-            f" {run.epochs} epochs"
+            f" {count(run.epochs, 'epoch')}"
         )
 
 
@@ -163,7 +163,7 @@ def _on_remove() -> None:
 def _on_clear() -> None:
     teacher_delete(
         lambda: _board().clear(),
-        lambda n: f"Cleared the board: deleted {n} runs.",
+        lambda n: f"Cleared the board: deleted {count(n, 'run')}.",
         flash_key=FLASH_KEY,
         password_key=PASSWORD_KEY,
         confirm=(CLEAR_CONFIRM_KEY, "CLEAR", "clearing the board"),

@@ -7,9 +7,18 @@ from typing import Any
 
 import streamlit as st
 
-from colorclf.core.dataset import ColorDataset
+from colorclf.core.dataset import ColorDataset, data_warning
 from colorclf.core.errors import ColorclfError
-from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param
+from colorclf.core.hyperparams import (
+    CUSTOM,
+    DEFAULT_PRESET,
+    PARAMS,
+    PRESETS,
+    Hyperparams,
+    Param,
+    preset_name_of,
+)
+from colorclf.core.text import count as count_text
 from colorclf.core.text import plain
 from colorclf.data.sources import CODING_TRAIN_URL, SourceKind, SourceSpec, load_source
 
@@ -33,6 +42,18 @@ def _on_preset_change() -> None:
         apply_settings(PRESETS[name])
 
 
+def _name_the_preset() -> None:
+    """Put in the Preset box (before it is drawn) the preset the widgets' values are, or
+    "custom" once any of them differs from every preset: the box never names settings that
+    are no longer in force."""
+    state = st.session_state
+    values = {param.name: state.get(_widget_key(param)) for param in PARAMS}
+    current, _ = Hyperparams.from_mapping(values)
+    name = preset_name_of(current)
+    if state.get("preset") != name:
+        state["preset"] = name
+
+
 def hyperparameter_controls() -> Hyperparams:
     """``Preset`` and one widget per hyperparameter, all generated from ``PARAMS``."""
     state = st.session_state
@@ -42,12 +63,14 @@ def hyperparameter_controls() -> Hyperparams:
             state.get("settings", PRESETS[DEFAULT_PRESET]),
             state.get("settings_preset", DEFAULT_PRESET),
         )
+    _name_the_preset()
     st.selectbox(
         "Preset",
-        list(PRESETS),
+        [*PRESETS, CUSTOM],
         key="preset",
         on_change=_on_preset_change,
-        help="coding-train is the tutorial's network; tuned learns the crowd data better.",
+        help="coding-train is the tutorial's network; tuned learns the crowd data better; "
+        "custom: settings of your own (change any setting below).",
     )
     values: dict[str, object] = {}
     for param in PARAMS:
@@ -146,14 +169,23 @@ def load_dataset(kind: SourceKind, detail: Any) -> ColorDataset | None:
         return None
 
 
-def dataset_summary(dataset: ColorDataset) -> None:
+def dataset_summary(dataset: ColorDataset, hp: Hyperparams | None = None) -> None:
+    """The data summary above Train: colours, contributors, source and skipped rows, then a
+    warning when the data set is too small to train meaningfully (``data_warning`` at
+    ``hp``'s validation split)."""
     skipped = sum(dataset.skipped.values())
+    people = dataset.contributor_count()
     text = (
-        f"**{len(dataset):,}** colours from **{dataset.contributor_count()}** contributors "
+        f"**{len(dataset):,}** {'colour' if len(dataset) == 1 else 'colours'} from "
+        f"**{people:,}** {'contributor' if people == 1 else 'contributors'} "
         f"· {plain(dataset.source)}"
     )
     if skipped:
-        reasons = ", ".join(f"{reason}: {count}" for reason, count in dataset.skipped.items())
-        text += f" · {skipped} rows skipped ({reasons})"
+        reasons = ", ".join(
+            f"{plain(reason)}: {count:,}" for reason, count in dataset.skipped.items()
+        )
+        text += f" · {count_text(skipped, 'row')} skipped ({reasons})"
     st.caption(text)
-
+    warning = data_warning(dataset, (hp or Hyperparams()).val_split)
+    if warning is not None:
+        st.warning(plain(warning), icon=":material/warning:")

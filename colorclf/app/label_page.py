@@ -25,7 +25,7 @@ import streamlit as st
 from colorclf.app.runtime import page_secrets
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABELS
-from colorclf.core.text import plain
+from colorclf.core.text import count, plain
 from colorclf.core.throttle import Throttle
 from colorclf.store import (
     MAX_NAME_LENGTH,
@@ -297,7 +297,7 @@ def _on_remove() -> None:
 def _on_reset() -> None:
     teacher_delete(
         lambda: get_page_store().reset(),
-        lambda n: f"Reset: deleted all {n} votes.",
+        lambda n: f"Reset: deleted {'the only vote' if n == 1 else f'all {n:,} votes'}.",
         flash_key=TEACHER_FLASH_KEY,
         confirm=(RESET_CONFIRM_KEY, "RESET", "the reset"),
     )
@@ -386,7 +386,7 @@ def render() -> None:
     st.download_button(
         DOWNLOAD_LABEL,
         data=store.export_json,  # built only when someone clicks
-        file_name="colorData.json",
+        file_name=f"colorData-class-{everyone}-votes.json",
         mime="application/json",
         on_click="ignore",
         key="label_download",
@@ -397,11 +397,11 @@ def render() -> None:
 
 
 def _votes(n: int) -> str:
-    return f"{n:,} vote" if n == 1 else f"{n:,} votes"
+    return count(n, "vote")
 
 
 def goal_text(everyone: int, goal: int = CLASS_VOTE_GOAL) -> str:
-    """"The class has 312 of about 500 votes" (the progress bar's text)."""
+    """The progress bar's text: "The class has 312 of about 500 votes"."""
     if everyone >= goal:
         return (
             f"The class has {_votes(everyone)}: past the goal of about {goal:,}, enough to train."

@@ -101,7 +101,7 @@ def training_page() -> None:
             dataset = render_explorer(dataset, key="explorer")
     with main:
         if dataset is not None:
-            dataset_summary(dataset)
+            dataset_summary(dataset, hp)
         train_column, ask_column = st.columns([3, 2], gap="large")
     # The views and the sliders register what follows a training (follow.py) before the
     # live panel runs: its run draws them.

@@ -21,7 +21,7 @@ from colorclf.app.share import share_panel
 from colorclf.app.state import asked_predictor, asked_token, current_job, drawn_state, session
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS
-from colorclf.core.text import plain
+from colorclf.core.text import count, plain
 from colorclf.views import ceiling, cleaning, compare, decision_map, explorer, matrix, network
 
 if TYPE_CHECKING:
@@ -232,7 +232,7 @@ def render_confusion_matrix(
     accuracy = matrix.per_class_accuracy(confusion)
     correct = int(accuracy["correct"].sum())
     st.caption(
-        f"The {len(index):,} validation colours (held out, never trained on): "
+        f"The {count(len(index), 'validation colour')} (held out, never trained on): "
         f"{correct:,} ({correct / len(index):.0%}) get the label people gave them. "
         "Rows: what people said; columns: what the model says."
     )
@@ -285,8 +285,8 @@ def render_run_comparison(
         st.caption(
             f"Reference: a plain nearest-neighbour vote (each colour gets the most common "
             f"label of its {vote.k} nearest training colours; no network) names "
-            f"{vote.accuracy:.1%} of the {vote.val_colours:,} validation colours of {name}'s "
-            "split correctly. People disagree about colours, so a run near this line is "
+            f"{vote.accuracy:.1%} of the {count(vote.val_colours, 'validation colour')} of "
+            f"{name}'s split correctly. People disagree about colours, so a run near this line is "
             "about as good as this data allows."
         )
     by_name = {run.name: run for run in runs}
@@ -312,7 +312,7 @@ def render_run_comparison(
                 st.download_button(
                     "Download history CSV",
                     data=functools.partial(_history_csv, run),
-                    file_name=f"colorclf-run-{run.number}-history.csv",
+                    file_name=f"{run.file_stem}-history.csv",
                     mime="text/csv",
                     key=_k(key, f"csv-{run.number}"),
                     on_click="ignore",
@@ -397,7 +397,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     rules = _current_rules(key, set(contributor_ids))
 
     st.caption(
-        f"{len(dataset):,} colours from {len(contributor_ids):,} contributors"
+        f"{count(len(dataset), 'colour')} from {count(len(contributor_ids), 'contributor')}"
         + (f" ({plain(dataset.source)})" if dataset.source else "")
         + "."
     )
@@ -460,7 +460,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
         st.download_button(
             "Export cleaned set (Coding Train JSON)",
             data=functools.partial(_export_json, cleaned),
-            file_name="colorData-cleaned.json",
+            file_name=f"colorData-{len(cleaned)}-colours{'-cleaned' if rules.active else ''}.json",
             mime="application/json",
             key=_k(key, "export"),
             on_click="ignore",
@@ -502,7 +502,8 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
         tiles = explorer.mosaic(dataset, label, rules)
         total = counts[label]
         shown = f"{len(tiles):,} of {total:,}" if len(tiles) < total else f"{total:,}"
-        st.caption(f"{shown} {label} colours, sorted by hue; faded tiles are dropped by the rules.")
+        noun = "colour" if total == 1 else "colours"
+        st.caption(f"{shown} {label} {noun}, sorted by hue; faded tiles are dropped by the rules.")
         if len(tiles):
             st.vega_lite_chart(tiles, explorer.mosaic_spec(len(tiles)), width="stretch")
     return cleaned
@@ -514,7 +515,9 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
 CHECK_POLL_SECONDS = 0.25  # how often the page looks whether an upload's check is done
 
 
-def render_model_files(model_bytes: bytes | None, *, key: str) -> Predictor | None:
+def render_model_files(
+    model_bytes: bytes | None, *, key: str, file_name: str | None = None
+) -> Predictor | None:
     """A "Download model" button (``.keras``) for a model file's bytes, and an "Upload a model
     (.keras)" uploader.
 
@@ -523,16 +526,21 @@ def render_model_files(model_bytes: bytes | None, *, key: str) -> Predictor | No
     fragment looks every ``CHECK_POLL_SECONDS`` and reruns the page when it is done. Returns
     the uploaded model's ``Predictor`` once, in the run after its check passed; None
     otherwise. A good file's layers are shown, a bad file's one-line error, while the file
-    stays in the uploader. The check is ``st.session_state[f"{key}-check"][1]``.
+    stays in the uploader. The check is ``st.session_state[f"{key}-check"][1]``. The
+    download is ``file_name``, by default named after the session's current run
+    (``colorclf-run3-coding-train.keras``), whose model the page offers.
     """
     from colorclf.serve.modelcheck import ModelCheck
     from colorclf.train.modelfile import MODEL_FILE_NAME  # a name: no Keras behind it
 
     if model_bytes is not None:
+        if file_name is None:
+            job = current_job()
+            file_name = f"{job.run.file_stem}.keras" if job is not None else MODEL_FILE_NAME
         st.download_button(
             "Download model",
             data=model_bytes,
-            file_name=MODEL_FILE_NAME,
+            file_name=file_name,
             mime="application/zip",
             key=_k(key, "download"),
             on_click="ignore",

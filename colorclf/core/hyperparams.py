@@ -205,6 +205,13 @@ PRESETS: dict[str, Hyperparams] = {
     ),
 }
 DEFAULT_PRESET = "coding-train"
+# The name of settings that are no preset's (the Preset box shows it once a setting changes).
+CUSTOM = "custom"
+
+
+def preset_name_of(hp: Hyperparams) -> str:
+    """The preset whose settings are exactly ``hp``, else ``CUSTOM``."""
+    return next((name for name, settings in PRESETS.items() if settings == hp), CUSTOM)
 
 
 def preset(name: str) -> Hyperparams:

@@ -130,7 +130,7 @@ def to_query(config: LinkConfig) -> dict[str, str]:
     """The query parameters of a self-contained link: the preset (if any), every
     hyperparameter, the data (if linkable) and ``presenter=1`` in presenter mode."""
     query: dict[str, str] = {}
-    if config.preset is not None:
+    if config.preset in PRESETS:  # not "custom": every setting is in the link anyway
         query["preset"] = config.preset
     for name in HYPERPARAM_NAMES:
         query[name] = format_value(getattr(config.hyperparams, name))

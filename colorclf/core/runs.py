@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.hyperparams import Hyperparams, preset_name_of
 from colorclf.core.rows import ROW_KEYS, Row
 
 
@@ -28,6 +28,12 @@ class Run:
     @property
     def name(self) -> str:
         return f"Run {self.number}"
+
+    @property
+    def file_stem(self) -> str:
+        """The start of this run's download names: ``colorclf-run3-coding-train`` (the preset
+        its settings are, or ``custom``)."""
+        return f"colorclf-run{self.number}-{preset_name_of(self.hyperparams)}"
 
     def epoch_rows(self) -> list[Row]:
         return [row for row in self.rows[: len(self.rows)] if row["kind"] == "epoch"]

@@ -12,6 +12,12 @@ def size_text(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
 
 
+def count(n: int, noun: str, nouns: str | None = None) -> str:
+    """A number and its noun, singular or plural: "1 colour", "5,600 colours", "0 rows";
+    ``nouns`` for an irregular plural."""
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
+
+
 def one_line(value: object, limit: int = 300) -> str:
     """A message squeezed to one line of at most ``limit`` characters (library exceptions may
     span several); an exception without a message is named by its type."""

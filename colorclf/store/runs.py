@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from colorclf.core.errors import ColorclfError
 from colorclf.core.hyperparams import Hyperparams
-from colorclf.core.text import one_line
+from colorclf.core.text import count, one_line
 from colorclf.store.schema import clean_contributor, printable, shared_runs
 from colorclf.store.votes import VoteStore
 
@@ -175,7 +175,7 @@ class RunBoard:
         ).one()
         if self.max_per_contributor and mine >= self.max_per_contributor:
             raise ShareRefused(
-                f"you have shared {mine} runs, the most one person may; ask your teacher "
+                f"you have shared {count(mine, 'run')}, the most one person may; ask your teacher "
                 "to remove one"
             )
         if self.min_interval and last is not None:
@@ -186,7 +186,7 @@ class RunBoard:
             total = conn.execute(sa.select(sa.func.count()).select_from(shared_runs)).scalar_one()
             if total >= self.max_runs:
                 raise ShareRefused(
-                    f"the class board is full ({total} runs); ask your teacher to clear it"
+                    f"the class board is full ({count(total, 'run')}); ask your teacher to clear it"
                 )
 
     def runs(self) -> list[SharedRun]:

@@ -26,6 +26,7 @@ import numpy as np
 
 from colorclf.core.dataset import ColorDataset, stratified_split
 from colorclf.core.labels import NUM_LABELS
+from colorclf.core.text import count
 
 NEAR_CELL = 8  # RGB levels per cube edge of "near-identical"
 NEIGHBOURS = 21  # k of the reference vote (on the crowd data, 20 % split, seed 0: 0.790)
@@ -85,12 +86,12 @@ def agreement_caption(agreement: Agreement) -> str:
     return (
         f"People disagree: {agreement.shared_colours:,} colours share a cube of "
         f"{agreement.cell}×{agreement.cell}×{agreement.cell} RGB levels with another colour "
-        f"(near-identical on screen), in {agreement.groups:,} cubes; "
-        f"{agreement.split_groups:,} of those cubes got more than one name, and two "
+        f"(near-identical on screen), in {count(agreement.groups, 'cube')}; "
+        f"{agreement.split_groups:,} of those got more than one name, and two "
         f"near-identical colours got different names in {agreement.disagreement:.0%} of "
-        f"{agreement.pairs:,} pairs. A perfect model names each cube one way, so it could get "
-        f"at most {agreement.ceiling:.1%} of these colours right (each cube's most common "
-        "label): that is the crowd's own ceiling."
+        f"{count(agreement.pairs, 'pair')}. A perfect model names each cube one way, so it "
+        f"could get at most {agreement.ceiling:.1%} of these colours right (each cube's most "
+        "common label): that is the crowd's own ceiling."
     )
 
 

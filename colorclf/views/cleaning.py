@@ -10,6 +10,7 @@ import numpy as np
 from colorclf.core.colour import rgb_to_hsl
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS
+from colorclf.core.text import count
 
 
 def hue_in_range(hue: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -123,14 +124,13 @@ def clean(dataset: ColorDataset, rules: CleaningRules) -> tuple[ColorDataset, di
         return dataset, {}
     keep, report = _drop_reasons(dataset, rules)
     dropped = int((~keep).sum())
-    source = f"{dataset.source}, cleaned (-{dropped} rows)" if dropped else dataset.source
+    source = f"{dataset.source}, cleaned (-{count(dropped, 'row')})" if dropped else dataset.source
     return dataset.subset(keep, source=source), report
 
 
 def cleaning_caption(report: Mapping[str, int]) -> str:
     """The caption "N rows dropped: X outside hue range for label …, Y from contributor …"."""
-    total = sum(report.values())
-    noun = "row" if total == 1 else "rows"
+    total = count(sum(report.values()), "row")
     if not report:
-        return f"{total} {noun} dropped."
-    return f"{total} {noun} dropped: " + ", ".join(f"{n} {reason}" for reason, n in report.items())
+        return f"{total} dropped."
+    return f"{total} dropped: " + ", ".join(f"{n:,} {reason}" for reason, n in report.items())
