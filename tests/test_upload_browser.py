@@ -1,0 +1,55 @@
+"""Uploading a model file in a real browser: the file is checked in a trainer process, the
+page shows its layers and the sliders ask it; a bad file shows one error."""
+
+from __future__ import annotations
+
+import pytest
+
+from colorclf.core.hyperparams import Hyperparams
+from tests.conftest import wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_model_file_is_uploaded_checked_and_asked(browser, streamlit_server, tmp_path) -> None:
+    from colorclf.train.model import build_model
+    from colorclf.train.modelfile import model_to_bytes
+
+    good = tmp_path / "mine.keras"
+    good.write_bytes(model_to_bytes(build_model(Hyperparams(hidden_units=6, seed=4))))
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"not a zip file at all")
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(streamlit_server)
+        page.get_by_role("button", name="Train").wait_for(timeout=60_000)
+        wait_idle(page)
+        page.get_by_role("tab", name="Model files").click()
+        panel = page.get_by_role("tabpanel", name="Model files")
+        uploader = panel.locator('[data-testid="stFileUploaderDropzoneInput"]')
+
+        uploader.set_input_files(str(good))
+        # The check runs in a trainer process (it may first import TensorFlow).
+        panel.get_by_text("mine.keras: 3 inputs → 6 sigmoid → 9 softmax").wait_for(
+            timeout=180_000
+        )
+        page.get_by_text(
+            "The sliders, the decision map and the network ask the uploaded model."
+        ).wait_for(timeout=60_000)
+        wait_idle(page)
+        assert page.get_by_text("Checking").count() == 0
+        assert page.locator('[data-testid="stMetricValue"]').count() >= 1  # the sliders ask
+
+        page.get_by_role("button", name="Use the trained model again").click()
+        wait_idle(page)
+        uploader.set_input_files(str(bad))  # in place of the good one
+        error = panel.locator('[data-testid="stAlertContentError"]')
+        error.wait_for(timeout=180_000)
+        assert error.inner_text().strip() == (
+            "bad.keras is not a Keras model file (it is not a .keras zip archive)"
+        )
+        assert error.count() == 1
+    finally:
+        context.close()
