@@ -201,3 +201,20 @@ def wait_until(predicate: Callable[[], object], timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+@pytest.fixture
+def download_names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ``file_name`` of every ``st.download_button`` the app draws, in order (the button
+    itself is still drawn)."""
+    import streamlit as st
+
+    names: list[str] = []
+    original = st.download_button
+
+    def recording(*args, **kwargs):
+        names.append(kwargs.get("file_name"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", recording)
+    return names

@@ -417,18 +417,9 @@ def test_the_class_goal_and_its_progress(votes: VoteStore) -> None:
 
 
 def test_the_class_download_is_named_after_its_votes(
-    votes: VoteStore, monkeypatch: pytest.MonkeyPatch
+    votes: VoteStore, download_names: list[str]
 ) -> None:
-    import streamlit as st
-
-    names: list[str] = []
-    original = st.download_button
-
-    def recording(*args, **kwargs):
-        names.append(kwargs.get("file_name"))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(st, "download_button", recording)
+    names = download_names
     for i in range(3):
         votes.add_vote(i, i, i, "grey-ish", "p")
     _app()

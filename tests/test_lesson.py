@@ -146,17 +146,8 @@ def test_a_link_with_a_preset_and_a_change_opens_as_custom():
     assert not at.warning
 
 
-def test_downloads_are_named_after_the_run_and_its_preset(monkeypatch: pytest.MonkeyPatch):
-    import streamlit as st
-
-    names: list[str] = []
-    original = st.download_button
-
-    def recording(*args, **kwargs):
-        names.append(kwargs.get("file_name"))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(st, "download_button", recording)
+def test_downloads_are_named_after_the_run_and_its_preset(download_names: list[str]):
+    names = download_names
     at = new_app()
     assert "colorData-5600-colours.json" in names  # the explorer's export, nothing cleaned
     at.button(key="train").click().run()  # the tutorial's settings
