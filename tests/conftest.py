@@ -148,18 +148,35 @@ def browser() -> Iterator[object]:
 # would, and keeps the page's sockets in ``window.__colorclfSockets`` (to drop one).
 SLOW_NETWORK_JS = """(() => {
   window.__colorclfSockets = [];
+  // hold(): keep the server's messages (in order) until release(); heard(text): whether a
+  // held message holds the text, i.e. the server has got that far in its run.
+  const held = [];
+  let holding = false;
+  const decoder = new TextDecoder("utf-8", { fatal: false });
+  window.__colorclfHold = () => { holding = true; };
+  window.__colorclfRelease = () => {
+    holding = false;
+    held.splice(0).forEach(([deliver]) => deliver());
+  };
+  window.__colorclfHeard = (text) => held.some(([, data]) =>
+    (typeof data === "string" ? data : decoder.decode(data)).includes(text));
   const add = WebSocket.prototype.addEventListener;
   WebSocket.prototype.addEventListener = function (type, listener, options) {
     if (!window.__colorclfSockets.includes(this)) window.__colorclfSockets.push(this);
-    if (type !== "message" || !LATENCY) return add.call(this, type, listener, options);
-    const late = (event) => setTimeout(() => listener.call(this, event), LATENCY);
+    if (type !== "message") return add.call(this, type, listener, options);
+    const late = (event) => {
+      const deliver = LATENCY ? () => setTimeout(() => listener.call(this, event), LATENCY)
+                              : () => listener.call(this, event);
+      if (holding) held.push([deliver, event.data]); else deliver();
+    };
     return add.call(this, type, late, options);
   };
 })();"""
 
 
 def slow_network(page: object, latency_ms: int) -> None:
-    """Make ``page`` receive the server's messages ``latency_ms`` late (before ``goto``)."""
+    """Make ``page`` receive the server's messages ``latency_ms`` late (before ``goto``);
+    ``window.__colorclfHold()`` / ``__colorclfRelease()`` hold them back and let them go."""
     script = SLOW_NETWORK_JS.replace("LATENCY", str(int(latency_ms)))
     page.add_init_script(script)  # type: ignore[attr-defined]
 

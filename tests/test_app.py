@@ -30,6 +30,11 @@ def new_app() -> AppTest:
     return at
 
 
+def preset_box(at: AppTest):
+    """The Preset box (its key names the preset it shows, so it is found by its label)."""
+    return next(box for box in at.selectbox if box.label == "Preset")
+
+
 def set_epochs(at: AppTest, epochs: int) -> None:
     at.number_input(key="hp_epochs").set_value(epochs).run()
 
@@ -89,7 +94,7 @@ def test_train_two_epochs_then_chart_status_and_sliders():
     at = new_app()
     labels = [b.label for b in at.button]
     assert "Train" in labels and "Stop" not in labels and "Resume" not in labels
-    assert at.selectbox(key="preset").value == "coding-train"
+    assert preset_box(at).value == "coding-train"
     set_epochs(at, 2)
     at.button(key="train").click().run()
     wait_for_job(at)
@@ -119,7 +124,7 @@ def test_train_two_epochs_then_chart_status_and_sliders():
 
 def test_trained_model_names_primary_colours():
     at = new_app()
-    at.selectbox(key="preset").select("tuned").run()
+    preset_box(at).select("tuned").run()
     assert at.number_input(key="hp_hidden_units").value == PRESETS["tuned"].hidden_units
     set_epochs(at, 8)
     at.button(key="train").click().run()
@@ -424,7 +429,7 @@ def test_patience_widget_and_early_stop_status():
     patience = at.number_input(key="hp_patience")
     assert patience.label == "Patience" and patience.value == 0
     set_epochs(at, 40)
-    patience.set_value(1).run()
+    at.number_input(key="hp_patience").set_value(1).run()
     at.number_input(key="hp_learning_rate").set_value(2.0).run()  # the val loss jumps about
     at.selectbox(key="hp_optimizer").set_value("adam").run()
     assert at.query_params["patience"] == "1"

@@ -142,6 +142,41 @@ def _assert_healthy(page, run: int, errors: list[str]) -> None:
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
 
 
+def test_a_setting_changed_then_train_clicked_before_the_page_hears_back(
+    browser, streamlit_server
+):
+    """Change a number and click Train before the server's answer arrives (a slow network,
+    or a quick hand): the click carries the Preset box's old value, "coding-train", while
+    the server has already turned it into "custom". That stale value must not count as a
+    choice of the preset again, which put back its 10 epochs and trained those."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    slow_network(page, 0)
+    errors = _watch_console(page)
+    try:
+        page.goto(streamlit_server)
+        page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
+        wait_idle(page)
+        page.evaluate("window.__colorclfHold()")
+        field = page.get_by_role("spinbutton", name="Epochs")
+        field.fill("3")
+        field.press("Enter")
+        # The server has run past the Preset box (its answer is held, not yet shown).
+        page.wait_for_function("() => window.__colorclfHeard('Preset')", timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Train").click(timeout=TIMEOUT_MS)
+        page.evaluate("window.__colorclfRelease()")
+        _wait_complete(page, 1, errors)
+        console = page.locator(".st-key-training-console")
+        try:
+            console.get_by_text("Epoch 3/3 · loss").first.wait_for(timeout=30_000)
+        except Exception:
+            shown = console.inner_text() if console.count() else "(no console)"
+            raise AssertionError(f"the console shows {shown!r}") from None
+        assert page.get_by_role("spinbutton", name="Epochs").input_value() == "3"
+    finally:
+        context.close()
+
+
 def test_twelve_trainings_in_one_session_stay_connected(browser, streamlit_server):
     context, page, errors = _open_training_page(browser, streamlit_server)
     try:

@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from colorclf.core.hyperparams import PRESETS
 from colorclf.data.sources import SourceKind
 from colorclf.store import VoteStore
 from tests.conftest import rendered
-from tests.test_app import link_app, new_app, set_epochs, wait_for_job
+from tests.test_app import link_app, new_app, preset_box, set_epochs, wait_for_job
 
 
 def data_summary(at: AppTest) -> str:
@@ -121,26 +122,36 @@ def test_after_a_link_with_seed_7_the_summary_names_no_other_seed():
 
 def test_the_preset_box_says_custom_once_a_setting_differs():
     at = new_app()
-    assert at.selectbox(key="preset").value == "coding-train"
+    assert preset_box(at).value == "coding-train"
     assert at.query_params["preset"] == "coding-train"
     set_epochs(at, 12)
-    assert at.selectbox(key="preset").value == "custom"
+    assert preset_box(at).value == "custom"
     assert "preset" not in at.query_params  # the link carries every setting, no preset name
     assert at.query_params["epochs"] == "12"
     set_epochs(at, 10)  # back to the tutorial's settings: its name again
-    assert at.selectbox(key="preset").value == "coding-train"
-    at.selectbox(key="preset").select("tuned").run()
-    assert at.selectbox(key="preset").value == "tuned"
+    assert preset_box(at).value == "coding-train"
+    preset_box(at).select("tuned").run()
+    assert preset_box(at).value == "tuned"
     assert at.number_input(key="hp_epochs").value == 30
     at.number_input(key="hp_learning_rate").set_value(0.05).run()
-    assert at.selectbox(key="preset").value == "custom"
+    assert preset_box(at).value == "custom"
     assert at.number_input(key="hp_epochs").value == 30  # custom keeps the settings
     assert not at.exception and not at.warning
 
 
+def test_presets_chosen_one_after_another_each_take_effect():
+    at = new_app()
+    for name in ("tuned", "coding-train", "tuned", "coding-train"):
+        preset_box(at).select(name).run()
+        assert preset_box(at).value == name
+        assert at.number_input(key="hp_epochs").value == PRESETS[name].epochs
+        assert at.number_input(key="hp_hidden_units").value == PRESETS[name].hidden_units
+    assert not at.exception
+
+
 def test_a_link_with_a_preset_and_a_change_opens_as_custom():
     at = link_app(preset="tuned", epochs="5")
-    assert at.selectbox(key="preset").value == "custom"
+    assert preset_box(at).value == "custom"
     assert at.number_input(key="hp_epochs").value == 5
     assert at.number_input(key="hp_hidden_units").value == 64  # the rest is tuned's
     assert not at.warning

@@ -36,22 +36,13 @@ def apply_settings(hp: Hyperparams, preset_name: str | None = None) -> None:
         state["preset"] = preset_name
 
 
-def _on_preset_change() -> None:
-    name = st.session_state["preset"]
-    if name in PRESETS:
-        apply_settings(PRESETS[name])
-
-
-def _name_the_preset() -> None:
-    """Put in the Preset box (before it is drawn) the preset the widgets' values are, or
-    "custom" once any of them differs from every preset: the box never names settings that
-    are no longer in force."""
+def _preset_in_force() -> str:
+    """The preset the widgets' values are, or "custom" once any of them differs from every
+    preset: the Preset box never names settings that are no longer in force."""
     state = st.session_state
     values = {param.name: state.get(_widget_key(param)) for param in PARAMS}
     current, _ = Hyperparams.from_mapping(values)
-    name = preset_name_of(current)
-    if state.get("preset") != name:
-        state["preset"] = name
+    return preset_name_of(current)
 
 
 def hyperparameter_controls() -> Hyperparams:
@@ -63,15 +54,24 @@ def hyperparameter_controls() -> Hyperparams:
             state.get("settings", PRESETS[DEFAULT_PRESET]),
             state.get("settings_preset", DEFAULT_PRESET),
         )
-    _name_the_preset()
-    st.selectbox(
+    name = state["preset"] = _preset_in_force()
+    options = [*PRESETS, CUSTOM]
+    # One box per name it shows (its key holds the name): when a setting's change turns
+    # the box to "custom", a click that left the browser before it heard so (change a
+    # field, click Train at once) still carries the old box's value. With one key that
+    # stale value looked like the user choosing the old preset again, and undid the edit;
+    # here it belongs to a box that is no longer drawn, and Streamlit drops it.
+    chosen = st.selectbox(
         "Preset",
-        [*PRESETS, CUSTOM],
-        key="preset",
-        on_change=_on_preset_change,
+        options,
+        index=options.index(name),
+        key=f"preset_box_{name}",
         help="coding-train is the tutorial's network; tuned learns the crowd data better; "
         "custom: settings of your own (change any setting below).",
     )
+    if chosen != name and chosen in PRESETS:
+        apply_settings(PRESETS[chosen], chosen)
+        st.rerun()  # draw the box under its new name's key, so the next choice counts
     values: dict[str, object] = {}
     for param in PARAMS:
         key = _widget_key(param)
