@@ -14,7 +14,14 @@ from colorclf.core.hyperparams import PRESETS
 from colorclf.data.sources import SourceKind
 from colorclf.store import VoteStore
 from tests.conftest import rendered
-from tests.test_app import link_app, new_app, preset_box, set_epochs, wait_for_job
+from tests.test_app import (
+    find_chart,
+    link_app,
+    new_app,
+    preset_box,
+    set_epochs,
+    wait_for_job,
+)
 
 
 def data_summary(at: AppTest) -> str:
@@ -175,3 +182,27 @@ def test_downloads_are_named_after_the_run_and_its_preset(download_names: list[s
     assert "colorclf-run2-custom-history.csv" in names
     at.multiselect(key="explorer-drop").select("synthetic-001").run()
     assert "colorData-5583-colours-cleaned.json" in names
+
+
+def test_a_new_run_joins_the_comparison_and_a_run_taken_out_stays_out():
+    at = new_app()
+    set_epochs(at, 1)
+    for _ in range(2):
+        at.button(key="train").click().run()
+        wait_for_job(at)
+    at.run()
+    assert at.multiselect(key="runs-runs").value == ["Run 1", "Run 2"]
+    at.multiselect(key="runs-runs").unselect("Run 1").run()
+    at.number_input(key="hp_learning_rate").set_value(1.0).run()
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    at.run()
+    assert at.multiselect(key="runs-runs").value == ["Run 2", "Run 3"]
+    _, curves = find_chart(at, "set")  # the Runs tab's curves: the legend names what differs
+    assert set(curves.column("run").to_pylist()) == {
+        "Run 2 · learning rate 0.25",
+        "Run 3 · learning rate 1",
+    }
+    shared = [c.value for c in at.caption if c.value.startswith("All runs:")]
+    assert len(shared) == 1 and "epochs 1" in shared[0] and "learning rate" not in shared[0]
+    assert not at.exception

@@ -265,12 +265,45 @@ def test_run_curves_use_epoch_rows_only() -> None:
     curves = compare.run_curves(runs)
     assert 99.0 not in curves["value"].tolist()
     training = curves[curves["set"] == "training"]
-    assert training[training["run"] == "Run 1"]["value"].tolist() == [2.0, 1.0]
-    assert training[training["run"] == "Run 2"]["epoch"].tolist() == [1, 3]
+    # The legend names what differs between the runs: here only the seed.
+    assert training[training["run"] == "Run 1 · seed 1"]["value"].tolist() == [2.0, 1.0]
+    assert training[training["run"] == "Run 2 · seed 2"]["epoch"].tolist() == [1, 3]
     assert len(curves[curves["set"] == "validation"]) == 4
     accuracy = compare.run_curves(runs, "Accuracy")
     assert set(accuracy["value"]) == {0.5, 0.4}
     validate(compare.run_curves_spec("Loss"))
+
+
+def test_run_labels_name_only_the_settings_that_differ() -> None:
+    one = Run(1, Hyperparams(learning_rate=0.25), "built-in synthetic set")
+    two = Run(2, Hyperparams(learning_rate=2.0, hidden_units=64), "built-in synthetic set")
+    three = Run(3, Hyperparams(learning_rate=0.25), "votes")
+    assert compare.run_labels([one, two]) == {
+        "Run 1": "Run 1 · learning rate 0.25 · hidden units 16",
+        "Run 2": "Run 2 · learning rate 2 · hidden units 64",
+    }
+    assert compare.run_labels([one, three]) == {
+        "Run 1": "Run 1 · built-in synthetic set",
+        "Run 3": "Run 3 · votes",
+    }
+    assert compare.run_labels([one]) == {"Run 1": "Run 1"}
+    assert compare.run_labels([one, Run(4, Hyperparams(learning_rate=0.25), one.data_source)]) == {
+        "Run 1": "Run 1",
+        "Run 4": "Run 4",
+    }
+
+
+def test_the_runs_table_has_columns_only_for_settings_that_differ() -> None:
+    runs = [
+        Run(1, Hyperparams(epochs=10), "built-in synthetic set"),
+        Run(2, Hyperparams(epochs=30), "built-in synthetic set"),
+    ]
+    table = compare.run_table([run.summary() for run in runs], runs)
+    assert list(table.columns) == ["run", "status", "epochs", *compare.RESULT_COLUMNS]
+    assert table["epochs"].tolist() == [10, 30]
+    shared = compare.shared_settings(runs)
+    assert shared.startswith("built-in synthetic set · batch size 32 · ")
+    assert "epochs" not in shared and "learning rate 0.25" in shared
 
 
 # ---------------------------------------------------------------------------- explorer

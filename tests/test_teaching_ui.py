@@ -205,17 +205,18 @@ def test_run_comparison_overlays_the_chosen_runs() -> None:
     chooser = at.multiselect(key="rc-runs")
     assert chooser.value == ["Run 2", "Run 3", "Run 4"]
     ((spec, frame),) = chart_frames(at)
-    assert set(frame["run"]) == {"Run 2", "Run 3", "Run 4"}
+    # The legend says what differs between the chosen runs (here their seeds).
+    assert set(frame["run"]) == {"Run 2 · seed 2", "Run 3 · seed 3", "Run 4 · seed 4"}
     assert set(frame["set"]) == {"training", "validation"}
     assert 9.0 not in frame["value"].tolist()  # epoch rows only
-    run2 = frame[(frame["run"] == "Run 2") & (frame["set"] == "validation")]
+    run2 = frame[(frame["run"] == "Run 2 · seed 2") & (frame["set"] == "validation")]
     assert run2["value"].tolist() == pytest.approx([2 + 2 / e for e in (1, 2, 3)])
     buttons = at.get("download_button")
     assert [b.label for b in buttons] == ["Download history CSV"] * 3
 
     chooser.set_value(["Run 1"]).run(timeout=TIMEOUT)
     ((_, frame),) = chart_frames(at)
-    assert set(frame["run"]) == {"Run 1"}
+    assert set(frame["run"]) == {"Run 1"}  # alone, nothing differs
     assert len(at.get("download_button")) == 1
 
     at.radio(key="rc-metric").set_value("Accuracy").run(timeout=TIMEOUT)

@@ -260,6 +260,24 @@ def _history_csv(run: Run) -> bytes:
     return run.history_frame().to_csv(index=False).encode()
 
 
+COMPARED_AT_FIRST = 3  # the newest runs overlaid when the comparison first shows
+
+
+def _join_new_runs(key: str, names: list[str]) -> str:
+    """Put every run that is new since the last draw into the "Runs to compare" choice
+    (before the widget is drawn), keeping what the user took out; returns ``key``."""
+    state = st.session_state
+    known_key = f"{key}-known"
+    known = state.get(known_key)
+    if key not in state or known is None:
+        state[key] = names[-COMPARED_AT_FIRST:]
+    else:
+        chosen = [name for name in state[key] if name in names]
+        state[key] = chosen + [name for name in names if name not in known]
+    state[known_key] = list(names)
+    return key
+
+
 def render_run_comparison(
     runs: Sequence[Run],
     *,
@@ -278,8 +296,19 @@ def render_run_comparison(
     lines = [run.summary() for run in runs]
     if reference is not None and reference[0].accuracy is not None:
         lines.append(ceiling.reference_row(reference[0], runs[-1].data_source))
-    table = pd.DataFrame(lines)
-    st.dataframe(table, hide_index=True, width="stretch", key=_k(key, "table"))
+    # Only the settings that differ among the runs get a column: the table fits a laptop.
+    st.dataframe(
+        compare.run_table(lines, runs),
+        hide_index=True,
+        width="stretch",
+        key=_k(key, "table"),
+        column_config={
+            name: st.column_config.NumberColumn(format="%.4f")
+            for name in ("loss", "accuracy", "val_loss", "val_accuracy")
+        }
+        | {"seconds": st.column_config.NumberColumn(format="%.1f")},
+    )
+    st.caption(f"All runs: {plain(compare.shared_settings(runs))}")
     if reference is not None and reference[0].accuracy is not None:
         vote, name = reference
         st.caption(
@@ -291,7 +320,9 @@ def render_run_comparison(
         )
     by_name = {run.name: run for run in runs}
     names = list(by_name)
-    chosen_names = st.multiselect("Runs to compare", names, default=names[-3:], key=_k(key, "runs"))
+    chosen_names = st.multiselect(
+        "Runs to compare", names, key=_join_new_runs(_k(key, "runs"), names)
+    )
     chosen = [by_name[name] for name in chosen_names if name in by_name]
     metric = (
         st.radio("Curve", list(compare.CURVE_METRICS), horizontal=True, key=_k(key, "metric"))
@@ -588,6 +619,7 @@ def _check_progress(check: Any) -> None:
 
 
 # ---------------------------------------------------------------------------- on the page
+
 
 def _following() -> bool:
     """While a run trains, the views' pictures are followers of the live panel."""
