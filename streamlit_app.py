@@ -6,6 +6,7 @@ Run with `make run` (or `streamlit run streamlit_app.py`). The pages live in col
 import streamlit as st
 
 from colorclf.app.page import training_page
+from colorclf.app.presenter import presenting
 
 st.set_page_config(page_title="colorclf · colour classifier", page_icon="🎨", layout="wide")
 
@@ -27,6 +28,7 @@ page = st.navigation(
         st.Page(training_page, title="Train", icon=":material/model_training:", default=True),
         st.Page(label_colours, title="Label colours", icon=":material/palette:", url_path="label"),
         st.Page(class_board, title="Class board", icon=":material/leaderboard:", url_path="class"),
-    ]
+    ],
+    position="hidden" if presenting() else "sidebar",  # presenter mode: no sidebar at all
 )
 page.run()

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from colorclf.app.follow import follow
+from colorclf.app.presenter import presenting
 from colorclf.app.state import asked_predictor, asked_token, drawn_state
 from colorclf.core.colour import parse_colour
 from colorclf.core.errors import ColorclfError
@@ -63,11 +64,25 @@ def _ask_controls() -> None:
     if predictor is None:
         st.caption("After the first epoch, sliders here ask the model what a colour is called.")
         return
+    if presenting():  # the page's width: the sliders left, the answer right
+        controls, answer = st.columns(2, gap="large")
+    else:
+        controls = answer = st.container()
+    with controls:
+        _colour_controls()
+    if drawn_state() != "training":
+        with answer:
+            _draw_answer(predictor)
+
+
+def _colour_controls() -> None:
     for name, key, default in CHANNELS:
         # The value lives in Session State (the exact-colour field sets it), not in value=.
         st.session_state.setdefault(key, default)
         st.slider(name, 0, 255, key=key, on_change=_forget_exact)
-    st.text_input(
+    # The field and the swatch side by side: the answer and the views sit higher.
+    field, swatch = st.columns([3, 2], vertical_alignment="bottom")
+    field.text_input(
         "Exact colour",
         key=EXACT_KEY,
         on_change=_set_exact,
@@ -75,18 +90,16 @@ def _ask_controls() -> None:
         placeholder="128, 128, 128 or #808080",
         help="Three numbers 0–255 or a hex code; Enter moves the sliders there.",
     )
-    problem = st.session_state.get("_ask_exact_problem")
-    if problem:
-        st.error(plain(problem))
     r, g, b = _rgb()
-    st.markdown(
-        f'<div style="background: rgb({r:d},{g:d},{b:d}); height: 44px; '
+    swatch.markdown(
+        f'<div style="background: rgb({r:d},{g:d},{b:d}); height: 40px; '
         'border-radius: 8px; border: 1px solid #8884"></div>',
         unsafe_allow_html=True,
     )
+    problem = st.session_state.get("_ask_exact_problem")
+    if problem:
+        st.error(plain(problem))
     st.caption(f"This colour: {r}, {g}, {b} · #{r:02x}{g:02x}{b:02x}")
-    if drawn_state() != "training":
-        _draw_answer(predictor)
 
 
 def _draw_answer(predictor: Predictor | None = None) -> None:
@@ -98,9 +111,16 @@ def _draw_answer(predictor: Predictor | None = None) -> None:
     r, g, b = _rgb()
     _, probabilities = predictor.predict_one(r, g, b)
     headline, detail = describe_answer(probabilities)
-    st.metric("Prediction", headline)
-    st.caption(detail)
+    large = presenting()
+    if large:  # a headline for the back row (presenter mode's CSS sizes its h2)
+        st.caption("Prediction")
+        st.markdown(f"## {plain(headline)}")
+        st.caption(detail)
+    else:  # the top two beside the answer, not under it
+        headline_area, detail_area = st.columns([2, 3], vertical_alignment="bottom")
+        headline_area.metric("Prediction", headline)
+        detail_area.caption(detail)
     frame = pd.DataFrame(
         {"label": list(probabilities), "probability": list(probabilities.values())}
     )
-    st.vega_lite_chart(frame, charts.probability_spec(), width="stretch")
+    st.vega_lite_chart(frame, charts.probability_spec(large), width="stretch")

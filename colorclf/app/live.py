@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from colorclf.app.follow import FollowerDrawer, followers
+from colorclf.app.presenter import presenting
 from colorclf.app.state import asked_predictor as _predictor
 from colorclf.app.state import current_job, drawn_state, state_on_screen
 from colorclf.app.state import session as _state
@@ -99,6 +100,8 @@ def live_panel() -> None:
 LIVE_RUN_SECONDS = 4.0
 CONSOLE_LINES = 4  # the console shows the newest lines; the Runs tab keeps every epoch
 CONSOLE_HEIGHT = 108  # pixels: four lines of text
+PRESENTER_CONSOLE_LINES = 2  # in large type, under a chart the page's width
+PRESENTER_CONSOLE_HEIGHT = 76
 
 
 def _live_panel_body() -> None:
@@ -160,11 +163,14 @@ class _LivePanel:
 
     def __init__(self, job: TrainingJob) -> None:
         self.job = job
+        self.large = presenting()
+        self.console_lines = PRESENTER_CONSOLE_LINES if self.large else CONSOLE_LINES
+        height = PRESENTER_CONSOLE_HEIGHT if self.large else CONSOLE_HEIGHT
         with st.container(border=True, key="training-status"):
             self.label_slot, self.progress_slot = st.empty(), st.empty()
             # A fixed height: a console that grew a line per epoch pushed the chart below
             # a laptop's screen by the end of a run.
-            with st.container(height=CONSOLE_HEIGHT, border=False, key="training-console"):
+            with st.container(height=height, border=False, key="training-console"):
                 self.lines_slot = st.empty()
         with st.container(key="live-chart"):
             self.chart_slot = st.empty()
@@ -189,7 +195,7 @@ class _LivePanel:
         ending = status["label"] if job.state in FINAL_STATES else None
         if self._changed("lines", (last_epoch and last_epoch["epoch"], ending)):
             lines = status_lines(job, status["label"])
-            self.lines_slot.text("\n".join(lines[-CONSOLE_LINES:]))
+            self.lines_slot.text("\n".join(lines[-self.console_lines :]))
         label = f"{STATUS_ICONS.get(job.state, '')} **{job.run.name}: {status['label']}**"
         if self._changed("label", label):
             self.label_slot.markdown(label)
@@ -200,7 +206,7 @@ class _LivePanel:
             self.progress_slot.progress(percent / 100)
         if self._changed("rows", len(job.run.rows)):
             self.chart_data.update(job.run.rows)
-            draw_loss_chart(self.chart_slot, self.chart_data)
+            draw_loss_chart(self.chart_slot, self.chart_data, large=self.large)
 
 
 def status_lines(job: TrainingJob, label: str) -> list[str]:
@@ -228,7 +234,8 @@ STATUS_ICONS = {
 }
 
 
-def draw_loss_chart(slot: Any, data: charts.LiveChartData) -> None:
-    """The live loss chart in ``slot``: a fixed spec and at most a few hundred points."""
-    slot.vega_lite_chart(data.table(), charts.loss_chart_spec(), width="stretch")
+def draw_loss_chart(slot: Any, data: charts.LiveChartData, *, large: bool = False) -> None:
+    """The live loss chart in ``slot``: a fixed spec and at most a few hundred points
+    (``large``: presenter mode's taller chart in large type)."""
+    slot.vega_lite_chart(data.table(), charts.loss_chart_spec(large), width="stretch")
 

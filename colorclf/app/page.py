@@ -17,8 +17,10 @@ from colorclf.app.controls import (
     load_dataset,
 )
 from colorclf.app.follow import reset_followers
+from colorclf.app.presenter import PAGE_KEY, large_type, presenter_toggle, presenting
 from colorclf.app.runtime import prepare_runtime
 from colorclf.app.state import page_run_finished, read_job_state, session
+from colorclf.app.style import page_style
 from colorclf.app.teaching import render_explorer, teaching_views
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams
 from colorclf.core.text import plain
@@ -69,40 +71,59 @@ def training_page() -> None:
     read_job_state()
     reset_followers()
     read_link_once()
-    st.subheader("Colour classifier", anchor=False)
-    for notice in state.get("_link_notices", []):
-        st.warning(f"Link: {plain(notice)}")
-    with st.sidebar:
-        presenter = st.toggle(
-            "Presenter mode", key="presenter", help="Hide the controls for a projector."
-        )
-        if presenter:
-            kind, detail = state.get("source_choice", (SourceKind.BUILTIN, None))
-            hp = state.get("settings", PRESETS[DEFAULT_PRESET])
-        else:
+    page_style()
+    if presenting():
+        # Nothing in the sidebar (it is not drawn at all), large type, the chart full width.
+        large_type()
+        page_area = st.container(key=PAGE_KEY)
+        with page_area:
+            title, toggle = st.columns([4, 1], vertical_alignment="center")
+            title.subheader(TITLE, anchor=False)
+            with toggle:
+                presenter = presenter_toggle()
+    else:
+        page_area = st.container()
+        with st.sidebar:
+            presenter = presenter_toggle()
+    if presenter:
+        kind, detail = state.get("source_choice", (SourceKind.BUILTIN, None))
+        hp = state.get("settings", PRESETS[DEFAULT_PRESET])
+    else:
+        with st.sidebar:
             st.header("Data")
             kind, detail = data_source_controls()
             st.header("Network")
             hp = hyperparameter_controls()
-            state["source_choice"] = (kind, detail)
-            state["settings"], state["settings_preset"] = hp, state["preset"]
+        state["source_choice"] = (kind, detail)
+        state["settings"], state["settings_preset"] = hp, state["preset"]
     write_link(hp, kind, detail, presenter)
     dataset = load_dataset(kind, detail)
 
-    main = st.container()
-    names = ["Decision map", "Network", "Confusion matrix", "Runs"]
-    if not presenter:
-        names += ["Data explorer", "Model files"]
-    # The tabs tell which one is open (a click reruns the page): the network view draws,
-    # and follows the training, only while its tab is open.
-    tabs = st.tabs(names, key="view_tab", on_change="rerun")
+    with page_area:
+        main = st.container()
+        names = ["Decision map", "Network", "Confusion matrix", "Runs"]
+        if not presenter:
+            names += ["Data explorer", "Model files"]
+        # The tabs tell which one is open (a click reruns the page): the network view draws,
+        # and follows the training, only while its tab is open.
+        tabs = st.tabs(names, key="view_tab", on_change="rerun")
+    with main:
+        if presenter:  # the live panel across the page, the model's answer under it
+            train_column, ask_column = st.container(), st.container()
+        else:  # the title in the training column: the sliders start at the page's top
+            train_column, ask_column = st.columns([3, 2], gap="large")
+    with train_column:
+        if not presenter:
+            st.subheader(TITLE, anchor=False)
+        for notice in state.get("_link_notices", []):
+            st.warning(f"Link: {plain(notice)}")
+        summary = st.container()
     if dataset is not None and not presenter:
         with tabs[4]:
             dataset = render_explorer(dataset, key="explorer")
-    with main:
-        if dataset is not None:
+    if dataset is not None:
+        with summary:
             dataset_summary(dataset, hp)
-        train_column, ask_column = st.columns([3, 2], gap="large")
     # The views and the sliders register what follows a training (follow.py) before the
     # live panel runs: its run draws them.
     teaching_views([*tabs[:4], None if presenter else tabs[5]], dataset)
@@ -119,3 +140,6 @@ def training_page() -> None:
     # Last, so that the first page is painted before TensorFlow's import competes for it.
     prepare_runtime()
     page_run_finished()
+
+
+TITLE = "Colour classifier"

@@ -170,14 +170,16 @@ def _thin_epochs(table: np.ndarray, limit: int) -> np.ndarray:
 
 # Pixels of the whole chart (legend and axis included) and how its plot is shared.
 CHART_HEIGHT = 236
+LARGE_CHART_HEIGHT = 316  # presenter mode, in large type
 LOSS_PANEL_HEIGHT = 100
 ACCURACY_PANEL_HEIGHT = 66
 PANEL_GAP = 14
 
 
 @functools.cache
-def loss_chart_spec() -> dict[str, Any]:
-    """The live chart's Vega-Lite spec: two aligned panels over one epoch axis, the loss
+def loss_chart_spec(large: bool = False) -> dict[str, Any]:
+    """The live chart's Vega-Lite spec (``large``: presenter mode's, taller, its axes and
+    legend in type readable on a projector): two aligned panels over one epoch axis, the loss
     above (each batch's loss, quiet, with a smoothed line through it, and the validation
     loss after each epoch) and the accuracy below (smoothed, and validation).
 
@@ -190,6 +192,7 @@ def loss_chart_spec() -> dict[str, Any]:
     import altair as alt
 
     placeholder = pd.DataFrame({"epoch": [0.0], "series": [SERIES[0]], "value": [0.0]})
+    font = 20 if large else 12
     height = LOSS_PANEL_HEIGHT + PANEL_GAP + ACCURACY_PANEL_HEIGHT
     loss_share = LOSS_PANEL_HEIGHT / height
     accuracy_top = (LOSS_PANEL_HEIGHT + PANEL_GAP) / height
@@ -203,7 +206,7 @@ def loss_chart_spec() -> dict[str, Any]:
             orient="top",
             direction="horizontal",
             columns=5,
-            symbolSize=60,
+            symbolSize=160 if large else 60,
             padding=0,
             values=[*LOSS_SERIES, *ACCURACY_SERIES],
         ),
@@ -267,9 +270,9 @@ def loss_chart_spec() -> dict[str, Any]:
         )
         .resolve_scale(y="independent")
         .resolve_axis(y="independent")
-        .properties(width="container", height=CHART_HEIGHT)
-        .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal")
-        .configure_legend(labelFontSize=11)
+        .properties(width="container", height=LARGE_CHART_HEIGHT if large else CHART_HEIGHT)
+        .configure_axis(labelFontSize=font, titleFontSize=font, titleFontWeight="normal")
+        .configure_legend(labelFontSize=font - 1)
     )
     spec = chart.to_dict()
     # The data travels separately on every redraw; the spec must not carry any.
@@ -307,9 +310,10 @@ def _strip_data(node: Any) -> None:
             _strip_data(value)
 
 
-def probability_spec() -> dict[str, Any]:
-    """Bars of the nine probabilities, each in its label's colour, with its percentage."""
-    return {
+def probability_spec(large: bool = False) -> dict[str, Any]:
+    """Bars of the nine probabilities, each in its label's colour, with its percentage
+    (``large``: in presenter mode's type)."""
+    spec: dict[str, Any] = {
         "encoding": {
             "x": {
                 "field": "probability",
@@ -351,5 +355,9 @@ def probability_spec() -> dict[str, Any]:
                 "encoding": {"text": {"field": "probability", "format": ".0%"}},
             },
         ],
-        "height": 250,
+        "height": 400 if large else 190,
     }
+    if large:
+        spec["config"] = {"axis": {"labelFontSize": 20, "titleFontSize": 20}}
+        spec["layer"][1]["mark"]["fontSize"] = 20
+    return spec

@@ -1,0 +1,89 @@
+"""Presenter mode in a real browser, at a laptop's size: what a projector shows a room."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import wait_idle
+
+pytestmark = pytest.mark.browser
+WIDTH, HEIGHT = 1366, 768
+TIMEOUT_MS = 180_000
+
+LOOK = """() => {
+  const font = (el) => el ? parseFloat(getComputedStyle(el).fontSize) : 0;
+  const chart = document.querySelector('.st-key-live-chart [data-testid=stVegaLiteChart]');
+  const answer = document.querySelector('.st-key-presenter-page h2');
+  return {
+    sidebars: document.querySelectorAll('[data-testid=stSidebar]').length,
+    chart: chart && chart.getBoundingClientRect().toJSON(),
+    status: font(document.querySelector('.st-key-training-status p')),
+    console: font(document.querySelector('.st-key-training-console div')),
+    answer: answer ? answer.innerText : null,
+    answerFont: font(answer),
+  };
+}"""
+
+
+def test_a_presenter_link_opens_a_projector_view_and_the_toggle_leaves_it(
+    browser, streamlit_server
+):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_server}/?presenter=1&epochs=2")
+        page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
+        wait_idle(page)
+        assert page.evaluate(LOOK)["sidebars"] == 0  # no sidebar, not even a collapsed one
+        assert page.get_by_role("spinbutton", name="Epochs").count() == 0
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("Run 1: Training complete").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text("Epoch 2/2 · loss").first.wait_for(timeout=TIMEOUT_MS)
+        page.locator(".st-key-presenter-page h2").first.wait_for(timeout=TIMEOUT_MS)
+        look = page.evaluate(LOOK)
+        chart = look["chart"]
+        assert chart is not None and chart["width"] >= 0.7 * WIDTH, chart
+        assert chart["top"] >= 0 and chart["bottom"] <= HEIGHT, chart  # all on the first screen
+        assert look["status"] >= 20 and look["console"] >= 20, look  # the page's 16 px, larger
+        assert look["answer"] and look["answerFont"] >= 56, look
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        page.get_by_text("Presenter mode").click()
+        page.locator("[data-testid=stSidebar]").wait_for(timeout=TIMEOUT_MS)
+        epochs = page.get_by_role("spinbutton", name="Epochs")
+        epochs.wait_for(timeout=TIMEOUT_MS)
+        assert epochs.input_value() == "2"  # the link's settings stayed
+        assert page.get_by_text("Run 1: Training complete").count() >= 1
+    finally:
+        context.close()
+
+
+def test_a_second_run_joins_the_comparison_with_a_legend_of_what_differs(
+    browser, streamlit_server
+):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_server}/?epochs=2")
+        page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
+        wait_idle(page)
+        for run, rate in ((1, None), (2, "1")):
+            if rate is not None:
+                field = page.get_by_role("spinbutton", name="Learning rate")
+                field.fill(rate)
+                field.press("Enter")
+                page.wait_for_function(  # the page took it: its link says so
+                    "() => location.search.includes('learning_rate=1')", timeout=TIMEOUT_MS
+                )
+            page.get_by_role("button", name="Train").click()
+            page.get_by_text(f"Run {run}: Training complete").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("tab", name="Runs").click()
+        panel = page.get_by_role("tabpanel", name="Runs")
+        legend = panel.locator("svg").get_by_text("Run 2 · learning rate 1")
+        legend.wait_for(timeout=TIMEOUT_MS)
+        assert panel.locator("svg").get_by_text("Run 1 · learning rate 0.25").count() == 1
+        table = panel.locator("[data-testid=stDataFrame]").first.bounding_box()
+        assert table is not None and table["x"] + table["width"] <= WIDTH  # not cut off
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
