@@ -336,16 +336,37 @@ def _set_name(page: object, name: str, shown: str) -> None:
     wait_idle(page, TIMEOUT_MS)
 
 
+# Counts the page runs that end from now on (``/label`` has no fragments: each click is
+# one run), so a test reads the answer to *its* click, not the last one's message.
+COUNT_RUNS_JS = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  window.__colorclfRunsEnded = 0;
+  if (!window.__colorclfRunWatch) {
+    window.__colorclfRunWatch = new MutationObserver((records) => {
+      for (const r of records) if (r.oldValue === 'running') window.__colorclfRunsEnded++;
+    });
+    window.__colorclfRunWatch.observe(app, {attributes: true, attributeOldValue: true,
+      attributeFilter: ['data-test-script-state']});
+  }
+}"""
+RUN_ENDED_JS = """() => window.__colorclfRunsEnded > 0 && document.querySelector(
+  '[data-testid=stApp]').getAttribute('data-test-script-state') === 'notRunning'"""
+
+
 def _vote(page: object, label: str, expected: int, metric: str = "Your votes") -> None:
-    """Click ``label`` until ``metric`` shows ``expected`` (a click too soon after the last
-    one gets the rate-limit warning instead: click again)."""
+    """Click ``label`` until ``metric`` shows ``expected``. A click too soon after the last
+    one gets the rate-limit warning instead: then click again, but only once the page has
+    answered this click (a warning still on screen from the last click, read as this one's
+    answer, made one click too many: a vote counted twice)."""
     counted = _metric(page, metric).filter(has_text=re.compile(rf"^{expected}$"))
     for _ in range(20):
+        page.evaluate(COUNT_RUNS_JS)
         page.get_by_role("button", name=label, exact=True).click()
-        counted.or_(page.get_by_text(RATE_LIMIT_MESSAGE)).first.wait_for(timeout=TIMEOUT_MS)
-        wait_idle(page, TIMEOUT_MS)
+        page.wait_for_function(RUN_ENDED_JS, timeout=TIMEOUT_MS)
         if counted.count():
             return
+        shown = _metric(page, metric).inner_text()
+        assert page.get_by_text(RATE_LIMIT_MESSAGE).count(), f"{metric} shows {shown}"
     raise AssertionError("the vote was refused twenty times")
 
 
