@@ -501,3 +501,15 @@ def test_early_stopping_says_where_keeps_the_best_weights_and_resume_goes_on(sma
     assert job.run.epoch_rows()[k]["epoch"] == k + 1  # the same run goes on
     steps = [row["step"] for row in batch_rows(job)]
     assert steps == list(range(1, len(steps) + 1))
+
+
+def test_the_status_answers_a_stop_at_once_and_names_the_first_epoch(small_data):
+    job = make_job(small_data, epochs=5)
+    job.run.status = "training"  # started; no epoch has ended yet
+    assert describe_status(job)["label"] == "Training epoch 1 of 5…"
+    job.stop()  # asked; the trainer has not answered yet
+    assert job.stopping
+    assert describe_status(job)["label"] == "Stopping after this batch…"
+    job.run.status = "stopped"  # the trainer's answer
+    assert not job.stopping
+    assert describe_status(job)["label"].startswith("Stopped at epoch")

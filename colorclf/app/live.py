@@ -66,7 +66,13 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
         st.rerun()  # draw the page again with Train disabled and the live panel polling
     if busy:
         # Outside the polling fragment: a button redrawn 10×/s is hard to click.
-        middle.button("Stop", width="stretch", key="stop", on_click=job.stop)  # type: ignore[union-attr]
+        middle.button(
+            "Stop",
+            width="stretch",
+            key="stop",
+            on_click=job.stop,  # type: ignore[union-attr]
+            disabled=job is not None and job.stopping,
+        )
     elif job is not None and drawn == "stopped" and job.can_resume:
         middle.button("Resume", width="stretch", key="resume", on_click=job.resume)
     if job is not None and drawn in ("stopped", "complete") and job.can_step:
@@ -174,6 +180,7 @@ class _LivePanel:
                 self.lines_slot = st.empty()
         with st.container(key="live-chart"):
             self.chart_slot = st.empty()
+        st.caption(CHART_WORDS)
         self.chart_data: charts.LiveChartData = _state()["charts"].setdefault(
             job.run.number, charts.LiveChartData(job.batches_per_epoch)
         )
@@ -223,6 +230,15 @@ def status_lines(job: TrainingJob, label: str) -> list[str]:
 
 
 FINAL_STATES = ("complete", "stopped", "failed")
+
+# The chart's words in plain language, one line each, under the chart that uses them.
+CHART_WORDS = (
+    "**Loss**: how wrong the network's answers are (lower is better); **accuracy**: the "
+    "share it names right.  \n"
+    "**val** (validation): the same, on colours kept out of training.  \n"
+    "**Epoch**: one pass over every training colour; **batch**: the few colours seen "
+    "before each adjustment of the weights."
+)
 
 
 STATUS_ICONS = {

@@ -77,12 +77,15 @@ def training_page() -> None:
         large_type()
         page_area = st.container(key=PAGE_KEY)
         with page_area:
-            title, toggle = st.columns([4, 1], vertical_alignment="center")
-            title.subheader(TITLE, anchor=False)
+            # One row above the chart: the title and summary, the buttons, the toggle (the
+            # chart must fit under it on a 1280×720 projector).
+            heading, buttons_area, toggle = st.columns([2, 3, 1])
+            heading.subheader(TITLE, anchor=False)
+            summary = heading.container()
             with toggle:
                 presenter = presenter_toggle()
     else:
-        page_area = st.container()
+        page_area = buttons_area = st.container()
         with st.sidebar:
             presenter = presenter_toggle()
     if presenter:
@@ -117,7 +120,8 @@ def training_page() -> None:
             st.subheader(TITLE, anchor=False)
         for notice in state.get("_link_notices", []):
             st.warning(f"Link: {plain(notice)}")
-        summary = st.container()
+        if not presenter:
+            summary = st.container()
     if dataset is not None and not presenter:
         with tabs[4]:
             dataset = render_explorer(dataset, key="explorer")
@@ -130,8 +134,9 @@ def training_page() -> None:
     with ask_column:
         st.subheader("Ask the model")
         ask_panel()
-    with train_column:
+    with buttons_area if presenter else train_column:
         live.training_buttons(dataset, hp)
+    with train_column:
         live.live_panel()
     st.caption(
         "Label colours, watch a small neural network learn the names, then ask it. "

@@ -84,32 +84,62 @@ def _fmt(value: object) -> str:
 
 
 PARAMS: tuple[Param, ...] = (
-    Param("epochs", "Epochs", int, "Passes over the training colours.", 1, 200),
-    Param("batch_size", "Batch size", int, "Colours per weight update.", 1, 1024),
+    Param(
+        "epochs",
+        "Epochs",
+        int,
+        "One epoch: the network sees every training colour once. More epochs, more practice.",
+        1,
+        200,
+    ),
+    Param(
+        "batch_size",
+        "Batch size",
+        int,
+        "A batch: the colours the network looks at before it adjusts its weights once.",
+        1,
+        1024,
+    ),
     Param(
         "learning_rate",
         "Learning rate",
         float,
-        "Step size of the optimiser. The tutorial uses 0.25 with SGD.",
+        "How big each adjustment of the weights is: too small learns slowly, too big "
+        "jumps about and may never settle. The tutorial uses 0.25 with SGD.",
         1e-4,
         10.0,
         step=0.001,
         format="%.4f",
     ),
-    Param("hidden_units", "Hidden units", int, "Neurons in the hidden layer.", 1, 256),
+    Param(
+        "hidden_units",
+        "Hidden units",
+        int,
+        "Neurons between the colour and the answer: more can learn finer borders.",
+        1,
+        256,
+    ),
     Param(
         "activation",
         "Activation",
         str,
-        "Non-linearity of the hidden layer.",
+        "How a hidden neuron turns its sum into its output (the bend that lets the "
+        "network draw curved borders between names).",
         choices=("sigmoid", "relu", "tanh", "elu"),
     ),
-    Param("optimizer", "Optimizer", str, "How the weights are updated.", choices=("sgd", "adam")),
+    Param(
+        "optimizer",
+        "Optimizer",
+        str,
+        "The rule for adjusting the weights: sgd (the tutorial's) or adam (adapts its steps).",
+        choices=("sgd", "adam"),
+    ),
     Param(
         "val_split",
         "Validation split",
         float,
-        "Share of colours held out to check the model on data it never trained on.",
+        "Validation: the share of colours kept out of training, to check the network on "
+        "colours it never saw (has it learnt the names, or the colours by heart?).",
         0.05,
         0.5,
         step=0.01,

@@ -141,6 +141,11 @@ class TrainingJob:
             self.state_after_stop is not None or not self.progress.started
         )
 
+    @property
+    def stopping(self) -> bool:
+        """Stop was asked and the run has not stopped yet (the trainer ends its batch)."""
+        return self.active and self._stop.is_set()
+
     def queue_position(self) -> int | None:
         return self._gate.position(self)
 
@@ -356,7 +361,9 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
     planned = max(job.hp.epochs, progress.epochs_planned)
     fraction = min(1.0, progress.step / max(1, planned * per_epoch))
     state = job.state
-    if state == "queued":
+    if job.stopping:  # at once, not when the trainer has answered
+        label = "Stopping after this batch…"
+    elif state == "queued":
         position = job.queue_position()
         # Not yet (or no longer) in the gate's line: about to take a slot, not training yet.
         label = (
@@ -368,7 +375,8 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
         label = "Starting a trainer (loading TensorFlow)…"
     elif state == "training":
         last = progress.last_epoch_row
-        label = _epoch_label(last, planned) if last else "Training started"
+        # Before the first epoch ends (seconds on a busy machine): which epoch is under way.
+        label = _epoch_label(last, planned) if last else f"Training epoch 1 of {planned}…"
     elif state == "complete":
         label = f"Training complete in {progress.seconds:.1f} s"
     elif state == "stopped" and progress.stopped_early:
