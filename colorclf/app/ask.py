@@ -115,11 +115,9 @@ def _draw_answer(predictor: Predictor | None = None) -> None:
     if large:  # a headline for the back row (presenter mode's CSS sizes its h2)
         st.caption("Prediction")
         st.markdown(f"## {plain(headline)}")
-        st.caption(detail)
-    else:  # the top two beside the answer, not under it
-        headline_area, detail_area = st.columns([2, 3], vertical_alignment="bottom")
-        headline_area.metric("Prediction", headline)
-        detail_area.caption(detail)
+    else:
+        st.metric("Prediction", headline)
+    st.caption(detail)
     frame = pd.DataFrame(
         {"label": list(probabilities), "probability": list(probabilities.values())}
     )

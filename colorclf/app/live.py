@@ -233,11 +233,9 @@ FINAL_STATES = ("complete", "stopped", "failed")
 
 # The chart's words in plain language, one line each, under the chart that uses them.
 CHART_WORDS = (
-    "**Loss**: how wrong the network's answers are (lower is better); **accuracy**: the "
-    "share it names right.  \n"
-    "**val** (validation): the same, on colours kept out of training.  \n"
-    "**Epoch**: one pass over every training colour; **batch**: the few colours seen "
-    "before each adjustment of the weights."
+    "**Loss**: how wrong the answers are (lower is better) · **accuracy**: the share named "
+    "right · **val** (validation): on colours kept out of training · **epoch**: one pass "
+    "over every training colour · **batch**: the colours seen per weight update"
 )
 
 
