@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import wait_idle
+from tests.test_browser import DOCS
 
 pytestmark = pytest.mark.browser
 WIDTH, HEIGHT = 1366, 768
@@ -47,6 +48,8 @@ def test_a_presenter_link_opens_a_projector_view_and_the_toggle_leaves_it(
         assert look["status"] >= 20 and look["console"] >= 20, look  # the page's 16 px, larger
         assert look["answer"] and look["answerFont"] >= 56, look
         assert page.locator('[data-testid="stException"]').count() == 0
+        DOCS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS / "presenter.png"))  # the README's projector view
 
         page.get_by_text("Presenter mode").click()
         page.locator("[data-testid=stSidebar]").wait_for(timeout=TIMEOUT_MS)
