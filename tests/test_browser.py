@@ -35,8 +35,8 @@ CHART_SIGNATURE = """() => {
 }"""
 
 
-def open_page(browser, url: str, path: str = ""):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def open_page(browser, url: str, path: str = "", size: tuple[int, int] = (1400, 1000)):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
     page.goto(f"{url}/{path}")
     page.get_by_role("button", name="Train").wait_for(timeout=60_000)
@@ -65,7 +65,7 @@ def assert_no_error(page) -> None:
 
 
 def test_train_watch_the_chart_then_ask_with_a_slider(browser, streamlit_server):
-    context, page = open_page(browser, streamlit_server)
+    context, page = open_page(browser, streamlit_server, size=(1366, 768))  # a laptop
     try:
         page.get_by_role("button", name="Train").click()
         page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=60_000)
@@ -99,7 +99,7 @@ def test_train_watch_the_chart_then_ask_with_a_slider(browser, streamlit_server)
         )
         assert before != prediction(page)
         DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS / "screenshot.png"), full_page=True)
+        page.screenshot(path=str(DOCS / "screenshot.png"))  # the laptop's first screen
     finally:
         context.close()
 

@@ -3,7 +3,6 @@ probabilities."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from colorclf.app.follow import follow
@@ -118,7 +117,4 @@ def _draw_answer(predictor: Predictor | None = None) -> None:
     else:
         st.metric("Prediction", headline)
     st.caption(detail)
-    frame = pd.DataFrame(
-        {"label": list(probabilities), "probability": list(probabilities.values())}
-    )
-    st.vega_lite_chart(frame, charts.probability_spec(large), width="stretch")
+    st.markdown(charts.probability_bars_html(probabilities, large=large), unsafe_allow_html=True)
