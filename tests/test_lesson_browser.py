@@ -1,6 +1,9 @@
-"""Presenter mode in a real browser, at a laptop's size: what a projector shows a room."""
+"""A lesson in a real browser at a laptop's size: presenter mode (what a projector shows a
+room), runs compared, an exact colour asked."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -87,6 +90,35 @@ def test_a_second_run_joins_the_comparison_with_a_legend_of_what_differs(
         assert panel.locator("svg").get_by_text("Run 1 · learning rate 0.25").count() == 1
         table = panel.locator("[data-testid=stDataFrame]").first.bounding_box()
         assert table is not None and table["x"] + table["width"] <= WIDTH  # not cut off
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
+
+
+def test_an_exact_colour_sets_the_sliders_and_the_bars_show_their_numbers(
+    browser, streamlit_server
+):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_server}/?epochs=2")
+        page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
+        wait_idle(page)
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("Run 1: Training complete").first.wait_for(timeout=TIMEOUT_MS)
+        field = page.get_by_role("textbox", name="Exact colour")
+        field.fill("128, 128, 128")
+        field.press("Enter")
+        page.get_by_text("This colour: 128, 128, 128 · #808080").wait_for(timeout=TIMEOUT_MS)
+        from playwright.sync_api import expect
+
+        for name in ("Red", "Green", "Blue"):  # the sliders moved there too
+            expect(page.get_by_role("slider", name=name)).to_have_value("128", timeout=TIMEOUT_MS)
+        bars = page.get_by_role("list", name="Probabilities")
+        items = bars.get_by_role("listitem")
+        assert items.count() == 9
+        numbers = [int(re.findall(r"(\d+)%", text)[-1]) for text in items.all_inner_texts()]
+        assert all(0 <= n <= 100 for n in numbers) and 95 <= sum(numbers) <= 105, numbers
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         context.close()
