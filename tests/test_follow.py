@@ -94,33 +94,3 @@ def test_the_page_run_registers_followers_afresh(monkeypatch: pytest.MonkeyPatch
     assert list(follow.followers()) == ["map"]
     follow.reset_followers()
     assert follow.followers() == {}
-
-
-def _watchdog_page(shown_at_first: str) -> None:
-    """``_watch_page`` as a fragment's own run calls it, with a job whose state is
-    "complete" and a page whose last finished run drew ``shown_at_first``."""
-    from types import SimpleNamespace
-
-    import streamlit as st
-
-    from colorclf.app import live
-
-    state = st.session_state
-    state["page_runs"] = state.get("page_runs", 0) + 1
-    state["job"] = SimpleNamespace(state="complete")
-    # What the last page run that reached its end drew: the first time, shown_at_first;
-    # once the watchdog asked for the page again, what that page run drew.
-    state["_page_state"] = shown_at_first if state["page_runs"] == 1 else "complete"
-    live._watch_page()
-
-
-def test_the_watchdog_asks_for_the_page_again_only_when_it_shows_an_old_state() -> None:
-    from streamlit.testing.v1 import AppTest
-
-    stale = AppTest.from_function(_watchdog_page, args=("training",))
-    stale.run(timeout=30)
-    assert not stale.exception
-    assert stale.session_state["page_runs"] == 2  # one more page run, then quiet
-    current = AppTest.from_function(_watchdog_page, args=("complete",))
-    current.run(timeout=30)
-    assert not current.exception and current.session_state["page_runs"] == 1

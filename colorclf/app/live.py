@@ -100,35 +100,6 @@ def live_panel() -> None:
         st.session_state["_live_in_page_run"] = False
 
 
-WATCH_SECONDS = 3.0  # how often the backstop below looks
-
-
-def page_watchdog() -> None:
-    """A backstop for a lost page run, drawn first on the page: an empty fragment that,
-    every ``WATCH_SECONDS``, asks for the whole page again when the job's state differs
-    from what the last page run that reached its end drew.
-
-    The live panel asks for that page run itself when a run ends; yet once in a few
-    hundred runs (six sessions training at once on two cores) that run was lost and the
-    page kept a disabled Train under "Training complete", with nothing polling (its
-    timers had gone with the lost run). This fragment is the first element of the page,
-    so any page run that starts delivers its timer again.
-    """
-    st.session_state["_watch_in_page_run"] = True
-    try:
-        st.fragment(_watch_page, run_every=WATCH_SECONDS)()
-    finally:
-        st.session_state["_watch_in_page_run"] = False
-
-
-def _watch_page() -> None:
-    if st.session_state.get("_watch_in_page_run"):
-        return  # inline in a page run: that run draws the job as it is
-    job, shown = current_job(), state_on_screen()
-    if job is not None and shown is not None and job.state != shown:
-        st.rerun(scope="app")
-
-
 # One fragment run of the live panel redraws for at most this long. It ends at once when
 # another run waits (a slider), so this bounds only how often the views (follow.py) are
 # drawn again in full, and how long a slider waits if ``another_run_waits`` cannot tell.

@@ -71,7 +71,6 @@ def training_page() -> None:
     read_job_state()
     reset_followers()
     read_link_once()
-    live.page_watchdog()
     page_style()
     if presenting():
         # Nothing in the sidebar (it is not drawn at all), large type, the chart full width.
