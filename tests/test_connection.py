@@ -51,11 +51,17 @@ def _lost(errors: list[str]) -> list[str]:
     return [text for text in errors if "MISS" in text or "fatal error" in text]
 
 
-def test_the_live_panel_pattern_stays_connected_through_fifteen_jobs(browser, pattern_server):
+def _new_page(browser, latency_ms: int = 100) -> tuple[object, object, list[str]]:
+    """A laptop-size page whose server messages arrive ``latency_ms`` late, and the list
+    its console's messages go to."""
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
-    slow_network(page, 100)
-    errors = _watch_console(page)
+    slow_network(page, latency_ms)
+    return context, page, _watch_console(page)
+
+
+def test_the_live_panel_pattern_stays_connected_through_fifteen_jobs(browser, pattern_server):
+    context, page, errors = _new_page(browser)
     try:
         page.goto(pattern_server)
         page.get_by_text("Run 0: idle").wait_for(timeout=TIMEOUT_MS)
@@ -78,10 +84,7 @@ def test_the_live_panel_pattern_stays_connected_through_fifteen_jobs(browser, pa
 
 
 def _open_training_page(browser, url: str) -> tuple[object, object, list[str]]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    slow_network(page, 100)
-    errors = _watch_console(page)
+    context, page, errors = _new_page(browser)
     page.goto(url)
     page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
     wait_idle(page)
@@ -124,6 +127,18 @@ def _page_report(page, errors: list[str]) -> str:
     )
 
 
+def _wait_console_line(page, text: str, run: int, errors: list[str]) -> None:
+    """Wait for the console's line (sent with the status; wait, never a sleep)."""
+    console = page.locator(".st-key-training-console")
+    try:
+        console.get_by_text(text).first.wait_for(timeout=30_000)
+    except Exception:
+        shown = console.inner_text() if console.count() else "(no console)"
+        raise AssertionError(
+            f"run {run}: the console shows {shown!r}; {_page_report(page, errors)}"
+        ) from None
+
+
 def _assert_healthy(page, run: int, errors: list[str]) -> None:
     try:
         page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
@@ -149,10 +164,7 @@ def test_a_setting_changed_then_train_clicked_before_the_page_hears_back(
     or a quick hand): the click carries the Preset box's old value, "coding-train", while
     the server has already turned it into "custom". That stale value must not count as a
     choice of the preset again, which put back its 10 epochs and trained those."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    slow_network(page, 0)
-    errors = _watch_console(page)
+    context, page, errors = _new_page(browser, 0)
     try:
         page.goto(streamlit_server)
         page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
@@ -166,12 +178,7 @@ def test_a_setting_changed_then_train_clicked_before_the_page_hears_back(
         page.get_by_role("button", name="Train").click(timeout=TIMEOUT_MS)
         page.evaluate("window.__colorclfRelease()")
         _wait_complete(page, 1, errors)
-        console = page.locator(".st-key-training-console")
-        try:
-            console.get_by_text("Epoch 3/3 · loss").first.wait_for(timeout=30_000)
-        except Exception:
-            shown = console.inner_text() if console.count() else "(no console)"
-            raise AssertionError(f"the console shows {shown!r}") from None
+        _wait_console_line(page, "Epoch 3/3 · loss", 1, errors)
         assert page.get_by_role("spinbutton", name="Epochs").input_value() == "3"
     finally:
         context.close()
@@ -184,15 +191,7 @@ def test_twelve_trainings_in_one_session_stay_connected(browser, streamlit_serve
             _assert_healthy(page, run, errors)
             page.get_by_role("button", name="Train").click(timeout=TIMEOUT_MS)
             _wait_complete(page, run, errors)
-            # The console's last epoch line (sent with the status; wait, never a sleep).
-            console = page.locator(".st-key-training-console")
-            try:
-                console.get_by_text("Epoch 2/2 · loss").first.wait_for(timeout=30_000)
-            except Exception:
-                shown = console.inner_text() if console.count() else "(no console)"
-                raise AssertionError(
-                    f"run {run}: the console shows {shown!r}; {_page_report(page, errors)}"
-                ) from None
+            _wait_console_line(page, "Epoch 2/2 · loss", run, errors)
         _assert_healthy(page, 12, errors)
     finally:
         context.close()

@@ -4,6 +4,8 @@ room), runs compared, an exact colour asked."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -29,19 +31,32 @@ LOOK = """() => {
 }"""
 
 
-def test_a_presenter_link_opens_a_projector_view_and_the_toggle_leaves_it(
-    browser, streamlit_server
-):
+@contextmanager
+def laptop_page(browser, url: str) -> Iterator[object]:
+    """``url`` open at a laptop's size, its Train button drawn and the page idle."""
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
     page = context.new_page()
     try:
-        page.goto(f"{streamlit_server}/?presenter=1&epochs=2")
+        page.goto(url)
         page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
         wait_idle(page)
+        yield page
+    finally:
+        context.close()
+
+
+def train_once(page, run: int = 1) -> None:
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text(f"Run {run}: Training complete").first.wait_for(timeout=TIMEOUT_MS)
+
+
+def test_a_presenter_link_opens_a_projector_view_and_the_toggle_leaves_it(
+    browser, streamlit_server
+):
+    with laptop_page(browser, f"{streamlit_server}/?presenter=1&epochs=2") as page:
         assert page.evaluate(LOOK)["sidebars"] == 0  # no sidebar, not even a collapsed one
         assert page.get_by_role("spinbutton", name="Epochs").count() == 0
-        page.get_by_role("button", name="Train").click()
-        page.get_by_text("Run 1: Training complete").first.wait_for(timeout=TIMEOUT_MS)
+        train_once(page)
         page.get_by_text("Epoch 2/2 · loss").first.wait_for(timeout=TIMEOUT_MS)
         page.locator(".st-key-presenter-page h2").first.wait_for(timeout=TIMEOUT_MS)
         look = page.evaluate(LOOK)
@@ -60,19 +75,12 @@ def test_a_presenter_link_opens_a_projector_view_and_the_toggle_leaves_it(
         epochs.wait_for(timeout=TIMEOUT_MS)
         assert epochs.input_value() == "2"  # the link's settings stayed
         assert page.get_by_text("Run 1: Training complete").count() >= 1
-    finally:
-        context.close()
 
 
 def test_a_second_run_joins_the_comparison_with_a_legend_of_what_differs(
     browser, streamlit_server
 ):
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-    page = context.new_page()
-    try:
-        page.goto(f"{streamlit_server}/?epochs=2")
-        page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
-        wait_idle(page)
+    with laptop_page(browser, f"{streamlit_server}/?epochs=2") as page:
         for run, rate in ((1, None), (2, "1")):
             if rate is not None:
                 field = page.get_by_role("spinbutton", name="Learning rate")
@@ -81,8 +89,7 @@ def test_a_second_run_joins_the_comparison_with_a_legend_of_what_differs(
                 page.wait_for_function(  # the page took it: its link says so
                     "() => location.search.includes('learning_rate=1')", timeout=TIMEOUT_MS
                 )
-            page.get_by_role("button", name="Train").click()
-            page.get_by_text(f"Run {run}: Training complete").first.wait_for(timeout=TIMEOUT_MS)
+            train_once(page, run)
         page.get_by_role("tab", name="Runs").click()
         panel = page.get_by_role("tabpanel", name="Runs")
         legend = panel.locator("svg").get_by_text("Run 2 · learning rate 1")
@@ -91,21 +98,13 @@ def test_a_second_run_joins_the_comparison_with_a_legend_of_what_differs(
         table = panel.locator("[data-testid=stDataFrame]").first.bounding_box()
         assert table is not None and table["x"] + table["width"] <= WIDTH  # not cut off
         assert page.locator('[data-testid="stException"]').count() == 0
-    finally:
-        context.close()
 
 
 def test_an_exact_colour_sets_the_sliders_and_the_bars_show_their_numbers(
     browser, streamlit_server
 ):
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-    page = context.new_page()
-    try:
-        page.goto(f"{streamlit_server}/?epochs=2")
-        page.get_by_role("button", name="Train").wait_for(timeout=TIMEOUT_MS)
-        wait_idle(page)
-        page.get_by_role("button", name="Train").click()
-        page.get_by_text("Run 1: Training complete").first.wait_for(timeout=TIMEOUT_MS)
+    with laptop_page(browser, f"{streamlit_server}/?epochs=2") as page:
+        train_once(page)
         field = page.get_by_role("textbox", name="Exact colour")
         field.fill("128, 128, 128")
         field.press("Enter")
@@ -120,5 +119,3 @@ def test_an_exact_colour_sets_the_sliders_and_the_bars_show_their_numbers(
         numbers = [int(re.findall(r"(\d+)%", text)[-1]) for text in items.all_inner_texts()]
         assert all(0 <= n <= 100 for n in numbers) and 95 <= sum(numbers) <= 105, numbers
         assert page.locator('[data-testid="stException"]').count() == 0
-    finally:
-        context.close()
