@@ -85,7 +85,7 @@ def training_page() -> None:
             with toggle:
                 presenter = presenter_toggle()
     else:
-        page_area = buttons_area = st.container()
+        page_area = st.container()
         with st.sidebar:
             presenter = presenter_toggle()
     if presenter:

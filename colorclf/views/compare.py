@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from colorclf.core.hyperparams import PARAMS
+from colorclf.core.links import format_value
 
 if TYPE_CHECKING:
     from colorclf.core.runs import Run
@@ -20,12 +21,6 @@ CURVE_METRICS: dict[str, tuple[str, str, str]] = {
     "Loss": ("loss", "val_loss", "Loss"),
     "Accuracy": ("accuracy", "val_accuracy", "Accuracy"),
 }
-
-
-def _value_text(value: object) -> str:
-    from colorclf.core.links import format_value
-
-    return format_value(value)
 
 
 def differing_settings(runs: Iterable[Run]) -> list[str]:
@@ -46,7 +41,7 @@ def _setting_text(run: Run, name: str) -> str:
     if name == "data":
         return run.data_source
     label = next(param.label for param in PARAMS if param.name == name)
-    return f"{label.lower()} {_value_text(getattr(run.hyperparams, name))}"
+    return f"{label.lower()} {format_value(getattr(run.hyperparams, name))}"
 
 
 def run_labels(runs: Iterable[Run]) -> dict[str, str]:
