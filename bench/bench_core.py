@@ -221,7 +221,7 @@ def bench_presets(dataset: ColorDataset, repeats: int, quick: bool) -> bool:
     ok = acc >= REQUIRED_ACCURACY and secs <= REQUIRED_SECONDS
     verdict = "n/a (quick)" if quick else ("PASS" if ok else "FAIL")
     print(
-        f"    requirement: tuned ≥ {REQUIRED_ACCURACY:.2f} in ≤ {REQUIRED_SECONDS:g} s → "
+        f"    requirement: tuned ≥ {REQUIRED_ACCURACY:.3f} in ≤ {REQUIRED_SECONDS:g} s → "
         f"{acc:.4f} in {secs:.2f} s: {verdict}"
     )
     return ok or quick

@@ -533,7 +533,7 @@ def floor_cold_start(page: Any, seconds: float) -> tuple[Any, float]:
 def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, Any] = {"a": [], "b": [], "c": [], "d": [], "e": []}
+    out: dict[str, Any] = {"a": [], "b": [], "b_tab": [], "c": [], "d": [], "e": []}
     out.update(floor_idle=[], floor_busy=[])
     with sync_playwright() as playwright:
         browser = srv.launch_chromium(playwright)
@@ -571,8 +571,7 @@ def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, 
             if args.epochs != 10:
                 set_epochs(page, args.epochs)
             if args.tab:  # e.g. "Network": measure the page with that view open
-                page.get_by_role("tab", name=args.tab, exact=True).click()
-                page.wait_for_selector(srv.APP_IDLE, timeout=60_000)
+                open_tab(page, args.tab)
             # ... and click Train at once → first chart row.
             cold = run_training_in_page(page, 1, deadline, cold=True)
             out["cold"] = cold
@@ -601,6 +600,16 @@ def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, 
                     f"repeat {repeat + 1}: b page {result['reported_s']:.2f} s "
                     f"(wall {result['wall_s']:.2f} s, {result['states_per_s']:.1f} states/s)"
                 )
+                if args.compare_tab:  # the same run again with that view open
+                    run += 1
+                    open_tab(page, args.compare_tab)
+                    result = run_training_in_page(page, run, deadline)
+                    open_tab(page, "Decision map")
+                    out["b_tab"].append(result)
+                    srv.log(
+                        f"repeat {repeat + 1}: b with {args.compare_tab} open "
+                        f"{result['reported_s']:.2f} s ({result['states_per_s']:.1f} states/s)"
+                    )
                 for key, busy in (("floor_idle", False), ("floor_busy", True)):
                     hog = busy_core() if busy else None
                     try:
@@ -650,6 +659,11 @@ def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, 
             if floor is not None:
                 stop_server_quietly(floor)
     return out
+
+
+def open_tab(page: Any, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+    page.wait_for_selector(srv.APP_IDLE, timeout=60_000)
 
 
 def stop_server_quietly(server: srv.Server) -> None:
@@ -844,6 +858,8 @@ def report(args: argparse.Namespace, cost: list[dict[str, float]], page: dict[st
         ["figure", "value", "target", "verdict"],
     )
     floor_report(args, page)
+    if page.get("b_tab"):
+        tab_report(args, page)
     load = os.getloadavg()
     print(
         f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
@@ -915,6 +931,34 @@ def floor_report(args: argparse.Namespace, page: dict[str, Any]) -> None:
     )
 
 
+def tab_report(args: argparse.Namespace, page: dict[str, Any]) -> None:
+    """The same training with ``--compare-tab`` open, interleaved with the default view."""
+    f = srv.fmt
+    med_a = srv.median(page["a"])
+    print()
+    print(f"== The {args.compare_tab} view open vs closed (interleaved a, closed, open) ==")
+    rows = []
+    for label, runs in (("closed", page["b"]), ("open", page["b_tab"])):
+        seconds = srv.median([r["reported_s"] for r in runs])
+        rows.append(
+            [
+                label,
+                " ".join(f(r["reported_s"]) for r in runs),
+                f(seconds),
+                f(seconds / med_a if med_a else math.nan),
+                f(srv.median([r["states_per_s"] for r in runs]), 1),
+                str(min(r["distinct_states"] for r in runs)),
+            ]
+        )
+    srv.print_table(
+        rows,
+        ["view", "page s per repeat", "median s", "÷ bare fit", "states/s", "min states"],
+    )
+    closed = srv.median([r["reported_s"] for r in page["b"]])
+    opened = srv.median([r["reported_s"] for r in page["b_tab"]])
+    print(f"  open ÷ closed training seconds: {f(opened / closed if closed else math.nan)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=10)
@@ -929,6 +973,11 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=1500, help="hard cap, seconds")
     parser.add_argument("--tab", default=None, help="open this view tab first (e.g. Network)")
+    parser.add_argument(
+        "--compare-tab",
+        default=None,
+        help="each repeat also trains with this view open (e.g. Network) and reports both",
+    )
     parser.add_argument(
         "--app",
         default="streamlit_app.py",
