@@ -204,6 +204,31 @@ def test_slider_and_settings_during_training_neither_error_nor_lose_work():
     assert [row["epoch"] for row in job.run.epoch_rows()] == list(range(1, 31))
 
 
+def test_before_the_first_epoch_the_sliders_are_there_and_no_page_run_is_awaited(monkeypatch):
+    """A run whose first epoch is still training: the sliders are drawn already (their answer
+    follows the run), so the live panel need not draw the whole page again when the first
+    weights come, unless the Network tab is open (its Unit box waits for them)."""
+    from colorclf.serve.job import TrainingJob
+
+    at = new_app()
+    set_epochs(at, 1)
+    at.button(key="train").click().run()
+    wait_for_job(at)
+    job = at.session_state["job"]
+    monkeypatch.setattr(TrainingJob, "state", property(lambda job: "training"))
+    job.predictor = None  # as before the first epoch's weights arrive
+    at.run()
+    assert not at.exception
+    assert [s.label for s in at.slider][:3] == ["Red", "Green", "Blue"]
+    assert "The answer comes with the first epoch's weights." in [c.value for c in at.caption]
+    assert len(at.metric) == 0
+    assert at.session_state["_model_awaited"] is False
+    at.session_state["view_tab"] = "Network"
+    at.run()
+    assert not at.exception
+    assert at.session_state["_model_awaited"] is True
+
+
 def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monkeypatch):
     """The job's state can change between the buttons and the live panel of one page run
     (Stop is asynchronous). The page must not end up with a Stop button under "Stopped at

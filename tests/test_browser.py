@@ -113,7 +113,7 @@ def test_slider_stop_resume_in_the_browser(browser, streamlit_server):
         train.click()
         train.click(force=True, no_wait_after=True)  # an impatient double click
         page.get_by_text("Epoch 1/60 · loss").first.wait_for(timeout=60_000)
-        # The sliders appear after the first epoch (the page redraws once for them).
+        # The sliders are there from the click; their answer comes with the first epoch.
         slider = (
             page.locator('[data-testid="stSlider"]').filter(has_text="Red").get_by_role("slider")
         )

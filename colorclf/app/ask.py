@@ -23,7 +23,7 @@ def ask_panel() -> None:
     answer is drawn in the fragment too, except while a run trains: then it follows the
     latest weights as a follower of the live panel (``follow.py``)."""
     st.fragment(_ask_controls)()
-    if drawn_state() == "training" and asked_predictor() is not None:
+    if drawn_state() == "training":
         follow("ask", _answer_state, _draw_answer)
 
 
@@ -60,7 +60,8 @@ def _forget_exact() -> None:
 
 def _ask_controls() -> None:
     predictor = asked_predictor()
-    if predictor is None:
+    training = drawn_state() == "training"
+    if predictor is None and not training:
         st.caption("After the first epoch, sliders here ask the model what a colour is called.")
         return
     if presenting():  # the page's width: the sliders left, the answer right
@@ -69,7 +70,7 @@ def _ask_controls() -> None:
         controls = answer = st.container()
     with controls:
         _colour_controls()
-    if drawn_state() != "training":
+    if not training:
         with answer:
             _draw_answer(predictor)
 
@@ -105,7 +106,8 @@ def _draw_answer(predictor: Predictor | None = None) -> None:
     """The headline answer (or "Not sure"), the top two with their percentages and the bars
     of all nine (no widgets: the live panel may draw it twice in one of its runs)."""
     predictor = predictor or asked_predictor()
-    if predictor is None:
+    if predictor is None:  # a run's first epoch is still training
+        st.caption("The answer comes with the first epoch's weights.")
         return
     r, g, b = _rgb()
     _, probabilities = predictor.predict_one(r, g, b)

@@ -13,8 +13,7 @@ import streamlit as st
 
 from colorclf.app.follow import FollowerDrawer, followers
 from colorclf.app.presenter import presenting
-from colorclf.app.state import asked_predictor as _predictor
-from colorclf.app.state import current_job, drawn_state, state_on_screen
+from colorclf.app.state import current_job, drawn_state, model_awaited, state_on_screen
 from colorclf.app.state import session as _state
 from colorclf.app.streamlit_private import another_run_waits
 from colorclf.core.dataset import ColorDataset
@@ -92,7 +91,6 @@ def live_panel() -> None:
     looks once a second (thirty queued students polling 10×/s would keep the server too
     busy to serve the two who train)."""
     every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(drawn_state())
-    st.session_state["_ask_ready"] = _predictor() is not None
     st.session_state["_live_in_page_run"] = True  # the fragment runs inline in this page run
     try:
         st.fragment(_live_panel_body, run_every=every)()
@@ -142,8 +140,8 @@ def _live_panel_body() -> None:
         if job.state != on_screen:
             # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
             st.rerun(scope="app")
-        if job.predictor is not None and not state.get("_ask_ready"):
-            st.rerun(scope="app")  # the first epoch is done: the sliders can ask it already
+        if job.predictor is not None and model_awaited():
+            st.rerun(scope="app")  # the first epoch is done: a view can show its widgets
         frame += 1
         next_frame = started + frame * POLL_SECONDS
         if job.state != "training" or next_frame - started > LIVE_RUN_SECONDS:

@@ -43,6 +43,7 @@ def read_job_state() -> None:
     job = current_job()
     session()["heartbeat"].beat()
     st.session_state["_drawn_state"] = job.state if job else None
+    st.session_state["_model_awaited"] = False
 
 
 def drawn_state() -> str | None:
@@ -65,6 +66,18 @@ def state_on_screen() -> str | None:
     (seen in tests/test_connection.py: "Run 5: Training complete" above a disabled Train).
     """
     return st.session_state.get("_page_state")
+
+
+def await_model() -> None:
+    """Say that this page run drew a view without the widgets it shows once there is a model
+    (the network view's Unit box): the live panel then draws the page again when the run's
+    first epoch gives one. Nothing else needs that page run: the sliders are drawn from the
+    start of a run and their answer follows it."""
+    st.session_state["_model_awaited"] = True
+
+
+def model_awaited() -> bool:
+    return bool(st.session_state.get("_model_awaited"))
 
 
 def asked_predictor() -> Predictor | None:

@@ -18,7 +18,14 @@ import streamlit as st
 
 from colorclf.app.follow import follow
 from colorclf.app.share import share_panel
-from colorclf.app.state import asked_predictor, asked_token, current_job, drawn_state, session
+from colorclf.app.state import (
+    asked_predictor,
+    asked_token,
+    await_model,
+    current_job,
+    drawn_state,
+    session,
+)
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS
 from colorclf.core.text import count, plain
@@ -145,7 +152,9 @@ def network_controls(predictor: Predictor | None, *, key: str) -> None:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
         _saturation_slider(_k(key, "saturation"))
-    if predictor is not None and len(predictor.layers) >= 2:
+    if predictor is None:
+        await_model()  # the Unit box comes with the first epoch's weights
+    elif len(predictor.layers) >= 2:
         with right:
             names = [name for _, _, name in network.hidden_units(predictor)]
             st.selectbox("Unit", names, key=_k(key, "unit"))
