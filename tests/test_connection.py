@@ -121,9 +121,13 @@ def _page_report(page, errors: list[str]) -> str:
         "() => document.querySelector('[data-testid=stApp]')"
         "?.getAttribute('data-test-script-state')"
     )
+    alerts = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=stException], [data-testid=stAlert]')]"
+        ".map(e => e.innerText.trim().slice(0, 200))"
+    )
     return (
         f"status {_status(page)!r}, buttons {buttons}, connection {connection_state(page)}, "
-        f"script {script}, console {_lost(errors)[:2]}"
+        f"script {script}, alerts {alerts}, console {_lost(errors)[:2]}"
     )
 
 
