@@ -5,7 +5,9 @@
 
 Each round is one ``pytest -q`` process over the files (default: the browser tests and the
 AppTest pages); the script prints one line per round (passed, failed, seconds) and, at the
-end, the failed test ids with how many rounds each failed in. Exit status 1 if any failed.
+end, the failed test ids with how many rounds each failed in; a failed round's whole output is
+kept in the temporary folder (its path and its error lines are printed). Exit status 1 if any
+failed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import collections
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +47,13 @@ def main(argv: list[str]) -> int:
         )
         failed = _FAILED.findall(result.stdout)
         failures.update(failed)
+        if failed or result.returncode:  # keep what pytest said: the message is the clue
+            kept = Path(tempfile.gettempdir()) / f"repeat_tests_round{round_number}.log"
+            kept.write_text(result.stdout + result.stderr)
+            print(f"  round {round_number}'s output: {kept}", flush=True)
+            for line in result.stdout.splitlines():
+                if line.startswith(("E ", "FAILED", "ERROR")):
+                    print(f"    {line[:400]}", flush=True)
         counts = dict((kind, int(n)) for n, kind in _COUNT.findall(result.stdout.splitlines()[-1]))
         print(
             f"round {round_number:2d}/{rounds}: {counts.get('passed', 0)} passed, "
