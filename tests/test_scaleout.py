@@ -337,16 +337,20 @@ def _set_name(page: object, name: str, shown: str) -> None:
 
 
 # Counts the page runs that end from now on (``/label`` has no fragments: each click is
-# one run), so a test reads the answer to *its* click, not the last one's message.
+# one run), so a test reads the answer to *its* click, not the last one's message. The
+# watch follows the page's current app element: after a reconnection to another replica the
+# element it watched may be gone, and a watch on it would never see a run end.
 COUNT_RUNS_JS = """() => {
   const app = document.querySelector('[data-testid=stApp]');
   window.__colorclfRunsEnded = 0;
-  if (!window.__colorclfRunWatch) {
+  if (window.__colorclfRunWatched !== app) {
+    if (window.__colorclfRunWatch) window.__colorclfRunWatch.disconnect();
     window.__colorclfRunWatch = new MutationObserver((records) => {
       for (const r of records) if (r.oldValue === 'running') window.__colorclfRunsEnded++;
     });
     window.__colorclfRunWatch.observe(app, {attributes: true, attributeOldValue: true,
       attributeFilter: ['data-test-script-state']});
+    window.__colorclfRunWatched = app;
   }
 }"""
 RUN_ENDED_JS = """() => window.__colorclfRunsEnded > 0 && document.querySelector(
