@@ -937,9 +937,9 @@ def tab_report(args: argparse.Namespace, page: dict[str, Any]) -> None:
     med_a = srv.median(page["a"])
     print()
     print(f"== The {args.compare_tab} view open vs closed (interleaved a, closed, open) ==")
-    rows = []
+    rows, seconds_by_view = [], {}
     for label, runs in (("closed", page["b"]), ("open", page["b_tab"])):
-        seconds = srv.median([r["reported_s"] for r in runs])
+        seconds = seconds_by_view[label] = srv.median([r["reported_s"] for r in runs])
         rows.append(
             [
                 label,
@@ -954,8 +954,7 @@ def tab_report(args: argparse.Namespace, page: dict[str, Any]) -> None:
         rows,
         ["view", "page s per repeat", "median s", "÷ bare fit", "states/s", "min states"],
     )
-    closed = srv.median([r["reported_s"] for r in page["b"]])
-    opened = srv.median([r["reported_s"] for r in page["b_tab"]])
+    closed, opened = seconds_by_view["closed"], seconds_by_view["open"]
     print(f"  open ÷ closed training seconds: {f(opened / closed if closed else math.nan)}")
 
 

@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import _server as srv  # noqa: E402
+from bench_page import set_epochs  # noqa: E402
 
 # Self time by the script file it was spent in; the profiler's own names for native work.
 GROUPS = (
@@ -59,10 +60,7 @@ def profile_page(script: str, presses: int) -> dict[str, Any]:
                 page.goto(server.url)
                 page.get_by_role("button", name="Train").wait_for(timeout=120_000)
                 page.wait_for_selector(srv.APP_IDLE, timeout=60_000)
-                epochs = page.get_by_role("spinbutton", name="Epochs")
-                epochs.fill("2")
-                epochs.press("Enter")
-                page.wait_for_selector(srv.APP_IDLE, timeout=60_000)
+                set_epochs(page, 2)
                 page.get_by_role("button", name="Train").click()
                 page.get_by_text("Training complete").first.wait_for(timeout=120_000)
                 page.wait_for_selector(srv.APP_IDLE, timeout=60_000)
