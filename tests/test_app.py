@@ -269,6 +269,49 @@ def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monk
     assert status_label(at).startswith("Run 1: Stopped at epoch ")
 
 
+def _live_panel_alone() -> None:
+    """AppTest's script: one run of the live panel's body as a fragment timer runs it (not
+    inside a page run), then nothing: a second script run can only be the page run it asks
+    for."""
+    import streamlit as st
+
+    from colorclf.app import live
+
+    st.session_state["script_runs"] = st.session_state.get("script_runs", 0) + 1
+    if st.session_state["script_runs"] == 1:
+        live._live_panel_body()
+
+
+@pytest.mark.parametrize("state", ["complete", "stopped"])
+def test_a_live_panel_timer_after_the_run_ended_draws_the_page_again(state):
+    """Streamlit drops a finished script runner's queued messages when a fragment timer
+    starts a new runner before they were sent: a whole page run, the one that drew the end
+    of the training, can be lost (seen in test_connection's six sessions: "Training
+    complete" above a disabled Train, and the browser's 0.1 s timer still running because
+    the page run that would clear it never arrived). The server cannot tell, so a run of
+    the live panel of its own after the run ended asks for the page again; inside a page
+    run it does not (that would loop)."""
+    at = new_app()
+    set_epochs(at, 1)
+    at.button(key="train").click().run()
+    if state == "stopped":
+        wait_for_job(at, until=lambda job: job.progress.step > 3)
+        at.button(key="stop").click().run()
+    wait_for_job(at)
+    job = at.session_state["job"]
+    assert job.state == state
+
+    for in_page_run, page_runs in ((False, 2), (True, 1)):
+        alone = AppTest.from_function(_live_panel_alone, default_timeout=TIMEOUT)
+        alone.session_state["job"] = job
+        alone.session_state["_drawn_state"] = state  # what the last page run drew...
+        alone.session_state["_page_state"] = state  # ...and finished drawing
+        alone.session_state["_live_in_page_run"] = in_page_run
+        alone.run()
+        assert not alone.exception
+        assert alone.session_state["script_runs"] == page_runs, in_page_run
+
+
 def test_stop_then_resume_finishes_the_planned_epochs():
     at = new_app()
     set_epochs(at, 20)  # long enough that Stop comes first

@@ -132,13 +132,19 @@ def _live_panel_body() -> None:
     state = st.session_state
     # What the page shows: inline in a page run, what this run draws; in the fragment's own
     # runs, what the last page run that reached its end drew (state.state_on_screen).
-    on_screen = drawn_state() if state.get("_live_in_page_run") else state_on_screen()
+    in_page_run = bool(state.get("_live_in_page_run"))
+    on_screen = drawn_state() if in_page_run else state_on_screen()
     while True:
         panel.draw()
         views.draw_changed()
         heartbeat.beat()  # the tab is open: its live panel still runs
-        if job.state != on_screen:
+        if job.state != on_screen or (not in_page_run and job.state in FINAL_STATES):
             # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
+            # A run of this fragment of its own after the run ended comes from a timer the
+            # browser still holds, so the page run that ended the run may never have reached
+            # it: Streamlit drops a finished script runner's queued messages when a fragment
+            # timer starts a new runner before they were sent (seen: a whole page run lost,
+            # "Training complete" above a disabled Train). Draw the page again.
             st.rerun(scope="app")
         if job.predictor is not None and model_awaited():
             st.rerun(scope="app")  # the first epoch is done: a view can show its widgets
