@@ -279,3 +279,57 @@ def test_until_epoch_trains_exactly_one_more_epoch(split) -> None:
     assert second.progress.epoch == 3
     per_epoch = batches_per_epoch(len(split.x_train), hp.batch_size)
     assert second.progress.step == 3 * per_epoch
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_kept_model_trains_exactly_the_run_a_new_one_would(split, optimizer: str) -> None:
+    """A trainer keeps its last model (its training step is traced already) for the next run
+    of the same architecture: that run, with another seed, after a run that was stopped
+    half-way, and resumed from a stopped state, equals the same run on a new model."""
+    from colorclf.train.ready import ReadyModel
+    from colorclf.train.worker import TrainTask, run_task
+
+    hp = HP.replace(optimizer=optimizer, learning_rate=0.05)
+
+    def task(hp: Hyperparams, state=None, progress=None) -> TrainTask:
+        return TrainTask(hp=hp, split=split, progress=progress or Progress(hp.epochs), state=state)
+
+    def run(ready, hp, stop_after=None, **kwargs):
+        rows: list[dict] = []
+        result = run_task(
+            task(hp, **kwargs),
+            lambda message: rows.extend(message[1]) if message[0] == "rows" else None,
+            (lambda: len(rows) >= stop_after) if stop_after else None,
+            ready,
+        )
+        return result, _strip_seconds(rows)
+
+    ready = ReadyModel()
+    run(ready, hp.replace(seed=11), stop_after=3)  # leaves trained weights and slots behind
+    kept = ready._kept[1]
+    for seed in (3, 4):
+        reused, reused_rows = run(ready, hp.replace(seed=seed))
+        assert ready._kept[1] is kept  # the same model object went round again
+        new, new_rows = run(None, hp.replace(seed=seed))
+        assert reused_rows == new_rows
+        for a, b in zip(reused.state.weights, new.state.weights, strict=True):
+            np.testing.assert_array_equal(a, b)
+        for a, b in zip(reused.state.optimizer, new.state.optimizer, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+    # Stop, then resume on the kept model: the uninterrupted run.
+    stopped, first_rows = run(ready, hp, stop_after=4)
+    resumed, rest = run(ready, hp, state=stopped.state, progress=stopped.progress)
+    straight, straight_rows = run(None, hp)
+    # (as test_stop_and_resume_equals_an_uninterrupted_run: equal to float rounding)
+    assert [(r["kind"], r["step"]) for r in first_rows + rest] == [
+        (r["kind"], r["step"]) for r in straight_rows
+    ]
+    for mine, theirs in zip(first_rows + rest, straight_rows, strict=True):
+        assert mine["loss"] == pytest.approx(theirs["loss"], abs=1e-5)
+    for a, b in zip(resumed.state.weights, straight.state.weights, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+    # Another architecture gets a new model.
+    run(ready, hp.replace(hidden_units=hp.hidden_units + 1))
+    assert ready._kept[1] is not kept

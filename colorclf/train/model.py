@@ -21,6 +21,22 @@ if TYPE_CHECKING:
 
 def build_model(hp: Hyperparams) -> keras.Model:
     """inputs r/255, g/255, b/255 → Dense(hidden, activation) → Dense(9, softmax), compiled."""
+    model = _network(hp)
+    model.compile(
+        optimizer=make_optimizer(hp),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    _build_metrics(model)
+    return model
+
+
+def initial_weights(hp: Hyperparams) -> list:
+    """The weights ``build_model(hp)`` starts from (seeded: the same on every call)."""
+    return _network(hp).get_weights()
+
+
+def _network(hp: Hyperparams) -> keras.Model:
     import keras
 
     inputs = keras.Input(shape=(3,), name="rgb")
@@ -36,14 +52,7 @@ def build_model(hp: Hyperparams) -> keras.Model:
         kernel_initializer=keras.initializers.GlorotUniform(seed=hp.seed + 1),
         name="label",
     )(hidden)
-    model = keras.Model(inputs, outputs, name="color_classifier")
-    model.compile(
-        optimizer=make_optimizer(hp),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    _build_metrics(model)
-    return model
+    return keras.Model(inputs, outputs, name="color_classifier")
 
 
 def _build_metrics(model: keras.Model) -> None:

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     import keras
 
     from colorclf.core.predict import Predictor
+    from colorclf.train.ready import ReadyModel
 
 
 ROWS_EVERY_SECONDS = 0.02
@@ -126,26 +127,41 @@ def restore_state(model: keras.Model, state: ModelState) -> None:
             variable.assign(value)
 
 
-def warm_up() -> None:
-    """Import TensorFlow and run one tiny fit, so the first real training starts at once."""
+def warm_up(ready: ReadyModel | None = None) -> None:
+    """Import TensorFlow and fit the default preset's model on a few zeros, so the first
+    real training starts at once; the model, its training step traced, goes to ``ready``."""
+    from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS
     from colorclf.core.labels import NUM_LABELS
-    from colorclf.train.model import build_model, predictor_from_model
+    from colorclf.train.model import predictor_from_model
+    from colorclf.train.ready import new_model
 
-    model = build_model(Hyperparams(epochs=1, hidden_units=4))
-    x = np.zeros((64, 3), dtype=np.float32)
-    y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(64, dtype=int)]
-    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    hp = PRESETS[DEFAULT_PRESET]
+    model, untrained = new_model(hp)
+    # Two full batches and a short one: the step is traced for any batch size (TensorFlow
+    # relaxes the shape at the second one it sees), as a real epoch's short last batch needs.
+    n = 2 * hp.batch_size + 1
+    x = np.zeros((n, 3), dtype=np.float32)
+    y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(n, dtype=int)]
+    model.fit(x, y, batch_size=hp.batch_size, epochs=1, verbose=0)
     model(x[:1], training=False)
     predictor_from_model(model)
+    if ready is not None:
+        ready.keep(model, hp, untrained)
 
 
-def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
-    """Train (or resume) one run, sending every row and each epoch's predictor to ``send``."""
+def run_task(
+    task: TrainTask, send: Any, should_stop: Any, ready: ReadyModel | None = None
+) -> TrainResult:
+    """Train (or resume) one run, sending every row and each epoch's predictor to ``send``;
+    the model comes from ``ready`` (traced already) when it has one of this architecture,
+    and goes back to it after the run."""
     from colorclf.train.loop import train
-    from colorclf.train.model import build_model, predictor_from_model
+    from colorclf.train.model import predictor_from_model
     from colorclf.train.modelfile import model_to_bytes
+    from colorclf.train.ready import ReadyModel
 
-    model = build_model(task.hp)
+    ready = ready or ReadyModel()
+    model, untrained = ready.take(task.hp)
     if task.state is not None:
         restore_state(model, task.state)
 
@@ -181,13 +197,15 @@ def run_task(task: TrainTask, send: Any, should_stop: Any) -> TrainResult:
         )
     finally:
         flush()
-    return TrainResult(
+    result = TrainResult(
         stopped=outcome.stopped,
         progress=outcome.progress,
         state=capture_state(model, outcome.last_weights, outcome.best_weights),
         predictor=predictor_from_model(model),
         model_bytes=model_to_bytes(model),
     )
+    ready.keep(model, task.hp, untrained)
+    return result
 
 
 def _address_space() -> int | None:
@@ -277,8 +295,11 @@ def worker_main(conn: Connection, stops: Stops) -> None:
             if only_if is None or only_if.is_set():
                 conn.send(message)
 
+    from colorclf.train.ready import ReadyModel
+
+    ready = ReadyModel()
     try:
-        warm_up()
+        warm_up(ready)
         gc.collect()
         gc.freeze()  # TensorFlow's objects: out of every later collection's way
         conn.send(("ready", os.getpid()))
@@ -294,7 +315,7 @@ def worker_main(conn: Connection, stops: Stops) -> None:
             busy.set()
             try:
                 if kind == "train":
-                    reply = ("done", run_task(message[1], send, stops.asked(tasks)))
+                    reply = ("done", run_task(message[1], send, stops.asked(tasks), ready))
                 else:
                     reply = ("checked", check_task(message[1]))
             except ModelFileError as error:  # names the file already
