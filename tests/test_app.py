@@ -292,7 +292,7 @@ def test_a_live_panel_timer_after_the_run_ended_draws_the_page_again(state):
     the live panel of its own after the run ended asks for the page again; inside a page
     run it does not (that would loop)."""
     at = new_app()
-    set_epochs(at, 1)
+    set_epochs(at, 20 if state == "stopped" else 1)  # long enough to be stopped half-way
     at.button(key="train").click().run()
     if state == "stopped":
         wait_for_job(at, until=lambda job: job.progress.step > 3)
