@@ -6,7 +6,7 @@ chart row 2.0 s, most of it that trace), while the same model's next ``fit`` sta
 of milliseconds. A trainer therefore keeps the model of its last run (and, from its warm-up,
 one of the default preset) and gives it to the next run with the same layers and optimiser,
 its weights and optimiser slots set back to exactly what ``build_model`` would start from:
-the run is the one a new model would train, only sooner (``tests/test_model.py``).
+the run is the one a new model would train, only sooner (``tests/test_training.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from colorclf.core.hyperparams import Hyperparams
-from colorclf.train.model import build_model, initial_weights
+from colorclf.train.model import build_model
 
 if TYPE_CHECKING:
     import keras
@@ -45,14 +45,10 @@ class ReadyModel:
     def keep(self, model: keras.Model, hp: Hyperparams, untrained: list[np.ndarray]) -> None:
         self._kept = architecture(hp), model, untrained
 
-    def take(self, hp: Hyperparams) -> tuple[keras.Model, list[np.ndarray]]:
-        """A model for a run of ``hp`` as ``build_model`` starts it: the kept one when its
-        architecture matches (set back to ``hp``'s initial weights), else a new one."""
+    def take(self, hp: Hyperparams) -> tuple[keras.Model, list[np.ndarray]] | None:
+        """The kept model and its optimiser's untrained state when its architecture matches
+        ``hp`` (its weights as the last run left them: the caller sets them), else None."""
         kept, self._kept = self._kept, None
         if kept is None or kept[0] != architecture(hp):
-            return new_model(hp)
-        _, model, untrained = kept
-        model.set_weights(initial_weights(hp))
-        for variable, value in zip(model.optimizer.variables, untrained, strict=True):
-            variable.assign(value)
-        return model, untrained
+            return None
+        return kept[1], kept[2]

@@ -156,14 +156,18 @@ def run_task(
     the model comes from ``ready`` (traced already) when it has one of this architecture,
     and goes back to it after the run."""
     from colorclf.train.loop import train
-    from colorclf.train.model import predictor_from_model
+    from colorclf.train.model import initial_weights, predictor_from_model
     from colorclf.train.modelfile import model_to_bytes
-    from colorclf.train.ready import ReadyModel
+    from colorclf.train.ready import ReadyModel, new_model
 
     ready = ready or ReadyModel()
-    model, untrained = ready.take(task.hp)
-    if task.state is not None:
-        restore_state(model, task.state)
+    kept = ready.take(task.hp)
+    model, untrained = kept or new_model(task.hp)
+    state = task.state
+    if state is None and kept is not None:  # a kept model starts where build_model would
+        state = ModelState(weights=initial_weights(task.hp), optimizer=untrained)
+    if state is not None:
+        restore_state(model, state)
 
     pending: list[dict[str, Any]] = []
     last_sent = [time.monotonic()]
