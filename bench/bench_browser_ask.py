@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import _server as srv  # noqa: E402
-from bench_page import RECORDER_JS, busy_core, slider_latency  # noqa: E402
+from bench_page import RECORDER_JS, busy_core, press_red, slider_latency  # noqa: E402
 
 PROBE_JS = r"""
 (() => {
@@ -52,15 +51,7 @@ def component_latency(page: Any, presses: int) -> list[float]:
     page.evaluate(PROBE_JS)
     red.focus()
     value = int(red.input_value())
-    for i in range(presses):
-        key = "ArrowLeft" if value > 0 else "ArrowRight"
-        value += -1 if key == "ArrowLeft" else 1
-        page.evaluate("(e) => { window.__probe.expect = e; }", f"rgb({value}, 0, 0)")
-        page.keyboard.press(key)
-        page.wait_for_function(
-            "(n) => window.__probe.results.length >= n", arg=i + 1, polling=20, timeout=15_000
-        )
-        time.sleep(0.05)
+    value = press_red(page, "window.__probe", value, (0, 0), presses, srv.Deadline(600))
     # The server hears the resting colour (one script run, after the presses).
     page.get_by_text(f"The server heard: ({value}, 0, 0)").wait_for(timeout=15_000)
     return page.evaluate("() => window.__probe.results")

@@ -479,6 +479,33 @@ def run_training_in_page(
     return result
 
 
+def press_red(
+    page: Any,
+    recorder: str,
+    red: int,
+    green_blue: tuple[int, int],
+    presses: int,
+    deadline: srv.Deadline,
+) -> int:
+    """Press ArrowLeft (ArrowRight at 0) on the focused Red slider ``presses`` times, each
+    after telling the in-page ``recorder`` (a JS object with ``expect`` and ``results``) the
+    colour to wait for, and each time wait until it has one more result; returns Red's value.
+    """
+    g, b = green_blue
+    for i in range(presses):
+        if deadline.left() < 20:
+            break
+        key = "ArrowLeft" if red > 0 else "ArrowRight"
+        red += -1 if key == "ArrowLeft" else 1
+        page.evaluate(f"(e) => {{ {recorder}.expect = e; }}", f"rgb({red}, {g}, {b})")
+        page.keyboard.press(key)
+        page.wait_for_function(
+            f"(n) => {recorder}.results.length >= n", arg=i + 1, polling=20, timeout=15_000
+        )
+        time.sleep(0.05)
+    return red
+
+
 def slider_latency(page: Any, presses: int, deadline: srv.Deadline) -> dict[str, Any]:
     page.wait_for_selector(srv.APP_IDLE, timeout=60_000)
     slider = (
@@ -491,18 +518,7 @@ def slider_latency(page: Any, presses: int, deadline: srv.Deadline) -> dict[str,
     green_blue = page.evaluate("() => window.__cc.slider.swatch()")
     match = re.match(r"rgb\((\d+), (\d+), (\d+)\)", green_blue or "")
     g, b = (int(match.group(2)), int(match.group(3))) if match else (0, 0)
-    labels = []
-    for i in range(presses):
-        if deadline.left() < 20:
-            break
-        key = "ArrowLeft" if value > 0 else "ArrowRight"
-        value += -1 if key == "ArrowLeft" else 1
-        page.evaluate("(e) => { window.__cc.slider.expect = e; }", f"rgb({value}, {g}, {b})")
-        page.keyboard.press(key)
-        page.wait_for_function(
-            "(n) => window.__cc.slider.results.length >= n", arg=i + 1, polling=20, timeout=15_000
-        )
-        time.sleep(0.05)
+    press_red(page, "window.__cc.slider", value, (g, b), presses, deadline)
     results = page.evaluate("() => window.__cc.slider.results")
     labels = [r["metric"] for r in results]
     return {
