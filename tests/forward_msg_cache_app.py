@@ -64,6 +64,11 @@ def live() -> None:
         on_screen = drawn if state.inline else state.get("page_drawn")
         if (job["state"], job["epoch"] > 0) != on_screen:
             st.rerun(scope="app")  # the job ended, or its first epoch did (the page shows more)
+        if not state.inline and job["state"] == "complete":
+            # As the app: a run of its own after the job ended comes from a timer the browser
+            # still holds, so the page run that drew the end may have been dropped by
+            # Streamlit (a finished runner's queued messages, when a timer starts a new one).
+            st.rerun(scope="app")
         if state.full_run or time.monotonic() - started > 1.0:
             return
         time.sleep(0.1)

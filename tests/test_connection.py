@@ -14,6 +14,7 @@ on) instead and then expects the page to be lost, which shows the setting is nee
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -73,14 +74,20 @@ def test_the_live_panel_pattern_stays_connected_through_fifteen_jobs(browser, pa
                 if SHOW_BUG and _lost(errors):
                     return  # what Streamlit's cache does to this pattern
                 raise AssertionError(
-                    f"job {run} never showed as complete; connection "
-                    f"{connection_state(page)}; console: {_lost(errors)[:2]}"
+                    f"job {run} never showed as complete: the page says {_run_line(page)!r}; "
+                    f"{_page_report(page, errors)}"
                 ) from None
             assert connection_state(page) == "CONNECTED", (run, _lost(errors)[:2])
             assert not _lost(errors), (run, _lost(errors)[:2])
         assert not SHOW_BUG, "15 jobs stayed connected with the cache on: is the bug fixed?"
     finally:
         context.close()
+
+
+def _run_line(page) -> str:
+    """The pattern page's last "Run N: state" line."""
+    line = page.get_by_text(re.compile(r"^Run \d+: ")).last
+    return line.inner_text() if line.count() else "(none)"
 
 
 def _open_training_page(browser, url: str) -> tuple[object, object, list[str]]:
