@@ -1,6 +1,8 @@
-"""A design probe for bench_browser_ask.py: the floor page (floor_app.py) with its three
-sliders, swatch and answer drawn by an ``st.components.v2`` component that runs the network
-in the browser, as the original TF.js sketch did.
+"""A design probe for bench_browser_ask.py: the floor page's sidebar inputs and ``Train``
+button (floor_app.py; not its chart and status, so a smaller page, but a key press here
+starts no script run, which is what costs in proportion to a page's size) beside sliders,
+a swatch and an answer drawn by an ``st.components.v2`` component that runs the network in
+the browser, as the original TF.js sketch did.
 
 The component gets the weights as ``data`` (a 3→16→9 network of fixed random weights here;
 the app would pass the run's latest ones), answers each key press itself and tells Python

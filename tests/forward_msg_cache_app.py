@@ -62,12 +62,12 @@ def live() -> None:
         # As the app (colorclf/app/live.py): compared with what the last page run that
         # reached its end drew, not with a page run that may have been cut short.
         on_screen = drawn if state.inline else state.get("page_drawn")
-        if (job["state"], job["epoch"] > 0) != on_screen:
-            st.rerun(scope="app")  # the job ended, or its first epoch did (the page shows more)
-        if not state.inline and job["state"] == "complete":
-            # As the app: a run of its own after the job ended comes from a timer the browser
-            # still holds, so the page run that drew the end may have been dropped by
-            # Streamlit (a finished runner's queued messages, when a timer starts a new one).
+        # The job ended, or its first epoch did (the page shows more); or, as in the app, a
+        # run of its own after the job ended: it comes from a timer the browser still holds,
+        # so the page run that drew the end may have been dropped by Streamlit (a finished
+        # runner's queued messages, when a timer starts a new one).
+        ended = not state.inline and job["state"] == "complete"
+        if (job["state"], job["epoch"] > 0) != on_screen or ended:
             st.rerun(scope="app")
         if state.full_run or time.monotonic() - started > 1.0:
             return
