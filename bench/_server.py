@@ -12,6 +12,7 @@ Everything talks to 127.0.0.1 only.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import re
@@ -186,6 +187,8 @@ class Proto:
         cls.BackMsg, cls.ForwardMsg, cls.WidgetState = BackMsg, ForwardMsg, WidgetState
 
 
+ASK_COMPONENT = "colorclf_ask"  # the training page's sliders (colorclf/app/ask.py)
+
 @dataclass
 class Session:
     """One student: a websocket session that behaves like Streamlit's frontend."""
@@ -221,6 +224,9 @@ class Session:
     slider_ms: list[float] = field(default_factory=list)
     slider_during_training: int = 0
     _slider_expect: tuple[int, float] | None = None
+    _slider_fragment: str = ""
+    _slider_by_component: bool = False
+    _run_fragments: tuple[str, ...] = ()
 
     # -- connection --------------------------------------------------------------------------
     def connect(self) -> None:
@@ -277,15 +283,23 @@ class Session:
         return True
 
     def move_slider(self, label: str, value: int) -> bool:
-        widget_id = self.widget_ids.get(label)
+        """Move a Streamlit slider, or, on the training page, rest its sliders' component
+        (``colorclf/app/ask.py``) on ``value`` for Red, as the browser tells the server."""
+        widget_id = self.widget_ids.get(label) or self.widget_ids.get(ASK_COMPONENT)
         if widget_id is None:
             return False
         state = Proto.WidgetState(id=widget_id)
-        state.double_array_value.data.append(float(value))
+        if label in self.widget_ids:
+            state.double_array_value.data.append(float(value))
+        else:
+            state.json_value = json.dumps({"rgb": [value, 0, 0]})
+            label = ASK_COMPONENT
         with self.lock:
             self.values[widget_id] = state
             self._slider_expect = (value, time.perf_counter())
-        self.rerun([], self.widget_fragments.get(label, ""))
+            self._slider_fragment = self.widget_fragments.get(label, "")
+            self._slider_by_component = label == ASK_COMPONENT
+        self.rerun([], self._slider_fragment)
         return True
 
     def active(self) -> bool:
@@ -341,6 +355,7 @@ class Session:
             else:
                 self.fragment_runs += 1
                 self._run_started = time.perf_counter()
+            self._run_fragments = tuple(msg.metadata.run.fragment_ids)
         elif kind == "auto_rerun":
             interval = self.poll_interval or msg.auto_rerun.interval
             fragment_id = msg.auto_rerun.fragment_id
@@ -353,6 +368,12 @@ class Session:
                 for fragment_id in msg.stop_auto_rerun.fragment_ids:
                     self.timers.pop(fragment_id, None)
         elif kind == "script_finished":
+            with self.lock:  # the sliders' component answers in the browser: the server's
+                expect = self._slider_expect  # part ends with the fragment run it started
+                fragments = self._run_fragments
+                if expect and self._slider_by_component and self._slider_fragment in fragments:
+                    self.slider_ms.append((time.perf_counter() - expect[1]) * 1000)
+                    self._slider_expect = None
             if self._run_started is not None:
                 self.run_ms.append((time.perf_counter() - self._run_started) * 1000)
                 self._run_started = None
@@ -370,6 +391,12 @@ class Session:
                 widget = getattr(element, element_type)
                 self.widget_ids[widget.label] = widget.id
                 self.widget_fragments[widget.label] = delta.fragment_id
+            elif (
+                element_type == "bidi_component"
+                and element.bidi_component.component_name == ASK_COMPONENT
+            ):
+                self.widget_ids[ASK_COMPONENT] = element.bidi_component.id
+                self.widget_fragments[ASK_COMPONENT] = delta.fragment_id
             elif element_type == "exception":
                 self.errors.append(
                     f"stException: {element.exception.type}: {element.exception.message[:200]}"

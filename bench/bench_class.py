@@ -16,7 +16,8 @@
    Chromium renderers drawing a 10 Hz SVG chart each would measure the browsers, not the
    server. Each client behaves like the frontend where the server can tell: one websocket
    (one session) per student, the initial ``rerun_script``, a button press as a trigger
-   value, a slider move as a fragment rerun carrying the new value, and — the part that
+   value, a slider move as the sliders' component tells it when they rest (a fragment rerun
+   carrying the new colour; the answer itself is drawn in the browser), and — the part that
    loads the server — the frontend's auto-rerun timers (``auto_rerun`` → a fragment rerun
    every ``interval`` seconds, ``setInterval`` semantics, cleared on a full-app run or
    ``stop_auto_rerun``). Differences: clients send only the widget states they change
@@ -95,7 +96,7 @@ def student(
     moves = 0
     while moves < SLIDER_MOVES and not session.done.is_set() and not cap.expired():
         time.sleep(0.3 + rng.random() * 0.5)
-        if "Red" not in session.widget_ids:
+        if srv.ASK_COMPONENT not in session.widget_ids:  # the sliders (colorclf/app/ask.py)
             continue
         value -= 1 + rng.randrange(5)
         if session.move_slider("Red", value):
@@ -251,7 +252,7 @@ def report_class(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str
     )
     print(
         f"  slider moves during training: {sum(s.slider_during_training for s in sessions)}; "
-        f"move → new swatch median {f(srv.median(slider), 0)} ms, "
+        f"rest → its fragment run done, median {f(srv.median(slider), 0)} ms, "
         f"p90 {f(srv.percentile(slider, 90), 0)} ms ({len(slider)} answered)"
     )
     print(

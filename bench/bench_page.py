@@ -23,9 +23,11 @@ built-in data, and prints five figures, each with its target, then a PASS/FAIL t
    recorder wraps ``window.WebSocket``): median/max size of the frames carrying the chart.
 4. Slider latency: after training, focus the ``Red`` slider and press ArrowLeft N times; per
    press, key → the colour swatch shows the new colour, and key → swatch new *and* the app's
-   script state back to ``notRunning`` (that fragment run has delivered the metric and the
-   probability chart too): the honest "new prediction on screen". Median and p90 (target
-   median ≤ 150 ms).
+   script state back to ``notRunning``: the honest "new prediction on screen". On the floor
+   that is a fragment run (the metric arrives with it); the app's sliders answer in the
+   browser (``colorclf/app/ask.py``), so their answer is drawn with the swatch, and a script
+   run the key press did not start (the sliders rest after 300 ms) still counts while it
+   runs. Median and p90 (target median ≤ 1.2× the floor's).
 5. Cold start: launch the server process → ``Train`` visible and enabled (target ≤ 4 s), and
    click ``Train`` at once → first chart row visible (target ≤ 1.5 s).
 
@@ -180,16 +182,16 @@ SLIDER_JS = r"""
 (() => {
   const cc = window.__cc;
   const sl = cc.slider = {expect: null, tKey: null, tSwatch: null, results: []};
-  const swatch = () => {
+  const swatch = () => {  // the app's sliders component, or the floor's Markdown swatch
     const el = document.querySelector(
-      '[data-testid="stMarkdownContainer"] div[style*="background: rgb"]');
+      '.colorclf-ask-swatch, [data-testid="stMarkdownContainer"] div[style*="background: rgb"]');
     const m = el && el.getAttribute('style').match(/rgb\([^)]*\)/);
     return m ? m[0] : null;
   };
   const idle = () => document.querySelector('[data-testid="stApp"]')
     .getAttribute('data-test-script-state') === 'notRunning';
   const metric = () => {
-    const el = document.querySelector('[data-testid="stMetricValue"]');
+    const el = document.querySelector('.colorclf-ask-headline, [data-testid="stMetricValue"]');
     return el ? el.textContent : null;
   };
   const check = () => {
@@ -508,13 +510,15 @@ def press_red(
 
 def slider_latency(page: Any, presses: int, deadline: srv.Deadline) -> dict[str, Any]:
     page.wait_for_selector(srv.APP_IDLE, timeout=60_000)
-    slider = (
-        page.locator('[data-testid="stSlider"]').filter(has_text="Red").get_by_role("slider").first
-    )
+    # The app's sliders are range inputs in its component (colorclf/app/ask.py); the floor's
+    # are Streamlit sliders.
+    slider = page.locator('.colorclf-ask input[aria-label="Red"]').or_(
+        page.locator('[data-testid="stSlider"]').filter(has_text="Red").get_by_role("slider")
+    ).first
     slider.wait_for(state="visible", timeout=60_000)
     page.evaluate(SLIDER_JS)
     slider.focus()
-    value = int(slider.get_attribute("aria-valuenow") or 255)
+    value = int(slider.get_attribute("aria-valuenow") or slider.input_value() or 255)
     green_blue = page.evaluate("() => window.__cc.slider.swatch()")
     match = re.match(r"rgb\((\d+), (\d+), (\d+)\)", green_blue or "")
     g, b = (int(match.group(2)), int(match.group(3))) if match else (0, 0)

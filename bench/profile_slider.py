@@ -11,7 +11,9 @@ the page's size (element containers, DOM nodes); then the ratios page ÷ floor.
 
 The figure this explains is bench_page.py's "slider key → prediction ÷ floor": a fragment run
 sends only the fragment's elements, but every run start and end re-renders the whole page in
-the browser, so its cost grows with the page's size, not with what changed.
+the browser, so its cost grows with the page's size, not with what changed. That finding
+moved the training page's sliders into the browser (``colorclf/app/ask.py``): a key press
+there starts no run, so the page's column now shows the browser-side answer's own cost.
 
     CHROMIUM=/usr/bin/chromium .venv/bin/python bench/profile_slider.py [--repeats 2] [--presses 20]
 """

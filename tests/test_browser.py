@@ -56,7 +56,12 @@ def status_label(page) -> str:
 
 
 def prediction(page) -> str:
-    return page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    """The sliders' answer: the headline and the top two."""
+    return page.evaluate(ANSWER_JS)
+
+
+ANSWER_JS = """() => Array.from(document.querySelectorAll(
+  '.colorclf-ask-headline, .colorclf-ask-detail')).map((el) => el.innerText).join(' · ')"""
 
 
 def assert_no_error(page) -> None:
@@ -69,34 +74,35 @@ def test_train_watch_the_chart_then_ask_with_a_slider(browser, streamlit_server)
     try:
         page.get_by_role("button", name="Train").click()
         page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=60_000)
-        states = set()
+        states, answers = set(), set()
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             signature = page.evaluate(CHART_SIGNATURE)
             if signature:
                 states.add(signature)
+            answers.add(prediction(page))
             if page.get_by_text("Training complete in").count():
                 break
             time.sleep(0.05)
         page.get_by_text("Training complete in").first.wait_for(timeout=5_000)
         assert len(states) >= 10, f"the chart changed only {len(states)} times while training"
+        # The sliders' answer followed the epochs' weights (sent by the live panel).
+        assert len(answers - {""}) >= 3, answers
         wait_idle(page)
         assert page.get_by_text("Epoch 10/10 · loss").count() >= 1
         assert_no_error(page)
 
-        red = page.get_by_role("slider").first
+        red = page.get_by_role("slider", name="Red")
         red.focus()
         before = prediction(page)
         red.press("Home")  # Red 0
-        wait_idle(page)
-        page.get_by_role("slider").nth(2).focus()
+        page.get_by_role("slider", name="Blue").focus()
         page.keyboard.press("End")  # Blue 255: (0, 0, 255)
-        wait_idle(page)
         page.wait_for_function(
-            "() => document.querySelector('[data-testid=\"stMetricValue\"]').innerText"
-            " === 'blue-ish'",
+            "() => document.querySelector('.colorclf-ask-headline').innerText === 'blue-ish'",
             timeout=10_000,
         )
+        wait_idle(page)
         assert before != prediction(page)
         DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS / "screenshot.png"))  # the laptop's first screen
@@ -114,9 +120,7 @@ def test_slider_stop_resume_in_the_browser(browser, streamlit_server):
         train.click(force=True, no_wait_after=True)  # an impatient double click
         page.get_by_text("Epoch 1/60 · loss").first.wait_for(timeout=60_000)
         # The sliders are there from the click; their answer comes with the first epoch.
-        slider = (
-            page.locator('[data-testid="stSlider"]').filter(has_text="Red").get_by_role("slider")
-        )
+        slider = page.get_by_role("slider", name="Red")
         slider.wait_for(timeout=120_000)
         slider.focus()
         for _ in range(5):

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 
-from colorclf.core.labels import LABELS
 from colorclf.core.rows import make_row
 from colorclf.views import charts
 
@@ -177,14 +176,3 @@ def test_the_best_epoch_is_marked_at_its_validation_loss():
     spec = json.dumps(charts.loss_chart_spec())
     assert '"best epoch"' in spec and '"diamond"' in spec
 
-
-def test_probability_bars_are_plain_html_with_widths_and_numbers() -> None:
-    probabilities = {label: 0.0 for label in LABELS}
-    probabilities.update({"red-ish": 0.5, "pink-ish": 0.3, "grey-ish": 0.2})
-    html = charts.probability_bars_html(probabilities)
-    assert html.count("<div") == 1 + len(LABELS)  # one row per label
-    assert "width:42.5%" in html and "50%</span>" in html  # 0.5 of the 85 % scale
-    assert "width:0.0%" in html and "0%</span>" in html
-    assert "<script" not in html and "javascript:" not in html
-    odd = charts.probability_bars_html({"red-ish": float("nan"), "blue-ish": 7.0})
-    assert "width:0.0%" in odd and "width:85.0%" in odd  # clamped, never broken

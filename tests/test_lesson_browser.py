@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.conftest import wait_idle
+from tests.conftest import start_streamlit, stop_streamlit, wait_idle
 from tests.test_browser import DOCS
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,7 @@ TIMEOUT_MS = 180_000
 LOOK = """() => {
   const font = (el) => el ? parseFloat(getComputedStyle(el).fontSize) : 0;
   const chart = document.querySelector('.st-key-live-chart [data-testid=stVegaLiteChart]');
-  const answer = document.querySelector('.st-key-presenter-page h2');
+  const answer = document.querySelector('.st-key-presenter-page .colorclf-ask-headline');
   return {
     sidebars: document.querySelectorAll('[data-testid=stSidebar]').length,
     chart: chart && chart.getBoundingClientRect().toJSON(),
@@ -58,7 +58,9 @@ def test_a_presenter_link_opens_a_projector_view_and_the_toggle_leaves_it(
         assert page.get_by_role("spinbutton", name="Epochs").count() == 0
         train_once(page)
         page.get_by_text("Epoch 2/2 · loss").first.wait_for(timeout=TIMEOUT_MS)
-        page.locator(".st-key-presenter-page h2").first.wait_for(timeout=TIMEOUT_MS)
+        page.locator(".st-key-presenter-page .colorclf-ask-headline").first.wait_for(
+            timeout=TIMEOUT_MS
+        )
         look = page.evaluate(LOOK)
         chart = look["chart"]
         assert chart is not None and chart["width"] >= 0.7 * WIDTH, chart
@@ -118,4 +120,46 @@ def test_an_exact_colour_sets_the_sliders_and_the_bars_show_their_numbers(
         assert items.count() == 9
         numbers = [int(re.findall(r"(\d+)%", text)[-1]) for text in items.all_inner_texts()]
         assert all(0 <= n <= 100 for n in numbers) and 95 <= sum(numbers) <= 105, numbers
+
+        # A slider moved: the field empties once the sliders rest (the server heard them),
+        # and a page run keeps the colour the browser chose.
+        page.get_by_role("slider", name="Blue").press("End")
+        page.get_by_text("This colour: 128, 128, 255 · #8080ff").wait_for(timeout=TIMEOUT_MS)
+        expect(field).to_have_value("", timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("Run 2: Training complete").first.wait_for(timeout=TIMEOUT_MS)
+        expect(page.get_by_role("slider", name="Blue")).to_have_value("255")
+        page.get_by_text("This colour: 128, 128, 255 · #8080ff").wait_for(timeout=TIMEOUT_MS)
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+ANSWERS = """() => Array.from(document.querySelectorAll('.colorclf-ask')).map((el) => [
+  el.querySelector('.colorclf-ask-headline').innerText,
+  el.querySelector('.colorclf-ask-detail').innerText,
+  Array.from(el.querySelectorAll('[role=listitem]'))
+    .map((row) => row.innerText.match(/(\\d+)%/)[1]).join(' '),
+])"""
+
+
+def test_the_browser_answers_as_the_server_side_predictor_does(browser):
+    """The sliders run the network in the browser; for every activation, the headline, the
+    top two and the nine bars are what ``Predictor`` and ``describe_answer`` say."""
+    proc, url = start_streamlit(script="tests/ask_widget_app.py")
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        expected = page.locator('[data-testid="stText"]').filter(has_text=re.compile(r"^case "))
+        expected.last.wait_for(timeout=TIMEOUT_MS)
+        cases = expected.all_inner_texts()
+        page.wait_for_function(  # every component drew its answer
+            f"() => document.querySelectorAll('.colorclf-ask-bars [role=listitem]').length"
+            f" === {9 * len(cases)}",
+            timeout=TIMEOUT_MS,
+        )
+        shown = [" | ".join(answer) for answer in page.evaluate(ANSWERS)]
+        assert len(cases) >= 10
+        assert shown == [case.split(": ", 1)[1] for case in cases]
+    finally:
+        context.close()
+        stop_streamlit(proc)

@@ -99,3 +99,25 @@ def test_the_answer_says_not_sure_when_the_top_two_are_close_or_the_best_is_weak
     )
     assert describe_answer({"red-ish": 0.55, "pink-ish": 0.45})[0] == "Not sure"  # close
     assert describe_answer({"red-ish": 0.45, "pink-ish": 0.1})[0] == "Not sure"  # weak
+
+
+def test_packed_layers_carry_the_float32_weights_exactly() -> None:
+    """What the browser's sliders run (colorclf/app/ask_widget/ask.js) is the trained
+    network, bit for bit: base64 little-endian float32, row-major kernels."""
+    import base64
+
+    from colorclf.core.predict import Predictor, packed_layers
+
+    rng = np.random.default_rng(3)
+    kernel = rng.normal(size=(3, 5)).astype(np.float32)
+    bias = rng.normal(size=5).astype(np.float32)
+    out = rng.normal(size=(5, 9)).astype(np.float32)
+    predictor = Predictor(((kernel, bias, "elu"), (out, np.zeros(9, np.float32), "softmax")))
+    packed = packed_layers(predictor)
+    assert [(p["rows"], p["cols"], p["activation"]) for p in packed] == [
+        (3, 5, "elu"),
+        (5, 9, "softmax"),
+    ]
+    first = np.frombuffer(base64.b64decode(packed[0]["kernel"]), dtype="<f4").reshape(3, 5)
+    assert np.array_equal(first, kernel) and first[1, 2] == kernel[1, 2]
+    assert np.array_equal(np.frombuffer(base64.b64decode(packed[0]["bias"]), dtype="<f4"), bias)

@@ -3,6 +3,8 @@ page shows its layers and the sliders ask it; a bad file shows one error."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from colorclf.core.hyperparams import Hyperparams
@@ -40,7 +42,9 @@ def test_a_model_file_is_uploaded_checked_and_asked(browser, streamlit_server, t
         ).wait_for(timeout=60_000)
         wait_idle(page)
         assert page.get_by_text("Checking").count() == 0
-        assert page.locator('[data-testid="stMetricValue"]').count() >= 1  # the sliders ask
+        page.locator(".colorclf-ask-headline").filter(has_text=re.compile(".")).wait_for(
+            timeout=60_000
+        )  # the sliders ask
 
         page.get_by_role("button", name="Use the trained model again").click()
         wait_idle(page)

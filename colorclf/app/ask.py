@@ -1,7 +1,20 @@
-"""Ask the model: RGB sliders, an exact-colour field, a swatch, the answer and the nine
-probabilities."""
+"""Ask the model: RGB sliders, a swatch, the answer and the nine probabilities, drawn in
+the browser by a component (``ask_widget/``), and an exact-colour field.
+
+The network is small, so the browser runs it, as the original TF.js sketch did: a key
+press or a drag redraws the answer at once, and the server hears the colour only when
+the sliders rest. A Streamlit slider started a fragment run per key press, which cost
+2.4× a bare page's key → answer (``bench/bench_page.py``) and, during a run, ended the
+live panel's long fragment run each time. The server-side predictor stays the reference
+(``core/predict.py``); the browser test checks the two agree.
+"""
 
 from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -10,79 +23,154 @@ from colorclf.app.presenter import presenting
 from colorclf.app.state import asked_predictor, asked_token, drawn_state
 from colorclf.core.colour import parse_colour
 from colorclf.core.errors import ColorclfError
-from colorclf.core.predict import Predictor, describe_answer
+from colorclf.core.labels import LABEL_COLORS, LABELS
+from colorclf.core.predict import SURE_MARGIN, SURE_PROBABILITY, packed_layers
 from colorclf.core.text import plain
-from colorclf.views import charts
 
 CHANNELS = (("Red", "red", 255), ("Green", "green", 0), ("Blue", "blue", 0))
 EXACT_KEY = "ask-exact"
+ASK_KEY = "ask-colour"
+WAITING = "The answer comes with the first epoch's weights."
+
+_WIDGET = Path(__file__).parent / "ask_widget"
+_ask = st.components.v2.component(
+    "colorclf_ask",
+    html=(_WIDGET / "ask.html").read_text(encoding="utf-8"),
+    css=(_WIDGET / "ask.css").read_text(encoding="utf-8"),
+    js=(_WIDGET / "ask.js").read_text(encoding="utf-8"),
+    isolate_styles=False,  # the page's font and colours
+)
+_weights = st.components.v2.component(
+    "colorclf_ask_weights", js=(_WIDGET / "weights.js").read_text(encoding="utf-8")
+)
 
 
 def ask_panel() -> None:
-    """Sliders and the exact-colour field in a fragment: moving one reruns only this. The
-    answer is drawn in the fragment too, except while a run trains: then it follows the
-    latest weights as a follower of the live panel (``follow.py``)."""
+    """The sliders and the exact-colour field in a fragment: moving them reruns only this
+    (and only when they rest). While a run trains, the live panel sends each epoch's
+    weights to them as a follower (``follow.py``)."""
     st.fragment(_ask_controls)()
     if drawn_state() == "training":
-        follow("ask", _answer_state, _draw_answer)
+        follow("ask", asked_token, _send_weights)
 
 
-def _rgb() -> tuple[int, int, int]:
+def rgb() -> tuple[int, int, int]:
+    """The colour asked, as the server last heard it."""
     state = st.session_state
     return tuple(int(state.get(key, default)) for _, key, default in CHANNELS)  # type: ignore[return-value]
 
 
-def _answer_state() -> tuple[object, ...]:
-    return asked_token(), _rgb()
+def asked_model() -> dict[str, Any]:
+    """The asked model's weights for the browser, with a serial that grows whenever the
+    model changes (the sliders keep the newest they were sent) and this session's mark (a
+    reconnected page's serials start again)."""
+    state = st.session_state
+    predictor = asked_predictor()
+    cached = state.get("_ask_model")
+    if cached is None or cached[0] is not predictor:  # the reference keeps the id unique
+        payload = {
+            "session": state.setdefault("_ask_session", secrets.token_hex(8)),
+            "serial": cached[1]["serial"] + 1 if cached else 1,
+            "layers": packed_layers(predictor) if predictor is not None else None,
+        }
+        state["_ask_model"] = cached = (predictor, payload)
+    return cached[1]
+
+
+def _send_weights() -> None:
+    """A follower's picture: nothing to see, the newest weights for the sliders."""
+    state = st.session_state
+    state["_ask_sends"] = state.get("_ask_sends", 0) + 1  # a new element each time it is drawn
+    _weights(data={**asked_model(), "send": state["_ask_sends"]})
+
+
+def _set_rgb(values: tuple[int, int, int]) -> None:
+    for (_, key, _), value in zip(CHANNELS, values, strict=True):
+        st.session_state[key] = value
 
 
 def _set_exact() -> None:
-    """The exact-colour field moves the sliders (a callback: it runs before they are drawn)."""
+    """The exact-colour field moves the sliders (a new ``rgb_serial`` tells the browser)."""
     state = st.session_state
     text = str(state.get(EXACT_KEY) or "")
     state["_ask_exact_problem"] = None
     if not text.strip():
         return
     try:
-        rgb = parse_colour(text)
+        values = parse_colour(text)
     except ColorclfError as error:
         state["_ask_exact_problem"] = str(error)
         return
-    for (_, key, _), value in zip(CHANNELS, rgb, strict=True):
-        state[key] = value
+    _set_rgb(values)
+    state["_ask_rgb_serial"] = state.get("_ask_rgb_serial", 0) + 1
 
 
-def _forget_exact() -> None:
-    """A slider moved: the exact-colour field no longer says what is shown."""
-    st.session_state[EXACT_KEY] = ""
-    st.session_state["_ask_exact_problem"] = None
+def heard_rgb(value: object) -> tuple[int, int, int] | None:
+    """The colour in what the browser sent: three whole numbers 0–255, or None (a crafted
+    message is ignored, never an error)."""
+    if isinstance(value, Mapping):
+        value = value.get("rgb")
+    if not isinstance(value, list | tuple) or len(value) != 3:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in value):
+        return None
+    return int(value[0]), int(value[1]), int(value[2])
+
+
+def _sliders_rested() -> None:
+    """The sliders rested on a colour: the server keeps it, and the exact-colour field no
+    longer says what is shown."""
+    state = st.session_state
+    values = heard_rgb(state.get(ASK_KEY))
+    if values is None or values == rgb():
+        return
+    _set_rgb(values)
+    state[EXACT_KEY] = ""
+    state["_ask_exact_problem"] = None
+
+
+def ask_widget(
+    key: str,
+    model: dict[str, Any],
+    colour: tuple[int, int, int],
+    *,
+    rgb_serial: int = 0,
+    large: bool = False,
+    on_rest: Callable[[], None] = lambda: None,
+) -> None:
+    """The sliders, the swatch and the answer of ``model`` (``asked_model()``'s form),
+    set to ``colour`` when first drawn or when ``rgb_serial`` changes; ``on_rest`` runs
+    when the sliders rest on a new colour (``st.session_state[key]`` holds it)."""
+    _ask(
+        key=key,
+        data={
+            "model": model,
+            "rgb": list(colour),
+            "rgb_serial": rgb_serial,
+            "labels": list(LABELS),
+            "colors": [LABEL_COLORS[label] for label in LABELS],
+            "sure": {"probability": SURE_PROBABILITY, "margin": SURE_MARGIN},
+            "large": large,
+            "waiting": WAITING,
+        },
+        default={"rgb": list(colour)},
+        on_rgb_change=on_rest,
+    )
 
 
 def _ask_controls() -> None:
-    predictor = asked_predictor()
-    training = drawn_state() == "training"
-    if predictor is None and not training:
+    if asked_predictor() is None and drawn_state() != "training":
         st.caption("After the first epoch, sliders here ask the model what a colour is called.")
         return
-    if presenting():  # the page's width: the sliders left, the answer right
-        controls, answer = st.columns(2, gap="large")
-    else:
-        controls = answer = st.container()
-    with controls:
-        _colour_controls()
-    if not training:
-        with answer:
-            _draw_answer(predictor)
-
-
-def _colour_controls() -> None:
-    for name, key, default in CHANNELS:
-        # The value lives in Session State (the exact-colour field sets it), not in value=.
-        st.session_state.setdefault(key, default)
-        st.slider(name, 0, 255, key=key, on_change=_forget_exact)
-    # The field and the swatch side by side: the answer and the views sit higher.
-    field, swatch = st.columns([3, 2], vertical_alignment="bottom")
-    field.text_input(
+    ask_widget(
+        ASK_KEY,
+        asked_model(),
+        rgb(),
+        rgb_serial=st.session_state.get("_ask_rgb_serial", 0),
+        large=presenting(),
+        on_rest=_sliders_rested,
+    )
+    st.text_input(
         "Exact colour",
         key=EXACT_KEY,
         on_change=_set_exact,
@@ -90,33 +178,6 @@ def _colour_controls() -> None:
         placeholder="128, 128, 128 or #808080",
         help="Three numbers 0–255 or a hex code; Enter moves the sliders there.",
     )
-    r, g, b = _rgb()
-    swatch.markdown(
-        f'<div style="background: rgb({r:d},{g:d},{b:d}); height: 40px; '
-        'border-radius: 8px; border: 1px solid #8884"></div>',
-        unsafe_allow_html=True,
-    )
     problem = st.session_state.get("_ask_exact_problem")
     if problem:
         st.error(plain(problem))
-    st.caption(f"This colour: {r}, {g}, {b} · #{r:02x}{g:02x}{b:02x}")
-
-
-def _draw_answer(predictor: Predictor | None = None) -> None:
-    """The headline answer (or "Not sure"), the top two with their percentages and the bars
-    of all nine (no widgets: the live panel may draw it twice in one of its runs)."""
-    predictor = predictor or asked_predictor()
-    if predictor is None:  # a run's first epoch is still training
-        st.caption("The answer comes with the first epoch's weights.")
-        return
-    r, g, b = _rgb()
-    _, probabilities = predictor.predict_one(r, g, b)
-    headline, detail = describe_answer(probabilities)
-    large = presenting()
-    if large:  # a headline for the back row (presenter mode's CSS sizes its h2)
-        st.caption("Prediction")
-        st.markdown(f"## {plain(headline)}")
-    else:
-        st.metric("Prediction", headline)
-    st.caption(detail)
-    st.markdown(charts.probability_bars_html(probabilities, large=large), unsafe_allow_html=True)

@@ -26,8 +26,6 @@ LARGE_TYPE_CSS = f"""<style>
 .st-key-{PAGE_KEY} h3 {{ font-size: 2.2rem !important; }}
 .st-key-{PAGE_KEY} .st-key-training-console div {{ font-size: 1.35rem !important;
   line-height: 1.4 !important; }}
-.st-key-{PAGE_KEY} h2 {{ font-size: 4.5rem !important;
-  line-height: 1.1 !important; padding: 0 !important; }}
 </style>"""
 
 

@@ -12,15 +12,12 @@ Redrawing must cost the server almost nothing and send little, whatever the hist
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from colorclf.core.labels import LABEL_COLORS, LABELS
 from colorclf.core.rows import Row, improves
 
 MAX_BATCH_POINTS = 160
@@ -311,32 +308,3 @@ def _strip_data(node: Any) -> None:
         for value in node:
             _strip_data(value)
 
-
-def probability_bars_html(probabilities: Mapping[str, float], *, large: bool = False) -> str:
-    """The nine probabilities as plain HTML bars, each in its label's colour with its
-    percentage (fixed text: the labels and numbers are ours, never a user's).
-
-    Not a Vega chart: a slider's key press redraws them, and the browser draws nine
-    ``div`` bars far faster than it re-embeds a chart (``bench/bench_page.py``, slider
-    latency).
-    """
-    font = "1.3rem" if large else "0.8rem"
-    row = 34 if large else 19
-    name_width = "8.5em" if large else "5.8em"
-    lines = []
-    for label in LABELS:
-        share = float(probabilities.get(label, 0.0))
-        share = min(1.0, max(0.0, share)) if math.isfinite(share) else 0.0
-        lines.append(
-            f'<div role="listitem" style="display:flex;align-items:center;gap:6px;height:{row}px">'
-            f'<span style="flex:0 0 {name_width};text-align:right">{label}</span>'
-            f'<span style="flex:1 1 auto;display:flex;align-items:center;gap:4px">'
-            f'<span style="display:inline-block;width:{share * 85:.1f}%;height:{row - 6}px;'
-            f'background:{LABEL_COLORS[label]};border-radius:2px"></span>'
-            f"<span>{round(share * 100)}%</span></span></div>"
-        )
-    return (
-        f'<div role="list" aria-label="Probabilities" style="font-size:{font};line-height:1">'
-        + "".join(lines)
-        + "</div>"
-    )
