@@ -3,6 +3,7 @@ app's secrets."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import Any
 
@@ -29,6 +30,27 @@ def prepare_runtime() -> None:
             return
         _runtime_prepared = True
     SHARED_POOL.prestart()
+    threading.Thread(target=_prepare_first_training, name="colorclf-preload", daemon=True).start()
+
+
+def _prepare_first_training() -> None:
+    """Only an optimisation: should any part fail, the first click computes it, or says why."""
+    from colorclf.core.hyperparams import Hyperparams
+    from colorclf.data.builtin import builtin_dataset
+    from colorclf.views import ceiling, charts
+
+    hp = Hyperparams()
+    steps = (
+        lambda: importlib.import_module("pandas"),  # what the first st.vega_lite_chart imports
+        lambda: charts.loss_chart_spec(False),
+        lambda: charts.loss_chart_spec(True),
+        lambda: ceiling.reference_accuracy(builtin_dataset(), hp.val_split, hp.seed),
+    )
+    for step in steps:
+        try:
+            step()
+        except Exception:
+            return
 
 
 def page_secrets() -> dict[str, Any] | None:
