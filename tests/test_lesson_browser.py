@@ -3,10 +3,13 @@ room), runs compared, an exact colour asked."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
 
 from tests.conftest import start_streamlit, stop_streamlit, wait_idle
@@ -141,6 +144,25 @@ ANSWERS = """() => Array.from(document.querySelectorAll('.colorclf-ask')).map((e
 ])"""
 
 
+def _packed(values: list[float]) -> str:
+    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+STALE_WEIGHTS = {  # a network that says red-ish to everything, from another session
+    "session": "the session before",
+    "serial": 10_000,
+    "layers": [
+        {
+            "rows": 3,
+            "cols": 9,
+            "kernel": _packed([0.0] * 27),
+            "bias": _packed([50.0] + [0.0] * 8),
+            "activation": "softmax",
+        }
+    ],
+}
+
+
 def test_the_browser_answers_as_the_server_side_predictor_does(browser):
     """The sliders run the network in the browser; for every activation, the headline, the
     top two and the nine bars are what ``Predictor`` and ``describe_answer`` say."""
@@ -148,6 +170,9 @@ def test_the_browser_answers_as_the_server_side_predictor_does(browser):
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
     try:
         page = context.new_page()
+        # Weights a page can still hold from the session before a reconnect (a live panel's
+        # last epoch): the sliders must not take them for this session's newest.
+        page.add_init_script(f"window.colorclfAskWeights = {json.dumps(STALE_WEIGHTS)};")
         page.goto(url)
         expected = page.locator('[data-testid="stText"]').filter(has_text=re.compile(r"^case "))
         expected.last.wait_for(timeout=TIMEOUT_MS)

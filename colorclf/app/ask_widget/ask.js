@@ -58,10 +58,11 @@ function describe(labels, p, sure) {  // as colorclf.core.predict.describe_answe
   return [headline, `${best} ${percent(p1)} % / ${second} ${percent(p2)} %`];
 }
 
-function newer(current, model) {
-  if (!model) return false;
-  if (!current) return true;
-  return model.session !== current.session || model.serial > current.serial;
+// Weights of this page's session (a reconnected page's serials start again, and a page can
+// still hold the weights of the session before), newer than the ones shown.
+function newer(current, model, session) {
+  if (!model || model.session !== session) return false;
+  return !current || current.session !== session || model.serial > current.serial;
 }
 
 function hex(rgb) {
@@ -85,8 +86,9 @@ export default function (component) {
     inputs.forEach((input, i) => { input.value = data.rgb[i]; });
     root.dataset.rgbSerial = String(data.rgb_serial);
   }
+  s.session = data.model ? data.model.session : null;
   const adopt = (model) => {
-    if (!newer(s.model, model)) return false;
+    if (!newer(s.model, model, s.session)) return false;
     s.model = model;
     s.layers = network(model);
     return true;
