@@ -3,7 +3,6 @@ app's secrets."""
 
 from __future__ import annotations
 
-import importlib
 import threading
 from typing import Any
 
@@ -37,11 +36,10 @@ def _prepare_first_training() -> None:
     """Only an optimisation: should any part fail, the first click computes it, or says why."""
     from colorclf.core.hyperparams import Hyperparams
     from colorclf.data.builtin import builtin_dataset
-    from colorclf.views import ceiling, charts
+    from colorclf.views import ceiling, charts  # charts imports pandas, as the first chart would
 
     hp = Hyperparams()
     steps = (
-        lambda: importlib.import_module("pandas"),  # what the first st.vega_lite_chart imports
         lambda: charts.loss_chart_spec(False),
         lambda: charts.loss_chart_spec(True),
         lambda: ceiling.reference_accuracy(builtin_dataset(), hp.val_split, hp.seed),

@@ -110,7 +110,7 @@ export default function (component) {
       detail.textContent = data.waiting;
       headline.textContent = '';
       bars.replaceChildren();
-      return rgb;
+      return;
     }
     const p = probabilities(s.layers, rgb);
     const [words, top2] = describe(data.labels, p, data.sure);
@@ -133,7 +133,6 @@ export default function (component) {
       row.append(name, bar, number);
       return row;
     }));
-    return rgb;
   };
   const tell = () => {
     s.timer = null;
