@@ -429,6 +429,35 @@ def test_model_files(model, check_gate) -> None:
     assert at.session_state["got"][-2:] == [None, None]
 
 
+
+def _check_progress_alone() -> None:
+    """AppTest's script: one run of the upload check's fragment body as the browser's timer
+    runs it (or inline in a page run, as the session says), then nothing: a second script
+    run can only be the page run it asks for."""
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from colorclf.app import teaching as teaching_ui
+
+    st.session_state["script_runs"] = st.session_state.get("script_runs", 0) + 1
+    if st.session_state["script_runs"] == 1:
+        teaching_ui._check_progress(SimpleNamespace(done=True))
+
+
+@pytest.mark.parametrize("in_page_run, page_runs", [(False, 2), (True, 1)])
+def test_a_check_timer_after_the_check_ended_draws_the_page_again(in_page_run, page_runs):
+    """The page run that showed a check's answer can be lost (Streamlit drops a finished
+    runner's queued messages when a fragment timer starts a new runner: seen once in five
+    rounds, "Checking" for ever); the fragment stays registered once the check is done, and a
+    run of its own then asks for the page again. Inline in a page run it does not (a loop)."""
+    at = AppTest.from_function(_check_progress_alone, default_timeout=TIMEOUT)
+    at.session_state["_check_in_page_run"] = in_page_run
+    at.run()
+    assert not at.exception and not at.info
+    assert at.session_state["script_runs"] == page_runs
+
+
 def switching_page(first, second) -> None:
     import streamlit as st
 

@@ -606,8 +606,14 @@ def render_model_files(
         held = [file_id, ModelCheck(upload.getvalue(), upload.name), False]
         st.session_state[check_key] = held
     check: ModelCheck = held[1]
+    # The fragment is drawn, at the same place, also once the check is done (with no timer):
+    # a timer the browser still holds then finds it and asks for the page (_check_progress).
+    st.session_state["_check_in_page_run"] = True
+    try:
+        st.fragment(_check_progress, run_every=None if check.done else CHECK_POLL_SECONDS)(check)
+    finally:
+        st.session_state["_check_in_page_run"] = False
     if not check.done:
-        st.fragment(_check_progress, run_every=CHECK_POLL_SECONDS)(check)
         return None
     if check.predictor is None:
         st.error(plain(check.error or f"{upload.name} could not be checked"))
@@ -621,10 +627,18 @@ def render_model_files(
 
 def _check_progress(check: Any) -> None:
     """While an upload's check runs, what it is doing; once it is done, the whole page runs
-    again and ``render_model_files`` hands the model over."""
-    if check.done:
-        st.rerun()
-    st.info(plain(check.status()), icon="⏳")
+    again and ``render_model_files`` hands the model over.
+
+    Once done, a run of this fragment of its own (a timer the browser still holds) asks for
+    the page again even if a page run already drew the answer: Streamlit drops a finished
+    script runner's queued messages when a fragment timer starts a new runner before they
+    were sent, so that page run may never have reached the browser (seen: "Checking" for
+    ever, the answer never shown). Inline in a page run it draws nothing (that would loop).
+    """
+    if not check.done:
+        st.info(plain(check.status()), icon="⏳")
+    elif not st.session_state.get("_check_in_page_run"):
+        st.rerun(scope="app")
 
 
 # ---------------------------------------------------------------------------- on the page
