@@ -6,11 +6,33 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from colorclf.core.hyperparams import Hyperparams
 from tests.conftest import wait_idle
 
 pytestmark = pytest.mark.browser
+
+
+def choose_file(panel, path) -> None:
+    """Choose ``path`` in the panel's uploader and wait until the uploader lists it, choosing
+    it again if it does not (as a student would).
+
+    Why again: Streamlit's uploader first asks the server for an upload address, and the
+    server's answer is dropped when a page run starts before it was sent
+    (``AppSession._clear_queue`` on a script start keeps only lifecycle messages); the
+    uploader then waits for ever, listing nothing. Seen once in 15 rounds with a busy core,
+    when the file was chosen just as the tab's click started a page run."""
+    listed = panel.get_by_test_id("stFileUploaderFileName").filter(has_text=path.name)
+    uploader = panel.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    for _ in range(3):
+        uploader.set_input_files(str(path))
+        try:
+            listed.wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:  # the answer was dropped: choose it again
+            continue
+    raise AssertionError(f"the uploader never lists {path.name}; it shows {panel.inner_text()!r}")
 
 
 def test_a_model_file_is_uploaded_checked_and_asked(browser, streamlit_server, tmp_path) -> None:
@@ -30,9 +52,8 @@ def test_a_model_file_is_uploaded_checked_and_asked(browser, streamlit_server, t
         wait_idle(page)
         page.get_by_role("tab", name="Model files").click()
         panel = page.get_by_role("tabpanel", name="Model files")
-        uploader = panel.locator('[data-testid="stFileUploaderDropzoneInput"]')
 
-        uploader.set_input_files(str(good))
+        choose_file(panel, good)
         # The check runs in a trainer process (it may first import TensorFlow).
         try:
             panel.get_by_text("mine.keras: 3 inputs → 6 sigmoid → 9 softmax").wait_for(
@@ -51,7 +72,7 @@ def test_a_model_file_is_uploaded_checked_and_asked(browser, streamlit_server, t
 
         page.get_by_role("button", name="Use the trained model again").click()
         wait_idle(page)
-        uploader.set_input_files(str(bad))  # in place of the good one
+        choose_file(panel, bad)  # in place of the good one
         error = panel.locator('[data-testid="stAlertContentError"]')
         try:
             error.wait_for(timeout=180_000)
