@@ -23,8 +23,8 @@ def choose_file(panel, path) -> None:
     (``AppSession._clear_queue`` on a script start keeps only lifecycle messages); the
     uploader then waits for ever, listing nothing. Seen once in 15 rounds with a busy core,
     when the file was chosen just as the tab's click started a page run."""
-    listed = panel.get_by_test_id("stFileUploaderFileName").filter(has_text=path.name)
-    uploader = panel.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    listed = panel.get_by_test_id("stFileChipName").get_by_text(path.name, exact=True)
+    uploader = panel.get_by_test_id("stFileUploaderDropzoneInput")
     for _ in range(3):
         uploader.set_input_files(str(path))
         try:
