@@ -64,6 +64,11 @@ ANSWER_JS = """() => Array.from(document.querySelectorAll(
   '.colorclf-ask-headline, .colorclf-ask-detail')).map((el) => el.innerText).join(' · ')"""
 
 
+SLIDERS_JS = """() => [Array.from(document.querySelectorAll('.colorclf-ask input'))
+  .map((el) => el.value), document.activeElement && document.activeElement.outerHTML,
+  document.querySelector('.colorclf-ask').innerText]"""
+
+
 def assert_no_error(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
@@ -98,10 +103,13 @@ def test_train_watch_the_chart_then_ask_with_a_slider(browser, streamlit_server)
         red.press("Home")  # Red 0
         page.get_by_role("slider", name="Blue").focus()
         page.keyboard.press("End")  # Blue 255: (0, 0, 255)
-        page.wait_for_function(
-            "() => document.querySelector('.colorclf-ask-headline').innerText === 'blue-ish'",
-            timeout=10_000,
-        )
+        try:
+            page.wait_for_function(
+                "() => document.querySelector('.colorclf-ask-headline').innerText === 'blue-ish'",
+                timeout=10_000,
+            )
+        except Exception as error:  # say what the sliders show instead
+            raise AssertionError(f"not blue-ish: {page.evaluate(SLIDERS_JS)}") from error
         wait_idle(page)
         assert before != prediction(page)
         DOCS.mkdir(parents=True, exist_ok=True)
