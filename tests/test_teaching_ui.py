@@ -429,7 +429,6 @@ def test_model_files(model, check_gate) -> None:
     assert at.session_state["got"][-2:] == [None, None]
 
 
-
 def _check_progress_alone() -> None:
     """AppTest's script: one run of the upload check's fragment body as the browser's timer
     runs it (or inline in a page run, as the session says), then nothing: a second script
@@ -448,9 +447,9 @@ def _check_progress_alone() -> None:
 @pytest.mark.parametrize("in_page_run, page_runs", [(False, 2), (True, 1)])
 def test_a_check_timer_after_the_check_ended_draws_the_page_again(in_page_run, page_runs):
     """The page run that showed a check's answer can be lost (Streamlit drops a finished
-    runner's queued messages when a fragment timer starts a new runner: seen once in five
-    rounds, "Checking" for ever); the fragment stays registered once the check is done, and a
-    run of its own then asks for the page again. Inline in a page run it does not (a loop)."""
+    runner's queued messages when a fragment timer starts a new runner, as seen in the live
+    panel): the fragment stays registered once the check is done, and a run of its own then
+    asks for the page again. Inline in a page run it does not (a loop)."""
     at = AppTest.from_function(_check_progress_alone, default_timeout=TIMEOUT)
     at.session_state["_check_in_page_run"] = in_page_run
     at.run()

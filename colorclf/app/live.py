@@ -13,7 +13,13 @@ import streamlit as st
 
 from colorclf.app.follow import FollowerDrawer, followers
 from colorclf.app.presenter import presenting
-from colorclf.app.state import current_job, drawn_state, model_awaited, state_on_screen
+from colorclf.app.state import (
+    current_job,
+    drawn_state,
+    inline_fragment,
+    model_awaited,
+    state_on_screen,
+)
 from colorclf.app.state import session as _state
 from colorclf.app.streamlit_private import another_run_waits
 from colorclf.core.dataset import ColorDataset
@@ -91,11 +97,7 @@ def live_panel() -> None:
     looks once a second (thirty queued students polling 10×/s would keep the server too
     busy to serve the two who train)."""
     every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(drawn_state())
-    st.session_state["_live_in_page_run"] = True  # the fragment runs inline in this page run
-    try:
-        st.fragment(_live_panel_body, run_every=every)()
-    finally:
-        st.session_state["_live_in_page_run"] = False
+    inline_fragment(_live_panel_body, run_every=every, flag="_live_in_page_run")
 
 
 # One fragment run of the live panel redraws for at most this long. It ends at once when

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -91,3 +92,18 @@ def asked_token() -> tuple[int, int]:
     views that follow a training compare to know they must draw again."""
     job = current_job()
     return id(asked_predictor()), job.progress.epoch if job is not None else -1
+
+
+def inline_fragment(
+    body: Callable[..., None], *args: Any, run_every: float | None, flag: str
+) -> None:
+    """Draw ``body(*args)`` as a fragment in this page run, with ``st.session_state[flag]``
+    true only while it runs inline here: the body tells a run of its own (a timer the browser
+    still holds) from this one, and may then ask for the page again (a page run can be lost:
+    Streamlit drops a finished runner's queued messages when a fragment timer starts a new
+    runner) without looping."""
+    st.session_state[flag] = True
+    try:
+        st.fragment(body, run_every=run_every)(*args)
+    finally:
+        st.session_state[flag] = False

@@ -24,6 +24,7 @@ from colorclf.app.state import (
     await_model,
     current_job,
     drawn_state,
+    inline_fragment,
     session,
 )
 from colorclf.core.dataset import ColorDataset
@@ -608,11 +609,8 @@ def render_model_files(
     check: ModelCheck = held[1]
     # The fragment is drawn, at the same place, also once the check is done (with no timer):
     # a timer the browser still holds then finds it and asks for the page (_check_progress).
-    st.session_state["_check_in_page_run"] = True
-    try:
-        st.fragment(_check_progress, run_every=None if check.done else CHECK_POLL_SECONDS)(check)
-    finally:
-        st.session_state["_check_in_page_run"] = False
+    every = None if check.done else CHECK_POLL_SECONDS
+    inline_fragment(_check_progress, check, run_every=every, flag="_check_in_page_run")
     if not check.done:
         return None
     if check.predictor is None:
@@ -632,8 +630,9 @@ def _check_progress(check: Any) -> None:
     Once done, a run of this fragment of its own (a timer the browser still holds) asks for
     the page again even if a page run already drew the answer: Streamlit drops a finished
     script runner's queued messages when a fragment timer starts a new runner before they
-    were sent, so that page run may never have reached the browser (seen: "Checking" for
-    ever, the answer never shown). Inline in a page run it draws nothing (that would loop).
+    were sent, so that page run may never have reached the browser (then: "Checking" for
+    ever; the same loss was seen in the live panel, ``ff6f31a``). Inline in a page run it
+    draws nothing (that would loop).
     """
     if not check.done:
         st.info(plain(check.status()), icon="⏳")
