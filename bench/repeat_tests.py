@@ -23,6 +23,9 @@ from pathlib import Path
 DEFAULT_FILES = [
     "tests/test_browser.py",
     "tests/test_label_browser.py",
+    "tests/test_explorer_browser.py",
+    "tests/test_lesson_browser.py",
+    "tests/test_upload_browser.py",
     "tests/test_app.py",
     "tests/test_label_page.py",
     "tests/test_teaching_ui.py",
