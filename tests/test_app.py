@@ -553,3 +553,21 @@ def test_only_three_whole_numbers_0_to_255_move_the_sliders(sent, heard):
     from colorclf.app.ask import heard_rgb
 
     assert heard_rgb(sent) == heard
+
+
+def test_the_first_page_run_leaves_the_trainer_for_after_the_paint(monkeypatch):
+    """The first page run of a session only draws the paint signal; the set-up (a warm trainer,
+    the preload) waits for the browser's paint, or for the session's next page run."""
+    from colorclf.app import runtime
+
+    started: list[str] = []
+    monkeypatch.setattr(runtime, "_runtime_prepared", False)
+    monkeypatch.setattr(runtime.SHARED_POOL, "prestart", lambda: started.append("trainer"))
+    monkeypatch.setattr(runtime, "_prepare_first_training", lambda: started.append("preload"))
+    at = new_app()
+    assert started == []
+    at.run()  # no JavaScript here: a later page run does it
+    assert not at.exception
+    assert sorted(started) == ["preload", "trainer"]
+    at.run()
+    assert len(started) == 2  # once per process

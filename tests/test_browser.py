@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_idle
+from tests.conftest import start_streamlit, stop_streamlit, wait_idle, wait_until
 
 pytestmark = pytest.mark.browser
 # The README's screenshots are refreshed only when asked (COLORCLF_UPDATE_SCREENSHOTS=1):
@@ -297,3 +297,39 @@ def test_the_network_tab_follows_the_training(browser, streamlit_server):
         assert_no_error(page)
     finally:
         context.close()
+
+
+def _trainers_of(pid: int) -> list[int]:
+    """The trainer processes (``colorclf.train.worker``) whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid and b"colorclf.train.worker" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_warm_trainer_starts_once_the_first_page_is_painted(browser, tmp_path):
+    """Nobody clicks: the painted page alone (its paint signal, no second page run) starts a
+    trainer warming up, so the first Train does not wait for TensorFlow's import."""
+    database = f"sqlite:///{tmp_path / 'votes.sqlite'}"
+    proc, url = start_streamlit({"COLORCLF_DB_URL": database})
+    try:
+        assert _trainers_of(proc.pid) == []  # the server alone starts none
+        context, page = open_page(browser, url, size=(1366, 768))
+        try:
+            assert wait_until(lambda: _trainers_of(proc.pid), timeout=60), (
+                "no trainer process started after the page was painted"
+            )
+            assert_no_error(page)
+        finally:
+            context.close()
+    finally:
+        stop_streamlit(proc)

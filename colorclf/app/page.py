@@ -18,7 +18,7 @@ from colorclf.app.controls import (
 )
 from colorclf.app.follow import reset_followers
 from colorclf.app.presenter import PAGE_KEY, large_type, presenter_toggle, presenting
-from colorclf.app.runtime import prepare_runtime
+from colorclf.app.runtime import prepare_runtime_once_painted
 from colorclf.app.state import page_run_finished, read_job_state, session
 from colorclf.app.style import page_style
 from colorclf.app.teaching import render_explorer, teaching_views
@@ -142,8 +142,9 @@ def training_page() -> None:
         "Label colours, watch a small neural network learn the names, then ask it. "
         "After The Coding Train's *TensorFlow.js Color Classifier* (videos 7.1–7.12)."
     )
-    # Last, so that the first page is painted before TensorFlow's import competes for it.
-    prepare_runtime()
+    # Last, and on the first page only once it is painted: TensorFlow's import in a new
+    # trainer would compete with the browser for it.
+    prepare_runtime_once_painted()
     page_run_finished()
 
 

@@ -32,6 +32,38 @@ def prepare_runtime() -> None:
     threading.Thread(target=_prepare_first_training, name="colorclf-preload", daemon=True).start()
 
 
+# A page's first run ends before the browser has painted it: the browser still fetches and
+# renders its parts for another ~0.5 s, and a trainer importing TensorFlow on one of two
+# cores then delays the Train button by ~0.4 s (bench/bench_page.py, cold starts). So the
+# first page asks for the set-up once the browser has painted (two animation frames after
+# this mounts), and any later page run of the session does it in any case (no JavaScript,
+# AppTest): the trainer still starts seconds before a first click can need it.
+_painted = st.components.v2.component(
+    "colorclf_painted",
+    js="""export default function ({ setStateValue }) {
+  requestAnimationFrame(() => requestAnimationFrame(() => setStateValue('painted', true)));
+}""",
+)
+
+
+def _painted_signal() -> None:
+    if not _runtime_prepared:
+        _painted(
+            key="_colorclf_painted", default={"painted": False}, on_painted_change=prepare_runtime
+        )
+
+
+def prepare_runtime_once_painted() -> None:
+    """``prepare_runtime`` once this page is on screen: at once on a session's later page
+    runs, after the browser's paint on its first."""
+    state = st.session_state
+    if state.get("_page_drawn_before"):
+        prepare_runtime()
+    else:
+        state["_page_drawn_before"] = True
+        st.fragment(_painted_signal)()  # its run, not the page's, answers the paint
+
+
 def _prepare_first_training() -> None:
     """Only an optimisation: should any part fail, the first click computes it, or says why."""
     from colorclf.core.hyperparams import Hyperparams
