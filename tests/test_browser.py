@@ -25,7 +25,7 @@ DOCS = (
 
 # A fingerprint of what the loss chart shows right now (canvas pixels or SVG markup).
 CHART_SIGNATURE = """() => {
-  const chart = document.querySelector('[data-testid="stVegaLiteChart"]');
+  const chart = document.querySelector('.st-key-live-chart [data-testid="stVegaLiteChart"]');
   if (!chart) return null;
   const canvas = chart.querySelector('canvas');
   const text = canvas ? canvas.toDataURL() : (chart.querySelector('svg') || chart).innerHTML;
@@ -78,7 +78,8 @@ def test_train_watch_the_chart_then_ask_with_a_slider(browser, streamlit_server)
     context, page = open_page(browser, streamlit_server, size=(1366, 768))  # a laptop
     try:
         page.get_by_role("button", name="Train").click()
-        page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=60_000)
+        # Scoped to the live chart: a chart in a hidden tab would never become visible.
+        page.wait_for_selector('.st-key-live-chart [data-testid="stVegaLiteChart"]', timeout=60_000)
         states, answers = set(), set()
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -236,7 +237,7 @@ def test_at_laptop_size_status_chart_and_stop_stay_in_view_from_click_to_end(
         page.get_by_role("button", name="Train").wait_for(timeout=60_000)
         wait_idle(page)
         page.get_by_role("button", name="Train").click()
-        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=120_000)
+        page.locator('.st-key-live-chart [data-testid="stVegaLiteChart"]').wait_for(timeout=120_000)
         seen_training = 0
         while True:
             layout = page.evaluate(LAYOUT)
