@@ -100,9 +100,11 @@ def live_panel() -> None:
     inline_fragment(_live_panel_body, run_every=every, flag="_live_in_page_run")
 
 
-# One fragment run of the live panel redraws for at most this long. It ends at once when
-# another run waits (a slider), so this bounds only how often the views (follow.py) are
-# drawn again in full, and how long a slider waits if ``another_run_waits`` cannot tell.
+# One fragment run of the live panel redraws for at most this long. A page run (Stop, a tab)
+# cuts it short at its next redraw (Streamlit does), and it ends at once when another
+# fragment waits (``another_run_waits``), so this bounds only how often the views
+# (follow.py) are drawn again in full, and how long another fragment (the exact colour, a
+# view's widgets) waits if ``another_run_waits`` cannot tell (bench/bench_private.py).
 LIVE_RUN_SECONDS = 4.0
 CONSOLE_LINES = 4  # the console shows the newest lines; the Runs tab keeps every epoch
 CONSOLE_HEIGHT = 108  # pixels: four lines of text
@@ -118,8 +120,8 @@ def _live_panel_body() -> None:
     Streamlit's run state in the browser, and React re-renders every element of the page
     for it; updates within a run reach only the element that changed. Measured with
     ``bench/bench_page.py``: the browser's CPU per second of training fell and the chart
-    shows more states. The run ends early when another fragment (a slider) or the whole
-    page waits to run, so the page stays as responsive as before.
+    shows more states. The run ends early when another fragment or the whole page waits to
+    run, so the page stays as responsive as before.
     """
     job = current_job()
     if job is None:

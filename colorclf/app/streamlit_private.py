@@ -4,10 +4,13 @@ It is checked by ``tests/test_streamlit_private.py`` against the pinned Streamli
 release that renames them fails a test instead of quietly changing the page:
 
 - ``another_run_waits``: whether the page or another fragment waits while the live panel's
-  long fragment run draws. No public API tells; without it the run holds a slider's answer
-  for up to a second (bench_class: slider during a 30-session class 440 → 54 ms median
-  when it was added). If the names vanish it answers False and the run simply ends after
-  its second.
+  long fragment run draws. No public API tells. Streamlit cuts the run short by itself for
+  a page run (Stop, a tab), but a request for another fragment (the exact-colour field, a
+  view's widgets) waits until the run ends, up to ``live.LIVE_RUN_SECONDS``.
+  ``bench/bench_private.py`` measures what it buys against the same page without it:
+  exact colour during a training → answer on screen, 416 ms median without waiting against
+  6,846 ms (8 trials each, 2026-12-06, a busy machine). If the names vanish it answers
+  False and the page behaves as that bench's "without it".
 
 (Streamlit also calls ``keras.backend.clear_session()`` after every script run once Keras is
 imported; the web server never imports Keras, uploaded model files are opened in a trainer
