@@ -4,10 +4,10 @@
     .venv/bin/python bench/repeat_tests.py 5 tests/test_app.py   # other test files
 
 Each round is one ``pytest -q`` process over the files (default: the browser tests and the
-AppTest pages); the script prints one line per round (passed, failed, seconds) and, at the
-end, the failed test ids with how many rounds each failed in; a failed round's whole output is
-kept in the temporary folder (its path and its error lines are printed). Exit status 1 if any
-failed.
+AppTest pages; not ``test_scaleout.py``, which needs nginx and PostgreSQL and runs in CI).
+The script prints one line per round (passed, failed, seconds) and, at the end, the failed
+test ids with how many rounds each failed in; a failed round's whole output is kept in the
+temporary folder (its path and its error lines are printed). Exit status 1 if any failed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ DEFAULT_FILES = [
     "tests/test_explorer_browser.py",
     "tests/test_lesson_browser.py",
     "tests/test_upload_browser.py",
+    "tests/test_connection.py",
     "tests/test_app.py",
     "tests/test_label_page.py",
     "tests/test_teaching_ui.py",
