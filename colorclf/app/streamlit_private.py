@@ -6,11 +6,12 @@ release that renames them fails a test instead of quietly changing the page:
 - ``another_run_waits``: whether the page or another fragment waits while the live panel's
   long fragment run draws. No public API tells. Streamlit cuts the run short by itself for
   a page run (Stop, a tab), but a request for another fragment (the exact-colour field, a
-  view's widgets) waits until the run ends, up to ``live.LIVE_RUN_SECONDS``.
-  ``bench/bench_private.py`` measures what it buys against the same page without it:
-  exact colour during a training → answer on screen, 416 ms median without waiting against
-  6,846 ms (8 trials each, 2026-12-06, a busy machine). If the names vanish it answers
-  False and the page behaves as that bench's "without it".
+  view's widgets) waits until the run ends (``live.LIVE_RUN_SECONDS``), and often one run
+  more, when the panel's own timer was queued first. ``bench/bench_private.py`` measures
+  what it buys against the same page without it: exact colour during a training → answer
+  on screen, 226 ms median against 6,195 ms (max 300 against 7,923 ms); Stop, the control,
+  270 ms in both (8 trials each, 2026-12-06). If the names vanish it answers False and the
+  page behaves as that bench's "without it".
 
 (Streamlit also calls ``keras.backend.clear_session()`` after every script run once Keras is
 imported; the web server never imports Keras, uploaded model files are opened in a trainer
