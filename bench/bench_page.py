@@ -397,10 +397,15 @@ def take_records(page: Any) -> dict[str, Any]:
     )
 
 
-def train_button(page: Any) -> Any:
+def app_button(page: Any, label: str) -> Any:
+    """The page's ``st.button`` whose whole text is ``label``."""
     return page.locator('[data-testid="stButton"] button').filter(
-        has_text=re.compile(r"^\s*Train\s*$")
+        has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
     )
+
+
+def train_button(page: Any) -> Any:
+    return app_button(page, "Train")
 
 
 def wait_status(page: Any, pattern: str, timeout_s: float) -> None:

@@ -40,7 +40,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import _server as srv  # noqa: E402
-from bench_page import TRAIN_ENABLED_JS, set_epochs, train_button  # noqa: E402
+from bench_page import TRAIN_ENABLED_JS, app_button, set_epochs, train_button  # noqa: E402
 
 EPOCHS = 200  # long enough that no action comes after the run's end
 VARIANTS = {"with the private name": "streamlit_app.py", "without it": "bench/no_private_app.py"}
@@ -65,12 +65,6 @@ WATCH_JS = r"""([event, selector, pattern]) => {
   };
   document.addEventListener(event, on, true);
 }"""
-
-
-def stop_button(page: Any) -> Any:
-    return page.locator('[data-testid="stButton"] button').filter(
-        has_text=re.compile(r"^\s*Stop\s*$")
-    )
 
 
 def watched(page: Any, event: str, selector: str, pattern: str, act: Any) -> float:
@@ -103,7 +97,7 @@ def one_run(page: Any, pause_s: float, rgb: tuple[int, int, int]) -> dict[str, f
         "click",
         ".st-key-training-status",
         "Stopping after this batch|Stopped at epoch",
-        lambda: stop_button(page).click(),
+        lambda: app_button(page, "Stop").click(),
     )
     status.filter(has_text=re.compile(r"Stopped at epoch")).wait_for(timeout=60_000)
     return out

@@ -2,8 +2,9 @@
 
 The live panel asks ``colorclf.app.streamlit_private.another_run_waits`` whether a page run
 or another fragment waits, and ends its long fragment run at once when one does. Here that
-question always answers "no" (what it answers when the private names vanish), so a waiting
-run waits until the live run's ``LIVE_RUN_SECONDS`` are up. Everything else is the app.
+question always answers "no" (what it answers when the private names vanish), so another
+fragment's run waits until the live run ends (a page run still cuts it short: Streamlit
+does that by itself). Everything else is the app.
 
     .venv/bin/python -m streamlit run bench/no_private_app.py
 """
