@@ -157,6 +157,14 @@ PARAMS: tuple[Param, ...] = (
         0,
         200,
     ),
+    Param(
+        "pace",
+        "Pace",
+        str,
+        "live: the run is slowed to a watchable speed (about two epochs a second) so you can "
+        "see the loss fall; full: as fast as the machine goes.",
+        choices=("live", "full"),
+    ),
 )
 PARAMS_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 
@@ -174,6 +182,9 @@ class Hyperparams:
     val_split: float = 0.1
     seed: int = 0
     patience: int = 0
+    # How fast the run is shown, not what it learns: two runs that differ only in pace are
+    # the same run (presets, the runs table and the model compare equal).
+    pace: str = dataclasses.field(default="live", compare=False)
 
     def __post_init__(self) -> None:
         for param in PARAMS:
@@ -235,6 +246,8 @@ PRESETS: dict[str, Hyperparams] = {
     ),
 }
 DEFAULT_PRESET = "coding-train"
+# ``live``: this many epochs a second at most, so the tutorial's 10 epochs animate for ~5 s.
+LIVE_EPOCHS_PER_SECOND = 2.0
 # The name of settings that are no preset's (the Preset box shows it once a setting changes).
 CUSTOM = "custom"
 

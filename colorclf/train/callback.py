@@ -4,7 +4,7 @@ A sink is any callable taking one row (``colorclf.core.rows``): the trainer proc
 the command line's progress bar, a test's ``list.append``. It knows nothing of Streamlit;
 how often a sink redraws is its own business.
 
-Keras' ``on_train_batch_end`` logs carry the running mean over the ``fit`` call so far, not
+Keras' ``on_train_batch_end`` logs carry the running mean over the epoch so far, not
 the batch's own value. Keras weights that mean by batch size, so the batch's value is exactly
 ``(mean_b * seen_b - mean_(b-1) * seen_(b-1)) / size_b``.
 """
@@ -22,8 +22,8 @@ class LossStream(keras.callbacks.Callback):
     """Sends one row per batch to ``sink`` and moves ``progress`` on; after each batch, stops
     the ``fit`` once ``should_stop()`` is true.
 
-    One instance serves every ``fit`` call of a run (one per epoch): ``progress`` says which
-    batch comes next, so a call may start mid-epoch.
+    ``progress`` says which batch comes next, so a run (a ``fit``, or ``train.loop``'s
+    chunks) may start mid-epoch after a Stop.
     """
 
     def __init__(
@@ -44,11 +44,17 @@ class LossStream(keras.callbacks.Callback):
         self.clock = clock
         self.should_stop = should_stop
         self._size = 0  # colours in the batch in progress
-        self._seen_in_call = 0  # colours, loss and accuracy totals of this fit call so far
+        self._seen_in_call = 0  # colours, loss and accuracy totals of this epoch so far
         self._loss_total = 0.0
         self._acc_total = 0.0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        self._reset()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._reset()  # Keras' running means start again at every epoch
+
+    def _reset(self) -> None:
         self._seen_in_call = 0
         self._loss_total = 0.0
         self._acc_total = 0.0

@@ -1,41 +1,55 @@
-"""The training loop: epochs one ``fit`` call each, rows streamed to a sink.
+"""The training loop: a run advanced one compiled chunk of batches at a time, its rows handed
+to Keras callbacks batch by batch, as Keras' own loops drive them.
 
-``train`` runs the epochs over a seeded permutation per epoch (``core.rows.epoch_order``), so
-a run stopped at epoch k, batch b resumes at batch b+1 of the same permutation: a resumed run
-sees the same batches as one that was never stopped. The rows are described in
-``colorclf.core.rows``; the batch rows come from ``LossStream``.
+``TrainRun`` trains over a seeded permutation per epoch (``core.rows.epoch_order``), so a run
+stopped at epoch k, batch b resumes at batch b+1 of the same permutation: a resumed run sees
+the same batches as one that was never stopped. Each ``advance`` trains one chunk
+(``train.engine``), then calls ``on_train_batch_begin/end`` of a ``keras.callbacks.CallbackList``
+once per batch with Keras' logs (the running means over the epoch so far); ``LossStream``
+turns those into the rows described in ``colorclf.core.rows``. A callback that sets
+``model.stop_training`` stops the run after that very batch: the chunk is trained again from
+its start up to that batch, so Stop keeps exactly the weights of the last batch shown.
+
+Pace: ``live`` spreads a run over time (``LIVE_EPOCHS_PER_SECOND``) by saying when its next
+chunk is due (``next_due``); the caller waits, so the idle time costs no CPU and serves other
+runs (the trainer's scheduler). ``full`` is due at once.
 
 Early stopping follows Keras' ``EarlyStopping(monitor="val_loss", patience=p,
-restore_best_weights=True)``, but lives here rather than in that callback: the class resets
-its best loss, its count and its saved weights in ``on_train_begin``, that is at every one of
-our one-epoch ``fit`` calls, and it would never see ``val_loss`` (we evaluate after each
-``fit``). The count and the best epoch are kept in ``Progress`` (so they survive Stop/Resume)
-and the best weights travel with the run (``best_weights``).
+restore_best_weights=True)``, but lives here rather than in that callback: a Stop/Resume
+splits a run into several calls, and the callback resets its best loss, count and weights in
+``on_train_begin``. The count and the best epoch are kept in ``Progress`` (so they survive
+Stop/Resume) and the best weights travel with the run (``best_weights``).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from colorclf.core.dataset import Split
-from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.hyperparams import LIVE_EPOCHS_PER_SECOND, Hyperparams
 from colorclf.core.rows import Progress, Row, Sink, batches_per_epoch, epoch_order
 from colorclf.train.callback import LossStream
+from colorclf.train.engine import chunk_step
 
 if TYPE_CHECKING:
     import keras
 
+FULL_CHUNK_BATCHES = 32  # full pace: longer chunks gain little (bench_engine) and Stop waits less
+LIVE_CHUNK_SECONDS = 0.1  # live pace: a chunk per redraw of the page (~10 frames a second)
+MAX_CHUNK_ROWS = 8192  # any chunk: a turn of the trainer stays a few milliseconds long
+
+
 @dataclass
 class TrainOutcome:
-    """What ``train`` returns: the progress (for Resume), whether it stopped before the
-    planned epochs (Stop, a Step's end or early stopping), the best epoch's weights (with
-    patience) and, after an early stop, the last weights (the model then holds the best)."""
+    """What a run returns: the progress (for Resume), whether it stopped before the planned
+    epochs (Stop, a Step's end or early stopping), the best epoch's weights (with patience)
+    and, after an early stop, the last weights (the model then holds the best)."""
 
     progress: Progress
     stopped: bool
@@ -64,6 +78,210 @@ def evaluate_arrays(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[f
     return loss, accuracy
 
 
+def batches_per_second(hp: Hyperparams, per_epoch: int) -> float | None:
+    """The live pace's rate for a run with ``per_epoch`` batches an epoch (None: full pace)."""
+    return per_epoch * LIVE_EPOCHS_PER_SECOND if hp.pace == "live" else None
+
+
+class TrainRun:
+    """Train for ``hp.epochs`` epochs (or resume ``progress``), streaming rows to ``sink``,
+    one chunk of batches per ``advance``.
+
+    Stops after the batch during which ``should_stop()`` turned true; the model then holds the
+    weights after that batch and the progress resumes from the next one. With
+    ``until_epoch``, stops once that many epochs are done (Step). With ``hp.patience``, stops
+    when that many epochs in a row brought no lower validation loss, and at that stop or at
+    the planned end puts the best epoch's weights back (``best_weights``: those of an earlier
+    part of the run). ``callbacks`` are more Keras callbacks, driven beside ``LossStream``.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        split: Split,
+        hp: Hyperparams,
+        sink: Sink,
+        *,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        until_epoch: int | None = None,
+        best_weights: list[np.ndarray] | None = None,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+    ) -> None:
+        import keras
+
+        self.model, self.split, self.hp, self.sink = model, split, hp, sink
+        self.progress = progress or Progress(epochs_planned=hp.epochs)
+        self.should_stop = should_stop
+        self.until_epoch = until_epoch
+        self.best_weights = best_weights
+        self.n = len(split.x_train)
+        self.per_epoch = batches_per_epoch(self.n, hp.batch_size)
+        self.rate = batches_per_second(hp, self.per_epoch)
+        batches = math.ceil(self.rate * LIVE_CHUNK_SECONDS) if self.rate else FULL_CHUNK_BATCHES
+        self.chunk_batches = max(1, min(batches, MAX_CHUNK_ROWS // hp.batch_size))
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        self._weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
+        self._slots = [np.array(v) for v in model.optimizer.variables]
+        self._base_seconds = self.progress.seconds
+        self._started: float | None = None  # perf_counter at the first chunk
+        self._batches_trained = 0
+        self._epoch_open = False  # on_epoch_begin was called for the epoch in progress
+        self._order: tuple[int, np.ndarray] | None = None
+        self._loss_sum = self._acc_sum = 0.0  # Keras' running means within this call's epoch
+        self._seen = 0
+        self.stopped = False
+        self.ended = False
+        self.outcome: TrainOutcome | None = None
+        stream = LossStream(
+            sink,
+            self.progress,
+            batch_size=hp.batch_size,
+            n_train=self.n,
+            clock=self.clock,
+            should_stop=should_stop,
+        )
+        self.callbacks = keras.callbacks.CallbackList([stream, *callbacks], model=model)
+        model.stop_training = False
+
+    # ----- time ----------------------------------------------------------------------
+    def clock(self) -> float:
+        """Training seconds of the whole run: earlier parts, and this one since it began."""
+        started = self._started
+        return self._base_seconds + (0.0 if started is None else time.perf_counter() - started)
+
+    @property
+    def next_due(self) -> float:
+        """``time.perf_counter()`` value at which the next chunk is due (live pace keeps the
+        run at its rate; full pace: now)."""
+        if self.rate is None or self._started is None:
+            return 0.0
+        return self._started + self._batches_trained / self.rate
+
+    # ----- one turn ------------------------------------------------------------------
+    def advance(self) -> bool:
+        """Train one chunk (and close the epoch when it ends one); True once the run ended."""
+        if self.ended:
+            return True
+        if self._started is None:
+            self._started = time.perf_counter()
+            self.callbacks.on_train_begin()
+        progress = self.progress
+        if not self._epoch_open and self._at_an_end():
+            return True
+        if not self._epoch_open:
+            self._epoch_open = True
+            self._loss_sum = self._acc_sum = 0.0
+            self._seen = 0
+            self.callbacks.on_epoch_begin(progress.epoch)
+        self._train_chunk()
+        if self.model.stop_training:
+            self.stopped = True
+            self._end()
+            return True
+        if progress.batch >= self.per_epoch:
+            self._close_epoch()
+            if progress.stopped_early:
+                self.stopped = True
+                self._end()
+                return True
+            return self._at_an_end(asking=False)
+        return False
+
+    def _at_an_end(self, *, asking: bool = True) -> bool:
+        """Between epochs: end the run when it is finished, a Step's epoch is done, or (when
+        ``asking``) Stop was asked; True if it ended."""
+        progress = self.progress
+        if progress.finished:
+            self._end()
+        elif (self.until_epoch is not None and progress.epoch >= self.until_epoch) or (
+            asking and self.should_stop is not None and self.should_stop()
+        ):
+            self.stopped = True
+            self._end()
+        return self.ended
+
+    def _epoch_order(self) -> np.ndarray:
+        epoch = self.progress.epoch
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, epoch_order(self.n, self.hp.seed, epoch))
+        return self._order[1]
+
+    def _train_chunk(self) -> None:
+        hp, progress = self.hp, self.progress
+        first = progress.batch
+        count = min(self.chunk_batches, self.per_epoch - first)
+        rows = self._epoch_order()[first * hp.batch_size : (first + count) * hp.batch_size]
+        x, y = self.split.x_train[rows], self.split.y_train[rows]
+        step = chunk_step(hp)
+        result = step.run(self._weights, self._slots, x, y, hp.batch_size, count)
+        for i in range(count):
+            size = min(hp.batch_size, len(rows) - i * hp.batch_size)
+            self._seen += size
+            self._loss_sum += float(result.losses[i]) * size
+            self._acc_sum += float(result.accuracies[i]) * size
+            logs = {"loss": self._loss_sum / self._seen, "accuracy": self._acc_sum / self._seen}
+            self.callbacks.on_train_batch_begin(first + i)
+            self.callbacks.on_train_batch_end(first + i, logs)
+            if self.model.stop_training and i < count - 1:
+                # Stop after this very batch: its weights, not the chunk's end's.
+                result = step.run(self._weights, self._slots, x, y, hp.batch_size, i + 1)
+                count = i + 1
+                break
+        self._weights, self._slots = result.weights, result.optimizer
+        self._batches_trained += count
+
+    def _close_epoch(self) -> None:
+        hp, progress = self.hp, self.progress
+        self._epoch_open = False
+        self.model.set_weights(self._weights)
+        val_loss, val_accuracy = evaluate_arrays(self.model, self.split.x_val, self.split.y_val)
+        row = progress.epoch_done(val_loss, val_accuracy, self.clock())
+        self.sink(row)
+        self.callbacks.on_epoch_end(row["epoch"] - 1, {k: row[k] for k in _EPOCH_LOGS})
+        if hp.patience and progress.just_improved:
+            self.best_weights = [w.copy() for w in self._weights]
+        if progress.patience_ran_out(hp.patience) and not progress.finished:
+            progress.stopped_early = True
+
+    def _end(self) -> None:
+        """Put the run's state into the model (its weights, or the best epoch's, and the
+        optimiser's slots), close the callbacks, and keep the outcome."""
+        self.ended = True
+        progress, hp = self.progress, self.hp
+        model = self.model
+        model.set_weights(self._weights)
+        for variable, value in zip(model.optimizer.variables, self._slots, strict=True):
+            variable.assign(value)
+        last_weights: list[np.ndarray] | None = None
+        best = self.best_weights
+        if hp.patience and best is not None and (progress.stopped_early or progress.finished):
+            # As Keras' EarlyStopping does at the end of training: the best epoch's weights.
+            last_weights = [w.copy() for w in self._weights]
+            model.set_weights(best)
+        progress.stop_clock(self.clock())
+        self.callbacks.on_train_end()
+        self.outcome = TrainOutcome(
+            progress=progress,
+            stopped=self.stopped,
+            best_weights=best if hp.patience else None,
+            last_weights=last_weights,
+        )
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The run's current weights (after the last batch trained)."""
+        return self._weights
+
+    @property
+    def optimizer_state(self) -> list[np.ndarray]:
+        return self._slots
+
+
+_EPOCH_LOGS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
 def train(
     model: keras.Model,
     split: Split,
@@ -74,70 +292,24 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     until_epoch: int | None = None,
     best_weights: list[np.ndarray] | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainOutcome:
-    """Train for ``hp.epochs`` epochs (or resume ``progress``), streaming rows to ``sink``.
-
-    Stops after the batch during which ``should_stop()`` turned true; the model then holds the
-    weights after that batch and the returned progress resumes from the next one. With
-    ``until_epoch``, stops once that many epochs are done (Step). With ``hp.patience``, stops
-    when that many epochs in a row brought no lower validation loss, and at that stop or at
-    the planned end puts the best epoch's weights back (``best_weights``: those of an earlier
-    part of the run).
-    """
-    progress = progress or Progress(epochs_planned=hp.epochs)
-    n = len(split.x_train)
-    per_epoch = batches_per_epoch(n, hp.batch_size)
-    run_start = time.perf_counter()
-    base_seconds = progress.seconds
-
-    def clock() -> float:
-        return base_seconds + time.perf_counter() - run_start
-
-    callback = LossStream(
+    """A whole ``TrainRun`` in this thread (the command line, the tests, the benchmarks); a
+    live-paced run sleeps between chunks."""
+    run = TrainRun(
+        model,
+        split,
+        hp,
         sink,
-        progress,
-        batch_size=hp.batch_size,
-        n_train=n,
-        clock=clock,
-        should_stop=should_stop,
-    )
-    stopped = False
-    last_weights: list[np.ndarray] | None = None
-    while not progress.finished:
-        if until_epoch is not None and progress.epoch >= until_epoch:
-            stopped = True
-            break
-        if should_stop is not None and should_stop():
-            stopped = True
-            break
-        order = epoch_order(n, hp.seed, progress.epoch)[progress.batch * hp.batch_size :]
-        model.fit(
-            split.x_train[order],
-            split.y_train[order],
-            batch_size=hp.batch_size,
-            epochs=1,
-            shuffle=False,
-            verbose=0,
-            callbacks=[callback],
-        )
-        if progress.batch < per_epoch:
-            stopped = True
-            break
-        val_loss, val_accuracy = evaluate_arrays(model, split.x_val, split.y_val)
-        sink(progress.epoch_done(val_loss, val_accuracy, clock()))
-        if hp.patience and progress.just_improved:
-            best_weights = model.get_weights()
-        if progress.patience_ran_out(hp.patience) and not progress.finished:
-            progress.stopped_early = stopped = True
-            break
-    if hp.patience and best_weights is not None and (progress.stopped_early or progress.finished):
-        # As Keras' EarlyStopping does at the end of training: the best epoch's weights.
-        last_weights = model.get_weights()
-        model.set_weights(best_weights)
-    progress.stop_clock(clock())
-    return TrainOutcome(
         progress=progress,
-        stopped=stopped,
-        best_weights=best_weights if hp.patience else None,
-        last_weights=last_weights,
+        should_stop=should_stop,
+        until_epoch=until_epoch,
+        best_weights=best_weights,
+        callbacks=callbacks,
     )
+    while not run.advance():
+        wait = run.next_due - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+    assert run.outcome is not None
+    return run.outcome

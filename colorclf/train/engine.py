@@ -1,0 +1,144 @@
+"""The training step as one compiled TensorFlow function over a chunk of batches.
+
+Why not ``model.fit``: for a network this small, Keras' per-call and per-batch machinery, not
+arithmetic, is the cost (bench/bench_engine.py: a bare ``fit`` of the tutorial's run takes
+about ten times what a compiled chunk loop does). A ``ChunkStep`` runs up to a chunk's worth
+of batches inside one ``tf.function`` (``tf.range`` loop: slice the batch, ``GradientTape``,
+the compiled loss, ``optimizer.apply``), and returns every batch's loss and accuracy, measured
+on the weights before that batch's update, as Keras' own ``train_step`` does.
+
+A ``ChunkStep`` is a template: a Keras model and optimiser of one architecture whose variables
+take a run's weights and optimiser slots at the start of a chunk and give them back at its
+end, so one trace serves every run of that architecture, whatever its seed, learning rate or
+data (a trace costs a few tenths of a second, the run itself about as much). Its variables
+are shared state, so each thread keeps its own templates (``chunk_step``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import numpy as np
+
+from colorclf.core.hyperparams import Hyperparams
+from colorclf.train.model import build_model
+
+TEMPLATES_PER_THREAD = 8  # architectures a trainer thread keeps traced (least recently used go)
+
+
+def architecture(hp: Hyperparams) -> Hashable:
+    """What a template must share with a run to train it: the layers' shapes and the update
+    rule. The learning rate is an optimiser variable, set per chunk like the slots."""
+    return hp.hidden_units, hp.activation, hp.optimizer
+
+
+@dataclass
+class ChunkResult:
+    weights: list[np.ndarray]
+    optimizer: list[np.ndarray]
+    losses: np.ndarray  # one per batch, float32 as Keras computes them
+    accuracies: np.ndarray
+
+
+class ChunkStep:
+    """A traced chunk of training steps for every run of one architecture."""
+
+    def __init__(self, hp: Hyperparams) -> None:
+        import tensorflow as tf
+
+        model = build_model(hp)
+        model.optimizer.build(model.trainable_variables)
+        self._model = model
+        self._weights = list(model.trainable_variables)
+        self._slots = list(model.optimizer.variables)
+        signature = [
+            [tf.TensorSpec(v.shape, v.dtype) for v in self._weights],
+            [tf.TensorSpec(v.shape, v.dtype) for v in self._slots],
+            tf.TensorSpec([None, 3], tf.float32),
+            tf.TensorSpec([None, None], tf.float32),
+            tf.TensorSpec([], tf.int32),
+            tf.TensorSpec([], tf.int32),
+        ]
+        self._run = tf.function(self._chunk, input_signature=signature, autograph=False)
+
+    def _chunk(self, weights, slots, x, y, batch_size, count):
+        import tensorflow as tf
+
+        model, variables, optimizer = self._model, self._weights, self._model.optimizer
+        for variable, value in zip(variables, weights, strict=True):
+            variable.assign(value)
+        for variable, value in zip(self._slots, slots, strict=True):
+            variable.assign(value)
+        rows = tf.shape(x)[0]
+
+        def body(i, losses, accuracies):
+            start = i * batch_size
+            end = tf.minimum(start + batch_size, rows)
+            xb, yb = x[start:end], y[start:end]
+            with tf.GradientTape() as tape:
+                predicted = model(xb, training=True)
+                loss = model.compute_loss(xb, yb, predicted)
+            gradients = tape.gradient(loss, variables)
+            optimizer.apply(gradients, variables)
+            hits = tf.equal(tf.argmax(predicted, axis=1), tf.argmax(yb, axis=1))
+            accuracy = tf.reduce_mean(tf.cast(hits, tf.float32))
+            return i + 1, losses.write(i, loss), accuracies.write(i, accuracy)
+
+        _, losses, accuracies = tf.while_loop(
+            lambda i, *_: i < count,
+            body,
+            (
+                tf.constant(0),
+                tf.TensorArray(tf.float32, size=count),
+                tf.TensorArray(tf.float32, size=count),
+            ),
+        )
+        return (
+            [tf.identity(v.value) for v in variables],
+            [tf.identity(v.value) for v in self._slots],
+            losses.stack(),
+            accuracies.stack(),
+        )
+
+    def run(
+        self,
+        weights: list[np.ndarray],
+        optimizer: list[np.ndarray],
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        count: int,
+    ) -> ChunkResult:
+        """Train ``count`` batches of ``batch_size`` rows of ``x``/``y`` (the last may be
+        short) from ``weights`` and ``optimizer`` slots; the state after them and every
+        batch's loss and accuracy."""
+        new_weights, new_slots, losses, accuracies = self._run(
+            weights, optimizer, x, y, np.int32(batch_size), np.int32(count)
+        )
+        return ChunkResult(
+            weights=[np.asarray(w) for w in new_weights],
+            optimizer=[np.asarray(s) for s in new_slots],
+            losses=np.asarray(losses),
+            accuracies=np.asarray(accuracies),
+        )
+
+
+_local = threading.local()
+
+
+def chunk_step(hp: Hyperparams) -> ChunkStep:
+    """This thread's template for ``hp``'s architecture, traced on first use."""
+    cache: OrderedDict[Hashable, ChunkStep] | None = getattr(_local, "templates", None)
+    if cache is None:
+        cache = _local.templates = OrderedDict()
+    key = architecture(hp)
+    step = cache.get(key)
+    if step is None:
+        step = cache[key] = ChunkStep(hp)
+        while len(cache) > TEMPLATES_PER_THREAD:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return step
