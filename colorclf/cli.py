@@ -174,6 +174,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 def hyperparams_from_args(args: argparse.Namespace) -> Hyperparams:
     """The preset, with every explicitly given flag overriding it."""
     overrides = {p.name: getattr(args, p.name) for p in PARAMS if getattr(args, p.name) is not None}
+    # Nobody watches a terminal's chart: the command line trains at full pace unless asked.
+    overrides.setdefault("pace", "full")
     return preset(args.preset).replace(**overrides)
 
 

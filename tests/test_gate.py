@@ -1,10 +1,17 @@
-"""The trainings limit: one per core, no more than a container's memory limit holds."""
+"""The trainings limit: every run at once, no more than a container's memory limit holds."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from colorclf.serve.gate import SERVER_MB, TRAINER_MB, memory_limit_bytes, trainings_that_fit
+from colorclf.serve.gate import (
+    MAX_RUNS,
+    RUN_MB,
+    SERVER_MB,
+    TRAINER_MB,
+    memory_limit_bytes,
+    trainings_that_fit,
+)
 
 MB = 1024 * 1024
 
@@ -45,10 +52,11 @@ def test_cgroup_v1_limit_and_no_limit(tmp_path: Path) -> None:
     assert memory_limit_bytes(str(tmp_path / "missing"), str(tmp_path / "none")) is None
 
 
-def test_the_pool_fits_the_memory_limit() -> None:
-    assert trainings_that_fit(2, None) == 2
-    assert trainings_that_fit(8, 1024 * MB) == 1  # a 1 GB host: one trainer, students queue
-    assert trainings_that_fit(8, 512 * MB) == 1  # never none
-    room_for_three = (SERVER_MB + 3 * TRAINER_MB + 10) * MB
-    assert trainings_that_fit(8, room_for_three) == 3
-    assert trainings_that_fit(2, room_for_three) == 2  # and never more than the cores
+def test_the_trainings_fit_the_memory_limit() -> None:
+    assert trainings_that_fit(None) == MAX_RUNS  # no limit: a bound all the same
+    assert trainings_that_fit(512 * MB) == 1  # never none: students queue
+    room_for_three = (SERVER_MB + TRAINER_MB + 3 * RUN_MB + 5) * MB
+    assert trainings_that_fit(room_for_three) == 3
+    # A 1 GB host (Community Cloud's smallest): a class of thirty trains at once.
+    assert trainings_that_fit(1024 * MB) >= 24
+    assert trainings_that_fit(1 << 50) == MAX_RUNS

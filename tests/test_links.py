@@ -30,6 +30,7 @@ def test_link_params_are_the_settings_plus_preset_data_presenter() -> None:
         "optimizer",
         "val_split",
         "patience",
+        "pace",
         "seed",
         "preset",
         "data",
@@ -153,6 +154,7 @@ def test_to_query_writes_every_setting_compactly() -> None:
         "val_split": "0.1",
         "seed": "0",
         "patience": "0",
+        "pace": "live",
         "data": "builtin",
         "presenter": "1",
     }

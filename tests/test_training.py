@@ -282,45 +282,52 @@ def test_until_epoch_trains_exactly_one_more_epoch(split) -> None:
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_a_kept_model_trains_exactly_the_run_a_new_one_would(split, optimizer: str) -> None:
-    """A trainer keeps its last model (its training step is traced already) for the next run
-    of the same architecture: that run, with another seed, after a run that was stopped
-    half-way, and resumed from a stopped state, equals the same run on a new model."""
-    from colorclf.train.ready import ReadyModel
-    from colorclf.train.worker import TrainTask, run_task
+def test_a_shared_template_trains_exactly_the_run_a_new_one_would(split, optimizer: str) -> None:
+    """A trainer thread keeps one traced template per architecture for every run: a run on it,
+    with another seed, after a run that was stopped half-way, and resumed from a stopped
+    state, equals the same run on a template of its own."""
+    from colorclf.core.protocol import Done, Rows, TrainTask
+    from colorclf.train import engine
+    from colorclf.train.worker import run_task
 
-    hp = HP.replace(optimizer=optimizer, learning_rate=0.05)
+    hp = HP.replace(optimizer=optimizer, learning_rate=0.05, pace="full")
 
     def task(hp: Hyperparams, state=None, progress=None) -> TrainTask:
         return TrainTask(hp=hp, split=split, progress=progress or Progress(hp.epochs), state=state)
 
-    def run(ready, hp, stop_after=None, **kwargs):
+    def run(fresh: bool, hp, stop_after=None, **kwargs):
+        if fresh:  # this thread forgets its templates: the run traces one of its own
+            engine._local.templates = None
         rows: list[dict] = []
-        result = run_task(
-            task(hp, **kwargs),
-            lambda message: rows.extend(message[1]) if message[0] == "rows" else None,
-            (lambda: len(rows) >= stop_after) if stop_after else None,
-            ready,
-        )
+        results = []
+
+        def send(message) -> None:
+            if isinstance(message, Rows):
+                rows.extend(message.rows)
+            elif isinstance(message, Done):
+                results.append(message.result)
+
+        run_task(task(hp, **kwargs), send, (lambda: len(rows) >= stop_after) if stop_after else None)
+        (result,) = results
         return result, _strip_seconds(rows)
 
-    ready = ReadyModel()
-    run(ready, hp.replace(seed=11), stop_after=3)  # leaves trained weights and slots behind
-    kept = ready._kept[1]
+    run(True, hp.replace(seed=11), stop_after=3)  # leaves trained weights and slots behind
+    kept = engine.chunk_step(hp)
     for seed in (3, 4):
-        reused, reused_rows = run(ready, hp.replace(seed=seed))
-        assert ready._kept[1] is kept  # the same model object went round again
-        new, new_rows = run(None, hp.replace(seed=seed))
+        reused, reused_rows = run(False, hp.replace(seed=seed))
+        assert engine.chunk_step(hp) is kept  # the same template went round again
+        new, new_rows = run(True, hp.replace(seed=seed))
         assert reused_rows == new_rows
         for a, b in zip(reused.state.weights, new.state.weights, strict=True):
             np.testing.assert_array_equal(a, b)
         for a, b in zip(reused.state.optimizer, new.state.optimizer, strict=True):
             np.testing.assert_array_equal(a, b)
+        kept = engine.chunk_step(hp)
 
-    # Stop, then resume on the kept model: the uninterrupted run.
-    stopped, first_rows = run(ready, hp, stop_after=4)
-    resumed, rest = run(ready, hp, state=stopped.state, progress=stopped.progress)
-    straight, straight_rows = run(None, hp)
+    # Stop, then resume on the kept template: the uninterrupted run.
+    stopped, first_rows = run(False, hp, stop_after=4)
+    resumed, rest = run(False, hp, state=stopped.state, progress=stopped.progress)
+    straight, straight_rows = run(True, hp)
     # (as test_stop_and_resume_equals_an_uninterrupted_run: equal to float rounding)
     assert [(r["kind"], r["step"]) for r in first_rows + rest] == [
         (r["kind"], r["step"]) for r in straight_rows
@@ -330,6 +337,7 @@ def test_a_kept_model_trains_exactly_the_run_a_new_one_would(split, optimizer: s
     for a, b in zip(resumed.state.weights, straight.state.weights, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
-    # Another architecture gets a new model.
-    run(ready, hp.replace(hidden_units=hp.hidden_units + 1))
-    assert ready._kept[1] is not kept
+    # Another architecture gets another template.
+    kept = engine.chunk_step(hp)
+    run(False, hp.replace(hidden_units=hp.hidden_units + 1))
+    assert engine.chunk_step(hp.replace(hidden_units=hp.hidden_units + 1)) is not kept

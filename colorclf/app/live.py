@@ -78,7 +78,7 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
             on_click=job.stop,  # type: ignore[union-attr]
             disabled=job is not None and job.stopping,
         )
-    elif job is not None and drawn == "stopped" and job.can_resume:
+    elif job is not None and drawn in ("stopped", "failed") and job.can_resume:
         middle.button("Resume", width="stretch", key="resume", on_click=job.resume)
     if job is not None and drawn in ("stopped", "complete") and job.can_step:
         right.button(

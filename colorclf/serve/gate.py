@@ -1,5 +1,6 @@
-"""The fair queue shared by every session: at most one training per core at a time, and no
-more than the container's memory limit holds."""
+"""The fair queue shared by every session: every run trains at once (the trainer takes them in
+turns), except where the container's memory limit would run out; the rest then wait in
+first-come order."""
 
 from __future__ import annotations
 
@@ -10,11 +11,8 @@ from collections.abc import Callable
 
 
 class FairGate:
-    """At most ``limit`` trainings at once; the rest wait in first-come order.
-
-    With 2 cores, thirty simultaneous fits only slow each other down and multiply memory;
-    a queue finishes everyone's run no later on average, and the page can show the position.
-    """
+    """At most ``limit`` trainings at once; the rest wait in first-come order, and the page
+    shows their place."""
 
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
@@ -55,10 +53,13 @@ class FairGate:
         return self._active
 
 
-# Resident memory measured on this app (docs/HOSTING.md): the web server, and one trainer
-# process with TensorFlow loaded and a default run training.
+# Resident memory measured on this app (docs/HOSTING.md): the web server, the trainer process
+# with TensorFlow loaded, and what one more active run adds to the two (its model, data and
+# rows; bench/bench_class.py --part class).
 SERVER_MB = 190
 TRAINER_MB = 620
+RUN_MB = 8
+MAX_RUNS = 200  # without a memory limit: a bound all the same
 _NO_LIMIT = 1 << 60  # cgroup v1 writes "no limit" as a huge number, v2 as "max"
 
 
@@ -100,22 +101,20 @@ def memory_limit_bytes(
     return min(limits) if limits else None
 
 
-def trainings_that_fit(cores: int, memory_bytes: int | None) -> int:
-    """One training per core, but no more trainer processes than the memory limit holds
-    beside the web server (never fewer than one: students then queue)."""
+def trainings_that_fit(memory_bytes: int | None) -> int:
+    """How many runs may train at once: as many as the memory limit holds beside the web
+    server and the trainer process (never fewer than one: students then queue)."""
     if memory_bytes is None:
-        return max(1, cores)
-    room = memory_bytes // (1024 * 1024) - SERVER_MB
-    return max(1, min(cores, room // TRAINER_MB))
+        return MAX_RUNS
+    room = memory_bytes // (1024 * 1024) - SERVER_MB - TRAINER_MB
+    return max(1, min(MAX_RUNS, room // RUN_MB))
 
 
 def _default_limit() -> int:
     configured = os.environ.get("COLORCLF_MAX_TRAININGS")
     if configured and configured.isdigit():
         return max(1, int(configured))
-    affinity = getattr(os, "sched_getaffinity", None)  # Linux: the cores this process may use
-    cores = len(affinity(0)) if affinity else os.cpu_count() or 1
-    return trainings_that_fit(cores, memory_limit_bytes())
+    return trainings_that_fit(memory_limit_bytes())
 
 
 SHARED_GATE = FairGate(_default_limit())

@@ -3,19 +3,19 @@
 Why not train in the script run: any widget event during a script run aborts it
 (``StopException`` inside the Keras callback), so training inside the run would lose work
 whenever a student touched a slider. Why not in a thread of the server: the page's redraws
-and the training would share one GIL (see ``colorclf.train.worker``). So a job's thread waits
-its turn at the ``FairGate`` (``serve.gate``), hands the work to a warm trainer process from
-the ``TrainerPool`` (``serve.pool``) and appends the rows that come back to its ``Run``; the
-page only *reads* them (the live panel redraws ~10×/s). Stop tells the trainer process,
-which checks after every batch; the weights and optimiser state come back, and Resume sends
-them to a free trainer with the ``Progress``. A job whose session is gone (``is_alive``
-false) stops itself, so no training outlives its session.
+and the training would share one GIL (see ``colorclf.train.worker``). So a job's thread is
+let in by the ``FairGate`` (``serve.gate``: a queue only where memory would run out), hands
+the work to the trainer process (``serve.pool``), which trains every session's runs at once in
+turns, and appends the rows that come back to its ``Run``; the page only *reads* them (the
+live panel redraws ~10×/s). Stop tells the trainer, which checks after every batch; the
+weights and optimiser state come back, and Resume sends them again with the ``Progress``.
+A job whose session is gone (``is_alive`` false) stops itself, so no training outlives its
+session.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import logging
 import threading
 import time
@@ -24,6 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from colorclf.core.dataset import ColorDataset, Split, stratified_split
 from colorclf.core.hyperparams import Hyperparams
+from colorclf.core.protocol import (
+    Checkpoint,
+    Done,
+    EpochEnd,
+    ModelState,
+    Rows,
+    Train,
+    TrainResult,
+    TrainTask,
+)
 from colorclf.core.rows import Progress, Row, batches_per_epoch
 from colorclf.core.runs import Run
 from colorclf.serve.gate import SHARED_GATE, FairGate
@@ -31,7 +41,6 @@ from colorclf.serve.pool import SHARED_POOL, TrainerPool, Worker, WorkerGone
 
 if TYPE_CHECKING:
     from colorclf.core.predict import Predictor
-    from colorclf.train.worker import ModelState, TrainResult
 
 _log = logging.getLogger(__name__)
 
@@ -115,6 +124,8 @@ class TrainingJob:
         self._thread: threading.Thread | None = None
         self._worker_stop: Callable[[], None] | None = None
         self._stop_asked_at: float | None = None
+        self._checkpoint: Checkpoint | None = None
+        self._checkpoint_rows = 0
 
     # ----- what the page reads -------------------------------------------------------
     @property
@@ -128,6 +139,10 @@ class TrainingJob:
 
     @property
     def can_resume(self) -> bool:
+        """A stopped run, or one whose trainer died after the server got a state to go on
+        from."""
+        if self.run.status == "failed":
+            return self.state_after_stop is not None and not self.progress.finished
         return (
             self.run.status == "stopped"
             and not self.progress.finished
@@ -148,6 +163,10 @@ class TrainingJob:
 
     def queue_position(self) -> int | None:
         return self._gate.position(self)
+
+    @property
+    def gate_limit(self) -> int:
+        return self._gate.limit
 
     # ----- what the page does ----------------------------------------------------------
     def start(self) -> bool:
@@ -257,13 +276,7 @@ class TrainingJob:
                 self.discard()
 
     def _train_on(self, worker: Worker) -> bool:
-        """Send the task, collect the rows; True if the worker can serve the next job."""
-        from colorclf.train.worker import TrainTask
-
-        number = worker.begin_task()
-        self._worker_stop = functools.partial(worker.stop_task, number)
-        if self._stop.is_set():
-            worker.stop_task(number)
+        """Send the task, collect what comes back; True if the trainer can serve on."""
         task = TrainTask(
             self.hp,
             self.split,
@@ -271,63 +284,67 @@ class TrainingJob:
             self.state_after_stop,
             until_epoch=self._until_epoch,
         )
-        failed_send: list[BaseException] = []
-
-        def send_task() -> None:
-            # In its own thread: a task larger than the pipe's buffer blocks until the trainer
-            # reads it, and a stopped trainer never does; the deadlines below still apply.
-            try:
-                worker.conn.send(("train", task))
-            except (OSError, ValueError) as err:
-                failed_send.append(err)
-
+        # Where a Resume goes on from should the trainer die: this task's start, then each
+        # epoch's end (and how many rows the page had then).
+        self._checkpoint = Checkpoint(copy.deepcopy(self.progress), self.state_after_stop)
+        self._checkpoint_rows = len(self.run.rows)
+        channel = worker.submit(Train, task)
+        self._worker_stop = channel.stop
+        if self._stop.is_set():
+            channel.stop()
         try:
-            threading.Thread(target=send_task, name="colorclf-send", daemon=True).start()
-            heard = progressed = time.monotonic()
             while True:
-                if failed_send:
-                    raise EOFError
-                if not worker.conn.poll(POLL_SECONDS):
-                    self._should_stop()  # a closed session stops the job; stop() tells the worker
-                    if not worker.alive():
-                        raise EOFError
-                    self._check_answering(heard, progressed)
-                    continue
-                message = worker.conn.recv()
-                kind, payload = message[0], message[-1]
-                heard = time.monotonic()
-                if kind == "alive":
-                    self._should_stop()
-                    self._check_answering(heard, progressed)
-                    continue
-                progressed = heard
-                if kind == "rows":
-                    for row in payload:
+                message = channel.receive(POLL_SECONDS)
+                self._should_stop()  # a closed session stops the job; stop() tells the trainer
+                if message is None:
+                    self._check_answering(worker.last_heard, channel.progressed)
+                elif isinstance(message, Rows):
+                    for row in message.rows:
                         self._on_row(row)
-                    self._should_stop()
-                elif kind == "predictor":
-                    self.predictor = payload
-                elif kind == "done":
-                    self._finish(payload)
+                elif isinstance(message, EpochEnd):
+                    self.predictor = message.predictor
+                    self._checkpoint = message.checkpoint
+                    self._checkpoint_rows = len(self.run.rows)
+                elif isinstance(message, Done):
+                    self._finish(message.result)
                     return True
-                else:  # "failed"
-                    self.error = str(payload)
+                else:
+                    self.state_after_stop = None
+                    self.error = str(getattr(message, "message", message))
                     self.run.status = "failed"
                     return True
         except TrainerHung as hung:
             worker.kill()  # SIGKILL ends a stopped process too
+            self.state_after_stop = None  # the rows went on past it: nothing to resume from
             self.error = f"{hung}; it was replaced, press Train to start again"
             self.run.status = "failed"
             return False
         except (EOFError, OSError):
-            code = worker.exit_code
-            self.error = (
-                "the trainer process stopped unexpectedly"
-                + (f" (exit code {code})" if code is not None else "")
-                + "; press Train to start again"
-            )
-            self.run.status = "failed"
+            self._trainer_died(worker.exit_code)
             return False
+        finally:
+            channel.close()
+
+    def _trainer_died(self, code: int | None) -> None:
+        """The trainer exited mid-run (the host's out-of-memory killer, say): back to the last
+        point the server holds the state of, so Resume goes on from there."""
+        died = "the trainer process stopped unexpectedly" + (
+            f" (exit code {code})" if code is not None else ""
+        )
+        point = self._checkpoint
+        self.run.status = "failed"
+        if point is None or point.state is None:
+            self.error = f"{died}; press Train to start again"
+            return
+        del self.run.rows[self._checkpoint_rows :]
+        self.progress = point.progress
+        self.state_after_stop = point.state
+        where = (
+            f"the end of epoch {point.progress.epoch}"
+            if point.progress.batch == 0
+            else f"epoch {point.progress.epoch + 1}, batch {point.progress.batch}"
+        )
+        self.error = f"{died}; press Resume to go on from {where}"
 
     def _check_answering(self, heard: float, progressed: float) -> None:
         """Raise ``TrainerHung`` when the trainer has been silent, stuck or deaf too long."""
@@ -367,9 +384,10 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
         position = job.queue_position()
         # Not yet (or no longer) in the gate's line: about to take a slot, not training yet.
         label = (
-            f"Waiting for a free trainer: place {position} in the queue"
+            f"Waiting for room on the server (it has memory for {job.gate_limit} trainings "
+            f"at once): place {position} in the queue"
             if position
-            else "Waiting for a free trainer"
+            else "Waiting for room on the server"
         )
     elif state == "training" and job.starting_trainer:
         label = "Starting a trainer (loading TensorFlow)…"

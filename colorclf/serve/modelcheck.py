@@ -21,6 +21,7 @@ import time
 from typing import TYPE_CHECKING
 
 from colorclf.core.errors import ModelFileError
+from colorclf.core.protocol import Check, Checked, CheckTask, Failed
 from colorclf.core.text import size_text
 from colorclf.serve.gate import FairGate
 from colorclf.serve.pool import SHARED_POOL, TrainerPool, Worker, WorkerGone
@@ -141,49 +142,27 @@ class ModelCheck:
                 self._finish(error=error or f"{self.name} could not be checked")
 
     def _check_on(self, worker: Worker) -> tuple[bool, str | None]:
-        """Send the file, wait for the answer; (the worker can serve again, the error)."""
-        from colorclf.train.worker import CheckTask
-
-        conn = worker.conn
-        assert conn is not None  # acquire returns ready workers only
+        """Send the file, wait for the answer; (the trainer can serve on, the error)."""
         task = CheckTask(self._data or b"", self.name, self.memory_bytes)
         self._data = None
-        worker.begin_task()
-        failed_send: list[BaseException] = []
-
-        def send_task() -> None:
-            # In its own thread, as a training's task: 20 MB do not fit the socket's buffer,
-            # and a trainer that never reads must still meet the time limit below.
-            try:
-                conn.send(("check", task))
-            except (OSError, ValueError) as err:
-                failed_send.append(err)
-
+        channel = worker.submit(Check, task)
         deadline = time.monotonic() + self.seconds
         try:
-            threading.Thread(target=send_task, name="colorclf-send", daemon=True).start()
             while True:
-                if failed_send:
-                    raise EOFError
                 if time.monotonic() > deadline:
                     worker.kill()
                     return False, (
                         f"checking {self.name} took longer than {self.seconds:g} s, so it was "
                         "stopped; this file cannot be used"
                     )
-                if not conn.poll(POLL_SECONDS):
-                    if not worker.alive():
-                        raise EOFError
-                    continue
-                kind, payload = (message := conn.recv())[0], message[-1]
-                if kind == "alive":
-                    continue
-                if kind == "checked":
-                    self.predictor = payload
+                message = channel.receive(POLL_SECONDS)
+                if isinstance(message, Checked):
+                    self.predictor = message.predictor
                     return True, None
-                if kind == "failed":
-                    return True, str(payload)
-                return False, f"{self.name} could not be checked (the trainer said {kind!r})"
+                if isinstance(message, Failed):
+                    return True, message.message
+                if message is not None:
+                    return False, f"{self.name} could not be checked (the trainer said {message!r})"
         except (EOFError, OSError):
             worker.kill()
             code = worker.exit_code
@@ -193,3 +172,5 @@ class ModelCheck:
                 + f": it may need more than the {size_text(self.memory_bytes)} of memory a "
                 "model file may use"
             )
+        finally:
+            channel.close()

@@ -1,22 +1,31 @@
-"""Warm trainer processes (``python -m colorclf.train.worker``) and the server's end of
-their connections.
+"""The trainer process (``python -m colorclf.train.worker``) and the server's end of its
+connection.
 
-Why a process and not a thread of the server: see ``colorclf.train.worker``. Why a program
-of its own, started with ``subprocess``, and not ``multiprocessing``'s ``spawn``: ``spawn``
-re-runs the parent's ``__main__`` in every child, and under Streamlit that is the page script
-(under AppTest a generated script that runs only inside AppTest); a ``__main__`` guard would
-protect only ``streamlit_app.py``. The trainer talks to the server over a
-``multiprocessing.connection`` (a ``Listener`` on a Unix socket in a private temporary
-folder, a random key); its standard input brings the address and key, then the stops, and
-its closing tells the trainer that the server is gone. Nothing here imports TensorFlow; the
-processes do.
+One trainer serves every session's runs at once (its scheduler takes them in turns), so the
+pool normally holds one process: TensorFlow costs ~570 MB a process, and one process keeps
+every core busy. Each request to it (a training, a model-file check) is a task with a number;
+the ``Worker``'s reader thread hands every message to its task's ``TaskChannel``, which is the
+one exchange loop both ``serve.job`` and ``serve.modelcheck`` use: the request is sent in a
+thread of its own (a large one blocks until the trainer reads it, and a stopped trainer never
+does), ``receive`` waits for the next message, and a trainer that exits or whose send failed
+ends every channel with ``EOFError``.
+
+Why a program of its own, started with ``subprocess``, and not ``multiprocessing``'s
+``spawn``: ``spawn`` re-runs the parent's ``__main__`` in every child, and under Streamlit that
+is the page script (under AppTest a generated script that runs only inside AppTest). The
+trainer talks to the server over a ``multiprocessing.connection`` (a ``Listener`` on a Unix
+socket in a private temporary folder, a random key); its standard input brings the address
+and key, then the stops, and its closing tells the trainer that the server is gone. Nothing
+here imports TensorFlow; the trainer does.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import os
+import queue
 import secrets
 import socket
 import subprocess
@@ -29,14 +38,15 @@ from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 
 import colorclf
-from colorclf.serve.gate import SHARED_GATE
+from colorclf.core.protocol import Alive, Check, Ready, TaskMessage, Train
 
 WORKER_START_SECONDS = 120.0  # importing TensorFlow in a new process: ~5 s idle, more if busy
-WORKER_MAX_TASKS = 25  # tasks per worker process before a fresh one replaces it
+WORKER_MAX_TASKS = 500  # tasks before an idle trainer is replaced by a fresh process
 WORKER_PROGRAM = ("-m", "colorclf.train.worker")
 # The folder that holds the colorclf package: the trainer imports it from there, wherever the
 # server was started (Streamlit puts the page script's folder on sys.path, not on PYTHONPATH).
 _PACKAGE_ROOT = str(Path(colorclf.__file__).resolve().parent.parent)
+_GONE = object()  # a channel's end: the trainer exited or the request could not be sent
 
 
 class WorkerGone(RuntimeError):
@@ -50,8 +60,41 @@ def _worker_environment() -> dict[str, str]:
     return env
 
 
+class TaskChannel:
+    """One task on a trainer: its messages in order (``receive``), and its Stop."""
+
+    def __init__(self, worker: Worker, number: int) -> None:
+        self.worker = worker
+        self.number = number
+        self.progressed = time.monotonic()  # when this task last said something
+        self._messages: queue.SimpleQueue[object] = queue.SimpleQueue()
+
+    def put(self, message: object) -> None:
+        self._messages.put(message)
+
+    def receive(self, timeout: float) -> TaskMessage | None:
+        """The task's next message, or None after ``timeout`` seconds of silence; EOFError
+        once the trainer is gone."""
+        try:
+            message = self._messages.get(timeout=timeout)
+        except queue.Empty:
+            if not self.worker.alive():
+                raise EOFError from None
+            return None
+        if message is _GONE:
+            raise EOFError
+        self.progressed = time.monotonic()
+        return message  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        self.worker.stop_task(self.number)
+
+    def close(self) -> None:
+        self.worker.forget(self.number)
+
+
 class Worker:
-    """One trainer process and the server's end of its connection (``conn``, once the trainer
+    """The trainer process and the server's end of its connection (``conn``, once the trainer
     has connected: ``wait_ready`` waits for that)."""
 
     def __init__(self) -> None:
@@ -59,9 +102,17 @@ class Worker:
         self._listener = Listener(family="AF_UNIX", authkey=key)
         self._address = str(self._listener.address)
         self.conn: Connection | None = None
-        self._connected = threading.Event()
+        self._ready_event = threading.Event()  # ready, or gone before it was
+        self.ready = False
+        self._gone = False
         self._closed = False
-        self._control_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._channels: dict[int, TaskChannel] = {}
+        self._numbers = itertools.count(1)
+        self.last_heard = time.monotonic()  # any message, heartbeats included
+        self.tasks = 0
+        self.load = 0  # tasks handed out by the pool and not yet released
         self.process = subprocess.Popen(
             [sys.executable, *WORKER_PROGRAM],
             stdin=subprocess.PIPE,
@@ -73,13 +124,28 @@ class Worker:
             self._control.write(f"{self._address}\n{key.hex()}\n".encode())
             self._control.flush()
         os.set_blocking(self._control.fileno(), False)  # a stop never blocks the page
-        threading.Thread(target=self._accept, name="colorclf-accept", daemon=True).start()
-        self.tasks = 0
-        self.ready = False  # only the job holding the worker reads or sets it
+        threading.Thread(
+            target=self._connect_and_read, name="colorclf-trainer", daemon=True
+        ).start()
 
-    def _accept(self) -> None:
-        """Accept the trainer's connection (another local process without the key is
-        refused and the listener waits on); stop when the worker is closed first."""
+    # ----- the reader thread -----------------------------------------------------------
+    def _connect_and_read(self) -> None:
+        conn = self._accept()
+        if conn is not None:
+            self.conn = conn
+            with contextlib.suppress(EOFError, OSError):
+                while True:
+                    self._route(conn.recv())
+        with self._lock:
+            self._gone = True
+            channels = list(self._channels.values())
+        for channel in channels:
+            channel.put(_GONE)
+        self._ready_event.set()
+
+    def _accept(self) -> Connection | None:
+        """The trainer's connection (another local process without the key is refused and the
+        listener waits on); None when the worker is closed first."""
         failures = 0
         try:
             while not self._closed and failures < 10:
@@ -90,71 +156,88 @@ class Worker:
                     continue
                 if self._closed:
                     conn.close()
-                else:
-                    self.conn = conn
-                return
+                    return None
+                return conn
+            return None
         finally:
             with contextlib.suppress(OSError):
                 self._listener.close()
-            self._connected.set()
 
+    def _route(self, message: object) -> None:
+        self.last_heard = time.monotonic()
+        if isinstance(message, Ready):
+            self.ready = True
+            self._ready_event.set()
+        elif not isinstance(message, Alive):
+            channel = self._channels.get(getattr(message, "task", -1))
+            if channel is not None:  # a forgotten task's late words are dropped
+                channel.put(message)
+
+    # ----- tasks -----------------------------------------------------------------------
+    def submit(self, make: type[Train] | type[Check], work: object) -> TaskChannel:
+        """Send ``make(number, work)`` in a thread of its own; the task's channel."""
+        with self._lock:
+            number = next(self._numbers)
+            channel = self._channels[number] = TaskChannel(self, number)
+            gone = self._gone
+            self.tasks += 1
+        if gone:
+            channel.put(_GONE)
+            return channel
+
+        def send() -> None:
+            try:
+                with self._send_lock:
+                    self.conn.send(make(number, work))  # type: ignore[union-attr, arg-type]
+            except (OSError, ValueError, AttributeError):
+                channel.put(_GONE)
+
+        threading.Thread(target=send, name="colorclf-send", daemon=True).start()
+        return channel
+
+    def forget(self, number: int) -> None:
+        with self._lock:
+            self._channels.pop(number, None)
+
+    def stop_task(self, number: int) -> None:
+        """Ask the trainer to stop task ``number`` after its current batch (or as soon as it
+        arrives). Never blocks: a trainer that does not read its stops is caught by the
+        job's deadlines."""
+        with self._lock:
+            if self._control.closed:
+                return
+            with contextlib.suppress(OSError, ValueError):
+                os.write(self._control.fileno(), f"stop {number}\n".encode())
+
+    # ----- the process -----------------------------------------------------------------
     @property
     def pid(self) -> int | None:
         return self.process.pid
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process.poll() is None and not self._gone
 
     @property
     def exit_code(self) -> int | None:
         return self.process.poll()
 
-    def begin_task(self) -> int:
-        """Count a task about to be sent; its number, for ``stop_task``."""
-        self.tasks += 1
-        return self.tasks
-
-    def stop_task(self, task: int) -> None:
-        """Ask the trainer to stop task ``task`` after its current batch (or as soon as it
-        arrives). Never blocks: a trainer that does not read its stops is caught by the
-        job's deadlines."""
-        with self._control_lock:
-            if self._control.closed:
-                return
-            with contextlib.suppress(OSError, ValueError):
-                os.write(self._control.fileno(), f"stop {task}\n".encode())
-
     def wait_ready(self, abort: Callable[[], bool], timeout: float = WORKER_START_SECONDS) -> bool:
-        """Wait for the "ready" message (TensorFlow imported); False if ``abort()`` turned true."""
+        """Wait for the ``Ready`` message (TensorFlow imported); False if ``abort()`` turned
+        true first."""
         deadline = time.monotonic() + timeout
         while not self.ready:
             if abort():
                 return False
             if time.monotonic() > deadline:
                 raise WorkerGone(f"the trainer process did not start within {timeout:.0f} s")
-            conn = self.conn
-            if conn is None:
-                if self._connected.wait(0.1) and self.conn is None:
-                    raise self._exited_at_start()
-                if self.conn is None and not self.alive():
-                    raise self._exited_at_start()
-                continue
-            if conn.poll(0.1):
-                try:
-                    message = conn.recv()
-                except (EOFError, OSError):  # a closed connection polls as readable
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        self.process.wait(timeout=1)
-                    raise self._exited_at_start() from None
-                if message[0] != "ready":
-                    raise WorkerGone(f"the trainer process said {message[0]!r} at start")
-                self.ready = True
-            elif not self.alive():
+            if (self._ready_event.wait(0.1) and not self.ready) or self.process.poll() is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=1)
                 raise self._exited_at_start()
         return True
 
     def _exited_at_start(self) -> WorkerGone:
-        if self.alive():
+        if self.process.poll() is None:
             return WorkerGone("the trainer process could not connect to the server")
         return WorkerGone(f"the trainer process exited at start (code {self.exit_code})")
 
@@ -166,18 +249,16 @@ class Worker:
             self.process.wait(timeout=5)
 
     def close(self) -> None:
-        """Say exit, close both channels (the trainer exits when its standard input closes,
-        whatever it is doing) and make sure the process is gone."""
+        """Close both channels (the trainer exits when its standard input closes, whatever
+        it is doing) and make sure the process is gone."""
         self._closed = True
+        with self._lock, contextlib.suppress(OSError):
+            self._control.close()
         conn = self.conn
         if conn is not None:
-            with contextlib.suppress(OSError, ValueError):
-                conn.send(("exit",))
-        with self._control_lock, contextlib.suppress(OSError):
-            self._control.close()
-        if conn is not None:
-            conn.close()
-        elif not self._connected.is_set():
+            with contextlib.suppress(OSError):
+                conn.close()
+        elif not self._ready_event.is_set():
             self._wake_accept()
         try:
             self.process.wait(timeout=5)
@@ -192,23 +273,22 @@ class Worker:
 
 
 class TrainerPool:
-    """Warm trainer processes, handed to one job at a time (the ``FairGate`` bounds how many
-    train at once, so the pool never holds more busy workers than the gate's limit).
+    """Up to ``limit`` trainer processes (one is the usual: it serves every run at once),
+    each handed to any number of tasks; ``acquire`` gives the least-loaded ready one.
 
-    A worker retires after ``max_tasks`` trainings and a fresh one takes its place: whatever
-    TensorFlow keeps per fitted model is given back with the process, so a server that runs
-    all term does not grow.
+    A trainer that has served ``max_tasks`` tasks is replaced by a fresh process once it is
+    idle: whatever TensorFlow keeps is given back with the process, so a server that runs all
+    term does not grow.
     """
 
-    def __init__(self, limit: int, max_tasks: int = WORKER_MAX_TASKS) -> None:
+    def __init__(self, limit: int = 1, max_tasks: int = WORKER_MAX_TASKS) -> None:
         self.limit = max(1, limit)
         self.max_tasks = max_tasks
-        self._idle: list[Worker] = []
-        self._busy: set[Worker] = set()
+        self._workers: list[Worker] = []
         self._lock = threading.Lock()
         self._closing = False
-        # At exit, wait for a start in progress, start no more, and end every trainer (each
-        # would notice its closed standard input anyway): no process outlives the server.
+        # At exit, start no more and end every trainer (each would notice its closed standard
+        # input anyway): no process outlives the server.
         atexit.register(self._close_at_exit)
 
     def _close_at_exit(self) -> None:
@@ -216,34 +296,32 @@ class TrainerPool:
             self._closing = True
         self.shutdown()
 
-    def _drop_dead_idle(self) -> None:
-        """With the lock held: forget (and close) idle workers whose process has exited."""
-        dead = [w for w in self._idle if not w.alive()]
-        self._idle = [w for w in self._idle if w not in dead]
-        for worker in dead:
-            worker.close()  # quick: the process is gone
+    def _drop(self, workers: list[Worker]) -> None:
+        """With the lock held: forget ``workers``, closed in a thread of their own."""
+        self._workers = [w for w in self._workers if w not in workers]
+        for worker in workers:
+            threading.Thread(target=worker.close, daemon=True).start()
 
-    def _spawn_spare(self) -> None:
-        """With the lock held: one idle worker warming up, if there is room for it."""
-        self._drop_dead_idle()
-        if not self._closing and not self._idle and len(self._busy) < self.limit:
-            self._idle.append(Worker())
+    def _drop_dead(self) -> None:
+        self._drop([w for w in self._workers if not w.alive()])
 
     def prestart(self) -> None:
-        """Start a worker now (it warms up in its own process) unless an idle one exists."""
+        """One more trainer warming up, if the pool has room and none is starting now."""
         with self._lock:
-            self._spawn_spare()
+            self._drop_dead()
+            starting = any(not w.ready for w in self._workers)
+            if not self._closing and not starting and len(self._workers) < self.limit:
+                self._workers.append(Worker())
 
     def acquire(self, abort: Callable[[], bool]) -> Worker | None:
-        """An idle worker, ready for a task; None if ``abort()`` turned true while it started.
-
-        A second worker is started only on demand or when the pool is quiet (``release``):
-        importing TensorFlow takes a core for ~5 s, which a running training would feel.
-        """
+        """A ready trainer for one more task; None if ``abort()`` turned true while it
+        started. Release it with ``release`` when the task has ended."""
         with self._lock:
-            self._drop_dead_idle()
-            worker = self._idle.pop(0) if self._idle else Worker()
-            self._busy.add(worker)
+            self._drop_dead()
+            if not self._workers:
+                self._workers.append(Worker())
+            worker = min(self._workers, key=lambda w: (not w.ready, w.load))
+            worker.load += 1
         try:
             ready = worker.wait_ready(abort)
         except WorkerGone:
@@ -254,31 +332,27 @@ class TrainerPool:
         return worker if ready else None
 
     def release(self, worker: Worker, *, healthy: bool = True) -> None:
-        """Take a worker back: kept warm if it is healthy, not due for retirement, and the
-        pool has room for it (a model-file check borrows a worker outside the trainings'
-        gate, so a check and full trainings can briefly hold one more than ``limit``)."""
+        """A task on ``worker`` ended; an unhealthy trainer (killed, gone) is dropped, and an
+        idle one past ``max_tasks`` is replaced."""
         with self._lock:
-            self._busy.discard(worker)
-            room = len(self._idle) + len(self._busy) < self.limit
-            keep = healthy and room and worker.tasks < self.max_tasks and worker.alive()
-            if keep:
-                self._idle.insert(0, worker)
-            elif not self._busy:
-                self._spawn_spare()  # a replacement, while nobody trains
-        if not keep:
-            threading.Thread(target=worker.close, daemon=True).start()
+            worker.load -= 1
+            if not healthy or not worker.alive():
+                self._drop([worker])
+            elif worker.load == 0 and worker.tasks >= self.max_tasks:
+                self._drop([worker])
+                if not self._closing:
+                    self._workers.append(Worker())
 
     def pids(self) -> list[int]:
         """The trainer processes' ids (for the benchmarks' memory figures)."""
         with self._lock:
-            return [w.pid for w in [*self._idle, *self._busy] if w.pid is not None]
+            return [w.pid for w in self._workers if w.pid is not None]
 
     def shutdown(self) -> None:
         with self._lock:
-            workers = [*self._idle, *self._busy]
-            self._idle, self._busy = [], set()
+            workers, self._workers = self._workers, []
         for worker in workers:
             worker.close()
 
 
-SHARED_POOL = TrainerPool(SHARED_GATE.limit)
+SHARED_POOL = TrainerPool(1)

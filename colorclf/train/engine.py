@@ -51,7 +51,7 @@ class ChunkStep:
 
         model = build_model(hp)
         model.optimizer.build(model.trainable_variables)
-        self._model = model
+        self.model = model
         self._weights = list(model.trainable_variables)
         self._slots = list(model.optimizer.variables)
         signature = [
@@ -67,7 +67,7 @@ class ChunkStep:
     def _chunk(self, weights, slots, x, y, batch_size, count):
         import tensorflow as tf
 
-        model, variables, optimizer = self._model, self._weights, self._model.optimizer
+        model, variables, optimizer = self.model, self._weights, self.model.optimizer
         for variable, value in zip(variables, weights, strict=True):
             variable.assign(value)
         for variable, value in zip(self._slots, slots, strict=True):

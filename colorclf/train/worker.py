@@ -1,57 +1,72 @@
-"""A training worker process: where TensorFlow runs, away from the web server's GIL.
+"""The trainer process: where TensorFlow runs, away from the web server's GIL, for every
+session's runs at once.
 
 Why a process and not a thread of the server: Python runs one thread at a time. Measured
 with a thread (bench/bench_page.py, 2 cores): the page's 10-per-second chart redraws held
 the server's GIL for ~1.2 s during a 7 s training, and every TensorFlow call of the training
-then waited for it, so a run with the page open took 1.4–1.6× a bare ``model.fit``. A
-process has its own interpreter: the page redraws on one core while the training keeps the
-other.
+then waited for it. A process has its own interpreter: the page redraws on one core while the
+training keeps the other.
+
+Why one process for many runs: TensorFlow costs ~570 MB per process, and it releases the GIL
+while a compiled chunk runs, so one process with a thread per core keeps every core busy
+(two runs in two threads: 0.30 s against 0.57 s one after the other). A ``Scheduler`` takes
+the runs in turns, one chunk of batches each (``train.loop.TrainRun.advance``), first come
+first served and back to the end of the line, so no run waits while another takes two turns;
+a live-paced run rejoins the line only when its next chunk is due, and its idle time serves
+the others.
 
 It is a program of its own, ``python -m colorclf.train.worker``, started by the server
 (``colorclf.serve.pool``) with ``subprocess``: it imports only this module and what it needs,
 whatever script the server runs (``multiprocessing``'s ``spawn`` would re-run the page script,
 or AppTest's generated one, in every trainer). Its standard input brings, one line each, the
 address of the server's ``multiprocessing.connection.Listener`` and the connection's key (hex);
-the trainer connects with ``Client`` and the two talk over that connection:
+the trainer connects with ``Client``, and the two exchange the messages of
+``colorclf.core.protocol``.
 
-    server → worker   ("train", TrainTask)      ("check", CheckTask)      ("exit",)
-    worker → server   ("ready", pid)            once, after importing TensorFlow
-                      ("rows", [row, …])        the loss-stream rows, every 20 ms
-                      ("predictor", Predictor)  the weights at each epoch end
-                      ("done", TrainResult)     after the last epoch, or after a stop
-                      ("checked", Predictor)    an uploaded model file that passed
-                      ("failed", message)       a one-line error
-                      ("alive",)                every second while a task runs (heartbeat)
-
-After those two lines, standard input carries the server's stops: ``stop N`` stops the N-th
-task (counted from 1) after its current batch, also when it arrives before the task does;
-the loss stream checks after every batch. It is a channel of its own so that a Stop never
-waits behind a task that is still being sent. The worker keeps no state between tasks: a
-stopped run's weights and optimiser state go back to the server, and Resume sends them to
-whichever worker is free, so a resumed run is exactly the run that was never stopped. When
-the server goes away (or retires the worker), standard input closes and the worker exits at
-once, also in the middle of a training: no trainer outlives its server.
+After those two lines, standard input carries the server's stops: ``stop N`` stops task N
+after its current batch, also when it arrives before the task does. It is a channel of its
+own so that a Stop never waits behind a task that is still being sent. The trainer keeps no
+state of a run after it ends: a stopped run's weights and optimiser state go back to the
+server, and Resume sends them again, so a resumed run is exactly the run that was never
+stopped. When the server goes away (or retires the trainer), standard input closes and the
+trainer exits at once, also in the middle of a training: no trainer outlives its server.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import gc
+import heapq
+import itertools
 import os
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from colorclf.core.dataset import Split
 from colorclf.core.errors import ModelFileError
-from colorclf.core.hyperparams import Hyperparams
-from colorclf.core.rows import Progress
+from colorclf.core.protocol import (
+    Alive,
+    Check,
+    Checked,
+    Checkpoint,
+    CheckTask,
+    Done,
+    EpochEnd,
+    Failed,
+    ModelState,
+    Ready,
+    Rows,
+    Train,
+    TrainResult,
+    TrainTask,
+)
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -59,49 +74,11 @@ if TYPE_CHECKING:
     import keras
 
     from colorclf.core.predict import Predictor
-    from colorclf.train.ready import ReadyModel
+    from colorclf.core.rows import Row
+    from colorclf.train.loop import TrainRun
 
-
-ROWS_EVERY_SECONDS = 0.02
 HEARTBEAT_SECONDS = 1.0
-
-
-@dataclass
-class ModelState:
-    """Everything that makes a resumed run continue exactly: weights and optimiser slots,
-    and with early stopping the best epoch's weights so far."""
-
-    weights: list[np.ndarray]
-    optimizer: list[np.ndarray]
-    best_weights: list[np.ndarray] | None = None
-
-
-@dataclass
-class TrainTask:
-    hp: Hyperparams
-    split: Split
-    progress: Progress
-    state: ModelState | None  # None: a fresh model
-    until_epoch: int | None = None  # Step: stop once this many epochs are done
-
-
-@dataclass
-class TrainResult:
-    stopped: bool
-    progress: Progress
-    state: ModelState
-    predictor: Predictor
-    model_bytes: bytes  # the .keras file, for "Download model"
-
-
-@dataclass
-class CheckTask:
-    """An uploaded ``.keras`` file to open here rather than in the web server, with the
-    address space (bytes) the check may add to this process."""
-
-    data: bytes
-    name: str
-    max_memory_bytes: int
+Send = Callable[[Any], None]
 
 
 def capture_state(
@@ -127,89 +104,216 @@ def restore_state(model: keras.Model, state: ModelState) -> None:
             variable.assign(value)
 
 
-def warm_up(ready: ReadyModel | None = None) -> None:
-    """Import TensorFlow and fit the default preset's model on a few zeros, so the first
-    real training starts at once; the model, its training step traced, goes to ``ready``."""
-    from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS
-    from colorclf.core.labels import NUM_LABELS
-    from colorclf.train.model import predictor_from_model
-    from colorclf.train.ready import new_model
+class ActiveRun:
+    """One task of the trainer: a ``TrainRun`` whose rows, epoch ends and result become
+    messages to ``send``. ``turn`` trains one chunk."""
 
-    hp = PRESETS[DEFAULT_PRESET]
-    model, untrained = new_model(hp)
-    # Two full batches and a short one: the step is traced for any batch size (TensorFlow
-    # relaxes the shape at the second one it sees), as a real epoch's short last batch needs.
-    n = 2 * hp.batch_size + 1
-    x = np.zeros((n, 3), dtype=np.float32)
-    y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(n, dtype=int)]
-    model.fit(x, y, batch_size=hp.batch_size, epochs=1, verbose=0)
-    model(x[:1], training=False)
-    predictor_from_model(model)
-    if ready is not None:
-        ready.keep(model, hp, untrained)
+    def __init__(
+        self, number: int, task: TrainTask, send: Send, should_stop: Callable[[], bool]
+    ) -> None:
+        self.number = number
+        self.task = task
+        self.send = send
+        self.should_stop = should_stop
+        self._run: TrainRun | None = None
+        self._pending: list[Row] = []
 
+    @property
+    def due(self) -> float:
+        return 0.0 if self._run is None else self._run.next_due
 
-def run_task(
-    task: TrainTask, send: Any, should_stop: Any, ready: ReadyModel | None = None
-) -> TrainResult:
-    """Train (or resume) one run, sending every row and each epoch's predictor to ``send``;
-    the model comes from ``ready`` (traced already) when it has one of this architecture,
-    and goes back to it after the run."""
-    from colorclf.train.loop import train
-    from colorclf.train.model import initial_weights, predictor_from_model
-    from colorclf.train.modelfile import model_to_bytes
-    from colorclf.train.ready import ReadyModel, new_model
+    def _start(self) -> TrainRun:
+        from colorclf.train.loop import TrainRun
+        from colorclf.train.model import build_model
 
-    ready = ready or ReadyModel()
-    kept = ready.take(task.hp)
-    model, untrained = kept or new_model(task.hp)
-    state = task.state
-    if state is None and kept is not None:  # a kept model starts where build_model would
-        state = ModelState(weights=initial_weights(task.hp), optimizer=untrained)
-    if state is not None:
-        restore_state(model, state)
-
-    pending: list[dict[str, Any]] = []
-    last_sent = [time.monotonic()]
-
-    def flush() -> None:
-        if pending:
-            send(("rows", pending.copy()))
-            pending.clear()
-        last_sent[0] = time.monotonic()
-
-    def sink(row: dict[str, Any]) -> None:
-        # Rows travel in small bundles (every ROWS_EVERY_SECONDS, and at each epoch end):
-        # the page redraws about 10×/s, and one message per batch would only cost the server.
-        pending.append(row)
-        if row["kind"] == "epoch":
-            flush()
-            send(("predictor", predictor_from_model(model)))
-        elif time.monotonic() - last_sent[0] >= ROWS_EVERY_SECONDS:
-            flush()
-
-    try:
-        outcome = train(
+        task = self.task
+        model = build_model(task.hp)
+        if task.state is not None:
+            restore_state(model, task.state)
+        return TrainRun(
             model,
             task.split,
             task.hp,
-            sink,
+            self._sink,
             progress=task.progress,
-            should_stop=should_stop,
+            should_stop=self.should_stop,
             until_epoch=task.until_epoch,
             best_weights=task.state.best_weights if task.state is not None else None,
         )
-    finally:
-        flush()
-    result = TrainResult(
-        stopped=outcome.stopped,
-        progress=outcome.progress,
-        state=capture_state(model, outcome.last_weights, outcome.best_weights),
-        predictor=predictor_from_model(model),
-        model_bytes=model_to_bytes(model),
-    )
-    ready.keep(model, task.hp, untrained)
-    return result
+
+    def _sink(self, row: Row) -> None:
+        self._pending.append(row)
+        if row["kind"] == "epoch":
+            self._flush()
+            self.send(EpochEnd(self.number, *self._epoch_end()))
+
+    def _epoch_end(self) -> tuple[Predictor, Checkpoint]:
+        """The weights for the page, and the point a Resume goes on from should this trainer
+        die before the run's next epoch ends."""
+        from colorclf.train.model import predictor_from_model
+
+        run = self._run
+        assert run is not None
+        progress = run.progress
+        improved = bool(run.hp.patience) and progress.just_improved
+        best = [w.copy() for w in run.weights] if improved else run.best_weights
+        state = ModelState(
+            weights=[w.copy() for w in run.weights],
+            optimizer=[s.copy() for s in run.optimizer_state],
+            best_weights=best,
+        )
+        return predictor_from_model(run.model), Checkpoint(copy.deepcopy(progress), state)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.send(Rows(self.number, self._pending))
+            self._pending = []
+
+    def turn(self) -> bool:
+        """Train one chunk and send its rows; True once the run ended (its result sent)."""
+        try:
+            if self._run is None:
+                self._run = self._start()
+            ended = self._run.advance()
+            self._flush()
+            if ended:
+                self.send(Done(self.number, self._result()))
+        except ModelFileError as error:
+            ended = True
+            self.send(Failed(self.number, str(error)))
+        except Exception as error:  # the page shows it as one line
+            ended = True
+            self.send(Failed(self.number, f"{type(error).__name__}: {error}"))
+        return ended
+
+    def _result(self) -> TrainResult:
+        from colorclf.train.model import predictor_from_model
+        from colorclf.train.modelfile import model_to_bytes
+
+        run = self._run
+        assert run is not None and run.outcome is not None
+        outcome = run.outcome
+        return TrainResult(
+            stopped=outcome.stopped,
+            progress=outcome.progress,
+            state=capture_state(run.model, outcome.last_weights, outcome.best_weights),
+            predictor=predictor_from_model(run.model),
+            model_bytes=model_to_bytes(run.model),
+        )
+
+
+def run_task(task: TrainTask, send: Send, should_stop: Callable[[], bool] | None = None) -> None:
+    """Train one task to its end in this thread, as the scheduler would (tests, benchmarks)."""
+    active = ActiveRun(1, task, send, should_stop or (lambda: False))
+    while not active.turn():
+        wait = active.due - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+
+
+class Scheduler:
+    """Every active run, served in turns by ``threads`` threads: one chunk a turn, first come
+    first served, a run back at the end of the line after its turn (or, live-paced, once its
+    next chunk is due)."""
+
+    def __init__(self, threads: int, warm: Callable[[], None] | None = None) -> None:
+        self._cond = threading.Condition()
+        self._ready: deque[ActiveRun] = deque()
+        self._later: list[tuple[float, int, ActiveRun]] = []  # (due, order, run): a heap
+        self._order = itertools.count()
+        self._active = 0
+        self.idle = threading.Event()
+        self.idle.set()
+        warmed = threading.Barrier(threads + 1)
+        for index in range(threads):
+            threading.Thread(
+                target=self._serve, args=(warm, warmed), name=f"trainer-{index}", daemon=True
+            ).start()
+        warmed.wait()  # every thread has traced the default template
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+    def add(self, run: ActiveRun) -> None:
+        with self._cond:
+            self._active += 1
+            self.idle.clear()
+            self._ready.append(run)
+            self._cond.notify()
+
+    def wake(self, number: int) -> None:
+        """A stop for a run that waits for its due time: it takes its turn now."""
+        with self._cond:
+            for entry in self._later:
+                if entry[2].number == number:
+                    self._later.remove(entry)
+                    heapq.heapify(self._later)
+                    self._ready.append(entry[2])
+                    self._cond.notify()
+                    return
+
+    def _take(self) -> ActiveRun:
+        with self._cond:
+            while True:
+                now = time.perf_counter()
+                while self._later and self._later[0][0] <= now:
+                    self._ready.append(heapq.heappop(self._later)[2])
+                if self._ready:
+                    return self._ready.popleft()
+                self._cond.wait(self._later[0][0] - now if self._later else None)
+
+    def _serve(self, warm: Callable[[], None] | None, warmed: threading.Barrier) -> None:
+        with contextlib.suppress(Exception):  # only a head start: the first run traces if need be
+            if warm is not None:
+                warm()
+        warmed.wait()
+        while True:
+            run = self._take()
+            ended = run.turn()
+            with self._cond:
+                if ended:
+                    self._active -= 1
+                    if self._active == 0:
+                        self.idle.set()
+                    continue
+                due = run.due
+                if due <= time.perf_counter():
+                    self._ready.append(run)
+                else:
+                    heapq.heappush(self._later, (due, next(self._order), run))
+                self._cond.notify()
+
+
+def warm_up_thread() -> None:
+    """Trace this thread's template of the default preset on a few zeros, so the first real
+    run starts at once."""
+    from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS
+    from colorclf.core.labels import NUM_LABELS
+    from colorclf.train.engine import chunk_step
+
+    hp = PRESETS[DEFAULT_PRESET]
+    step = chunk_step(hp)
+    n = 2 * hp.batch_size + 1
+    x = np.zeros((n, 3), dtype=np.float32)
+    y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(n, dtype=int)]
+    model = step.model
+    weights = [np.asarray(w) for w in model.get_weights()]
+    slots = [np.array(v) for v in model.optimizer.variables]
+    step.run(weights, slots, x, y, hp.batch_size, 3)
+
+
+def warm_up() -> None:
+    """What every run's start and end need besides the template: Keras' model building, a
+    forward pass and the ``.keras`` writer."""
+    from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS
+    from colorclf.train.model import build_model, predictor_from_model
+    from colorclf.train.modelfile import model_to_bytes
+
+    model = build_model(PRESETS[DEFAULT_PRESET])
+    model(np.zeros((1, 3), dtype=np.float32), training=False)
+    predictor_from_model(model)
+    model_to_bytes(model)
 
 
 def _address_space() -> int | None:
@@ -250,94 +354,121 @@ def check_task(task: CheckTask) -> Predictor:
         return predictor_from_upload(task.data, task.name)
 
 
+def _check(number: int, task: CheckTask, send: Send, busy: Callable[[int], None]) -> None:
+    busy(+1)
+    try:
+        send(Checked(number, check_task(task)))
+    except ModelFileError as error:  # names the file already
+        send(Failed(number, str(error)))
+    except Exception as error:
+        send(Failed(number, f"{type(error).__name__}: {error}"))
+    finally:
+        busy(-1)
+
+
 def release_memory() -> None:
-    """Collect, then give freed heap back to the OS (glibc keeps it otherwise; ~4 MB per
-    fitted model)."""
+    """Collect, then give freed heap back to the OS (glibc keeps it otherwise)."""
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _heartbeat(send: Any, busy: threading.Event) -> None:
-    """While a task runs, ("alive",) every ``HEARTBEAT_SECONDS``: the server tells a trainer
-    that is stopped (SIGSTOP) or frozen holding the interpreter from one that is working.
-    Only while busy, so an idle trainer's pipe does not fill up."""
-    while True:
-        busy.wait()
-        try:
-            send(("alive",), only_if=busy)
-        except (OSError, ValueError):
-            return
-        time.sleep(HEARTBEAT_SECONDS)
-
-
 class Stops:
-    """The stops the server asked for: every task up to ``through`` (the ``stop N`` lines)."""
+    """The tasks the server asked to stop (the ``stop N`` lines), told to ``on_stop``."""
 
-    def __init__(self) -> None:
-        self.through = 0
+    def __init__(self, on_stop: Callable[[int], None] | None = None) -> None:
+        self.stopped: set[int] = set()
+        self.on_stop = on_stop
 
     def asked(self, task: int) -> Callable[[], bool]:
-        """``should_stop`` for the ``task``-th task."""
-        return lambda: self.through >= task
+        """``should_stop`` for task ``task``."""
+        return lambda: task in self.stopped
 
     def follow(self, lines: Iterable[bytes]) -> None:
         """Read ``stop N`` lines until the stream ends."""
         for line in lines:
             kind, _, number = line.strip().partition(b" ")
             if kind == b"stop" and number.isdigit():
-                self.through = max(self.through, int(number))
+                self.stopped.add(int(number))
+                if self.on_stop is not None:
+                    self.on_stop(int(number))
+
+
+def trainer_threads() -> int:
+    """One scheduler thread per core this process may use."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return max(1, len(affinity(0)) if affinity else os.cpu_count() or 1)
 
 
 def worker_main(conn: Connection, stops: Stops) -> None:
-    """The worker: warm up, then run the tasks the server sends until it says exit."""
+    """The trainer: warm up, then serve the tasks the server sends until it says exit."""
     lock = threading.Lock()
-    busy = threading.Event()
+    checks = [0]
 
-    def send(message: Any, only_if: threading.Event | None = None) -> None:
-        with lock:  # the heartbeat thread sends too: one message at a time on the connection
-            if only_if is None or only_if.is_set():
-                conn.send(message)
+    def send(message: Any) -> None:
+        with lock:  # scheduler threads, checks and the heartbeat: one message at a time
+            conn.send(message)
 
-    from colorclf.train.ready import ReadyModel
+    def checking(change: int) -> None:
+        with lock:
+            checks[0] += change
 
-    ready = ReadyModel()
     try:
-        warm_up(ready)
+        warm_up()
+        scheduler = Scheduler(trainer_threads(), warm_up_thread)
+        stops.on_stop = scheduler.wake
         gc.collect()
         gc.freeze()  # TensorFlow's objects: out of every later collection's way
-        conn.send(("ready", os.getpid()))
-        threading.Thread(target=_heartbeat, args=(send, busy), daemon=True).start()
-        tasks = 0
+        send(Ready(os.getpid()))
+        threading.Thread(
+            target=_heartbeat, args=(send, scheduler, checks), name="heartbeat", daemon=True
+        ).start()
+        threading.Thread(
+            target=_tidy, args=(scheduler,), name="tidy", daemon=True
+        ).start()
         while True:
             message = conn.recv()
-            kind = message[0]
-            if kind not in ("train", "check"):
+            if isinstance(message, Train):
+                scheduler.add(
+                    ActiveRun(message.task, message.work, send, stops.asked(message.task))
+                )
+            elif isinstance(message, Check):
+                threading.Thread(
+                    target=_check, args=(message.task, message.work, send, checking), daemon=True
+                ).start()
+            else:
                 return
-            tasks += 1
-            reply: tuple[str, Any]
-            busy.set()
-            try:
-                if kind == "train":
-                    reply = ("done", run_task(message[1], send, stops.asked(tasks), ready))
-                else:
-                    reply = ("checked", check_task(message[1]))
-            except ModelFileError as error:  # names the file already
-                reply = ("failed", str(error))
-            except Exception as error:  # the page shows it as one line
-                reply = ("failed", f"{type(error).__name__}: {error}")
             del message
-            busy.clear()
-            send(reply)
-            del reply
-            release_memory()  # while the server reads the result
     except (EOFError, OSError, KeyboardInterrupt):
         return  # the server is gone
 
 
+def _heartbeat(send: Send, scheduler: Scheduler, checks: list[int]) -> None:
+    """While any task runs, ``Alive`` every ``HEARTBEAT_SECONDS``: the server tells a trainer
+    that is stopped (SIGSTOP) or frozen holding the interpreter from one that is working.
+    Only while busy, so an idle trainer's connection does not fill up."""
+    while True:
+        if scheduler.active or checks[0]:
+            try:
+                send(Alive())
+            except (OSError, ValueError):
+                return
+        time.sleep(HEARTBEAT_SECONDS)
+
+
+def _tidy(scheduler: Scheduler) -> None:
+    """Give memory back whenever the trainer falls idle (a collection would pause every
+    running thread, so never while runs train)."""
+    while True:
+        scheduler.idle.wait()
+        release_memory()
+        while scheduler.idle.is_set():
+            time.sleep(0.5)
+
+
 def _follow_stdin(stops: Stops) -> None:
     """Stops from standard input; when it closes (the server exited, was killed or retired
-    this worker), exit at once, whatever the worker is doing."""
+    this trainer), exit at once, whatever the trainer is doing."""
     with contextlib.suppress(OSError, ValueError):
         stops.follow(sys.stdin.buffer)
     os._exit(0)
@@ -364,8 +495,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # Run by its own name, so that what it pickles (TrainResult, …) is
-    # colorclf.train.worker's and not __main__'s: the server unpickles it by that name.
+    # Run by its own name, so that what it pickles is colorclf.train.worker's and
+    # colorclf.core.protocol's, not __main__'s: the server unpickles it by those names.
     from colorclf.train import worker
 
     worker.main()
