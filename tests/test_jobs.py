@@ -198,6 +198,54 @@ def test_a_trainer_process_that_dies_fails_the_run_with_a_message_and_is_replace
         pool.shutdown()
 
 
+def test_a_trainer_killed_after_an_epoch_leaves_the_run_resumable_from_that_epoch(small_data):
+    """The host's out-of-memory killer ends the trainer mid-run: the epochs already trained
+    are kept, Resume goes on from the last epoch's end, and the run equals one never
+    interrupted."""
+    import os
+    import signal
+
+    from colorclf.serve.pool import TrainerPool
+
+    epochs = 6
+    reference = make_job(small_data, epochs=epochs, optimizer="adam", learning_rate=0.01)
+    reference.start()
+    assert reference.join(timeout=120) and reference.state == "complete", reference.error
+
+    pool = TrainerPool(1)
+    try:
+        job = TrainingJob(
+            Run(1, Hyperparams(epochs=epochs, optimizer="adam", learning_rate=0.01), "x"),
+            small_data,
+            pool=pool,
+        )
+        job.start()
+        per_epoch = job.batches_per_epoch
+        assert wait_until(lambda: len(batch_rows(job)) >= per_epoch + 3)
+        (pid,) = pool.pids()
+        os.kill(pid, signal.SIGKILL)
+        assert job.join(timeout=30)
+        assert job.state == "failed"
+        assert "trainer process stopped unexpectedly" in job.error
+        label = describe_status(job)["label"]
+        assert label.startswith("Training failed: the trainer process")
+        kept = len(job.run.epoch_rows())  # 1, or more if the kill landed later
+        assert 1 <= kept < epochs
+        assert f"press Resume to go on from the end of epoch {kept}" in label
+        assert job.can_resume and job.progress.epoch == kept and job.progress.batch == 0
+        assert [row["epoch"] for row in job.run.epoch_rows()] == list(range(1, kept + 1))
+        assert len(batch_rows(job)) == kept * per_epoch  # the part epoch after it is gone
+
+        assert job.resume() and job.join(timeout=120)
+        assert job.state == "complete", job.error
+        assert [row["step"] for row in batch_rows(job)] == list(
+            range(1, epochs * per_epoch + 1)
+        )
+        assert_same_weights(job, reference)
+    finally:
+        pool.shutdown()
+
+
 def test_trainers_that_die_while_starting_fail_the_run_with_a_message(small_data, monkeypatch):
     """A trainer that exits before it is ready (a broken install, no memory): one fresh try,
     then the run fails with one line instead of saying "Training started" for ever."""

@@ -307,7 +307,8 @@ def test_a_shared_template_trains_exactly_the_run_a_new_one_would(split, optimiz
             elif isinstance(message, Done):
                 results.append(message.result)
 
-        run_task(task(hp, **kwargs), send, (lambda: len(rows) >= stop_after) if stop_after else None)
+        should_stop = (lambda: len(rows) >= stop_after) if stop_after else None
+        run_task(task(hp, **kwargs), send, should_stop)
         (result,) = results
         return result, _strip_seconds(rows)
 
@@ -341,3 +342,77 @@ def test_a_shared_template_trains_exactly_the_run_a_new_one_would(split, optimiz
     kept = engine.chunk_step(hp)
     run(False, hp.replace(hidden_units=hp.hidden_units + 1))
     assert engine.chunk_step(hp.replace(hidden_units=hp.hidden_units + 1)) is not kept
+
+
+def test_adam_rows_and_weights_match_keras_own_training_step(split) -> None:
+    """The compiled chunk uses Keras' loss and ``optimizer.apply``: Adam, with its slots and
+    bias correction, trains exactly what ``train_on_batch`` does."""
+    hp = HP.replace(optimizer="adam", learning_rate=0.01, pace="full")
+    model = build_model(hp)
+    initial = model.get_weights()
+    rows: list[dict] = []
+    train(model, split, hp, rows.append)
+    reference, ref_weights = _reference_rows(model, initial, split, hp)
+    batch_rows = [r for r in rows if r["kind"] == "batch"]
+    assert len(batch_rows) == len(reference)
+    for row, (_epoch, loss, accuracy, _size) in zip(batch_rows, reference, strict=True):
+        assert row["loss"] == pytest.approx(loss, abs=1e-4)
+        assert row["accuracy"] == pytest.approx(accuracy, abs=1e-4)
+    for a, b in zip(model.get_weights(), ref_weights, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_live_pace_spreads_the_run_and_full_pace_is_due_at_once(split) -> None:
+    """A live-paced run says when its next chunk is due: two epochs a second, a chunk about a
+    tenth of a second; a full-paced one is always due."""
+    from colorclf.core.hyperparams import LIVE_EPOCHS_PER_SECOND
+    from colorclf.train.loop import TrainRun
+
+    per_epoch = batches_per_epoch(len(split.x_train), HP.batch_size)
+    live = TrainRun(build_model(HP), split, HP.replace(pace="live"), lambda row: None)
+    assert live.rate == per_epoch * LIVE_EPOCHS_PER_SECOND
+    trained = 0
+    while not live.advance():
+        trained = live.progress.step
+        assert live.next_due == pytest.approx(live._started + trained / live.rate)
+    assert trained > 0 and live.chunk_batches < per_epoch
+
+    full = TrainRun(build_model(HP), split, HP.replace(pace="full"), lambda row: None)
+    assert full.rate is None
+    while not full.advance():
+        assert full.next_due == 0.0
+    assert full.progress.finished and full.outcome is not None
+
+
+def test_the_scheduler_takes_every_run_in_turns() -> None:
+    """No run takes two turns while another waits: with one thread, thirty runs of three
+    turns each go round robin, in the order they came."""
+    import threading
+
+    from colorclf.train.worker import Scheduler
+
+    turns: list[int] = []
+    finished = threading.Event()
+
+    class Recorded:
+        def __init__(self, number: int) -> None:
+            self.number, self.left, self.due = number, 3, 0.0
+
+        def turn(self) -> bool:
+            turns.append(self.number)
+            self.left -= 1
+            if len(turns) == 90:
+                finished.set()
+            return self.left == 0
+
+    scheduler = Scheduler(threads=1)
+    gate = threading.Event()
+    blocker = Recorded(-1)
+    blocker.turn = lambda: gate.wait() or True  # holds the one thread while runs arrive
+    scheduler.add(blocker)
+    for number in range(30):
+        scheduler.add(Recorded(number))
+    gate.set()
+    assert finished.wait(30)
+    assert turns == list(range(30)) * 3
+    assert scheduler.idle.wait(5) and scheduler.active == 0
