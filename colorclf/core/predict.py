@@ -47,7 +47,11 @@ class Predictor:
 
     def probabilities(self, rgb: np.ndarray) -> np.ndarray:
         """Probabilities (n×9) for colours given as 0–255 RGB rows, scaled as in training."""
-        values = scale_rgb(rgb).astype(np.float64)
+        return self.forward(scale_rgb(rgb))
+
+    def forward(self, inputs: np.ndarray) -> np.ndarray:
+        """Probabilities (n×9) for inputs already scaled to 0–1, in float64."""
+        values = np.asarray(inputs, dtype=np.float64)
         for kernel, bias, activation in self.layers:
             values = ACTIVATIONS[activation](values @ kernel + bias)
         return values

@@ -44,7 +44,13 @@ class ChunkResult:
 
 
 class ChunkStep:
-    """A traced chunk of training steps for every run of one architecture."""
+    """A traced chunk of training steps for every run of one architecture.
+
+    The weights and the optimiser's float slots (its learning rate among them) travel in and
+    out as one flat float32 vector, and its step count as one integer: binding a dozen
+    separate arrays to the function's inputs cost more than training a chunk of 32 batches
+    (bench_engine's profile).
+    """
 
     def __init__(self, hp: Hyperparams) -> None:
         import tensorflow as tf
@@ -53,10 +59,16 @@ class ChunkStep:
         model.optimizer.build(model.trainable_variables)
         self.model = model
         self._weights = list(model.trainable_variables)
-        self._slots = list(model.optimizer.variables)
+        slots = list(model.optimizer.variables)
+        self._count = [i for i, v in enumerate(slots) if "int" in str(v.dtype)]
+        self._floats = [v for i, v in enumerate(slots) if i not in self._count]
+        self._slots = slots
+        self._packed = [*self._weights, *self._floats]
+        self._shapes = [tuple(v.shape) for v in self._packed]
+        self._sizes = [int(np.prod(shape)) for shape in self._shapes]
         signature = [
-            [tf.TensorSpec(v.shape, v.dtype) for v in self._weights],
-            [tf.TensorSpec(v.shape, v.dtype) for v in self._slots],
+            tf.TensorSpec([sum(self._sizes)], tf.float32),
+            tf.TensorSpec([len(self._count)], tf.int64),
             tf.TensorSpec([None, 3], tf.float32),
             tf.TensorSpec([None, None], tf.float32),
             tf.TensorSpec([], tf.int32),
@@ -64,14 +76,16 @@ class ChunkStep:
         ]
         self._run = tf.function(self._chunk, input_signature=signature, autograph=False)
 
-    def _chunk(self, weights, slots, x, y, batch_size, count):
+    def _chunk(self, packed, counts, x, y, batch_size, count):
         import tensorflow as tf
 
         model, variables, optimizer = self.model, self._weights, self.model.optimizer
-        for variable, value in zip(variables, weights, strict=True):
-            variable.assign(value)
-        for variable, value in zip(self._slots, slots, strict=True):
-            variable.assign(value)
+        for variable, value, shape in zip(
+            self._packed, tf.split(packed, self._sizes), self._shapes, strict=True
+        ):
+            variable.assign(tf.reshape(value, shape))
+        for index, position in enumerate(self._count):
+            self._slots[position].assign(tf.cast(counts[index], self._slots[position].dtype))
         rows = tf.shape(x)[0]
 
         def body(i, losses, accuracies):
@@ -96,12 +110,13 @@ class ChunkStep:
                 tf.TensorArray(tf.float32, size=count),
             ),
         )
-        return (
-            [tf.identity(v.value) for v in variables],
-            [tf.identity(v.value) for v in self._slots],
-            losses.stack(),
-            accuracies.stack(),
+        packed_out = tf.concat([tf.reshape(v.value, [-1]) for v in self._packed], axis=0)
+        counts_out = tf.stack(
+            [tf.cast(self._slots[p].value, tf.int64) for p in self._count]
+            if self._count
+            else tf.zeros([0], tf.int64)
         )
+        return packed_out, counts_out, losses.stack(), accuracies.stack()
 
     def run(
         self,
@@ -113,14 +128,27 @@ class ChunkStep:
         count: int,
     ) -> ChunkResult:
         """Train ``count`` batches of ``batch_size`` rows of ``x``/``y`` (the last may be
-        short) from ``weights`` and ``optimizer`` slots; the state after them and every
-        batch's loss and accuracy."""
-        new_weights, new_slots, losses, accuracies = self._run(
-            weights, optimizer, x, y, np.int32(batch_size), np.int32(count)
+        short) from ``weights`` and ``optimizer`` slots (in ``optimizer.variables``' order);
+        the state after them and every batch's loss and accuracy."""
+        floats = [s for i, s in enumerate(optimizer) if i not in self._count]
+        packed = np.concatenate([np.ravel(a) for a in (*weights, *floats)]).astype(np.float32)
+        counts = np.array([optimizer[i] for i in self._count], dtype=np.int64).reshape(-1)
+        packed_out, counts_out, losses, accuracies = self._run(
+            packed, counts, x, y, np.int32(batch_size), np.int32(count)
         )
+        values = np.split(np.asarray(packed_out), np.cumsum(self._sizes)[:-1])
+        values = [v.reshape(shape) for v, shape in zip(values, self._shapes, strict=True)]
+        new_weights, new_floats = values[: len(weights)], iter(values[len(weights) :])
+        counts_iter = iter(np.asarray(counts_out))
+        new_slots = [
+            np.asarray(next(counts_iter), dtype=optimizer[i].dtype).reshape(optimizer[i].shape)
+            if i in self._count
+            else next(new_floats)
+            for i in range(len(optimizer))
+        ]
         return ChunkResult(
-            weights=[np.asarray(w) for w in new_weights],
-            optimizer=[np.asarray(s) for s in new_slots],
+            weights=new_weights,
+            optimizer=new_slots,
             losses=np.asarray(losses),
             accuracies=np.asarray(accuracies),
         )

@@ -66,10 +66,13 @@ class TrainOutcome:
 
 
 def evaluate_arrays(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Categorical cross-entropy and accuracy on one-hot ``y``, computed as Keras does."""
+    """Categorical cross-entropy and accuracy on one-hot ``y``, computed as Keras does (the
+    forward pass in NumPy: a Keras call cost ~20 ms an epoch, more than the epoch's chunks)."""
+    from colorclf.train.model import predictor_from_model
+
     if len(x) == 0:
         return math.nan, math.nan
-    probs = np.asarray(model(x, training=False), dtype=np.float64)
+    probs = predictor_from_model(model).forward(x)
     probs = probs / probs.sum(axis=1, keepdims=True)
     eps = 1e-7
     probs = np.clip(probs, eps, 1 - eps)
