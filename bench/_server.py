@@ -197,6 +197,7 @@ class Session:
     ws_url: str
     moves_slider: bool = False
     poll_interval: float | None = None  # override the fragments' run_every (None: as asked)
+    query_string: str = ""  # the page's link parameters, e.g. "pace=full"
     ws: Any = None
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     page_hash: str = ""
@@ -209,6 +210,7 @@ class Session:
     closed: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     pressed_at: float | None = None
+    first_row_at: float | None = None  # the first live chart with a row in it, after the press
     complete_at: float | None = None
     reported_s: float | None = None
     max_queue: int = 0
@@ -260,7 +262,7 @@ class Session:
     ) -> None:
         msg = Proto.BackMsg()
         state = msg.rerun_script
-        state.query_string = ""
+        state.query_string = self.query_string
         state.page_script_hash = self.page_hash
         state.fragment_id = fragment_id
         state.is_auto_rerun = auto
@@ -397,6 +399,13 @@ class Session:
             ):
                 self.widget_ids[ASK_COMPONENT] = element.bidi_component.id
                 self.widget_fragments[ASK_COMPONENT] = delta.fragment_id
+            elif (
+                element_type == "vega_lite_chart"
+                and self.pressed_at is not None
+                and self.first_row_at is None
+                and chart_rows(element.vega_lite_chart) > 0
+            ):
+                self.first_row_at = time.perf_counter()
             elif element_type == "exception":
                 self.errors.append(
                     f"stException: {element.exception.type}: {element.exception.message[:200]}"
@@ -425,6 +434,19 @@ class Session:
                 self.reported_s = float(match.group(1))
                 self.complete_at = time.perf_counter()
                 self.done.set()
+
+
+def chart_rows(chart: Any) -> int:
+    """Rows in a chart element's data (Arrow IPC), inline or as named datasets."""
+    import pyarrow as pa
+
+    tables = [chart.data.data] if chart.data.data else []
+    tables += [named.data.data for named in chart.datasets if named.data.data]
+    total = 0
+    for raw in tables:
+        with contextlib.suppress(Exception):
+            total += pa.ipc.open_stream(raw).read_all().num_rows
+    return total
 
 
 class Scheduler(threading.Thread):
