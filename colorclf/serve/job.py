@@ -297,7 +297,10 @@ class TrainingJob:
                 message = channel.receive(POLL_SECONDS)
                 self._should_stop()  # a closed session stops the job; stop() tells the trainer
                 if message is None:
-                    self._check_answering(worker.last_heard, channel.progressed)
+                    # Silence counts from this task's start at the earliest: an idle trainer
+                    # says nothing, and that is no fault.
+                    heard = max(worker.last_heard, channel.progressed)
+                    self._check_answering(heard, channel.progressed)
                 elif isinstance(message, Rows):
                     for row in message.rows:
                         self._on_row(row)

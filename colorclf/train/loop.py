@@ -171,6 +171,11 @@ class TrainRun:
             self._started = time.perf_counter()
             self.callbacks.on_train_begin()
         progress = self.progress
+        if self._epoch_open and self.should_stop is not None and self.should_stop():
+            # Asked while the run waited for its turn: no batch more than the page showed.
+            self.stopped = True
+            self._end()
+            return True
         if not self._epoch_open and self._at_an_end():
             return True
         if not self._epoch_open:

@@ -249,7 +249,7 @@ class Scheduler:
                 if entry[2].number == number:
                     self._later.remove(entry)
                     heapq.heapify(self._later)
-                    self._ready.append(entry[2])
+                    self._ready.appendleft(entry[2])  # a stop trains nothing: no turn taken
                     self._cond.notify()
                     return
 
