@@ -394,15 +394,22 @@ def test_no_trainer_outlives_its_server(how):
         "busy = pool.acquire(lambda: False)\n"
         "pool.prestart()  # a second one, still warming up when the server goes\n"
         "print(*pool.pids(), flush=True)\n"
+        "sys.stdin.readline()  # the test has seen both trainers alive\n"
         "if sys.argv[1] == 'killed':\n"
         "    time.sleep(600)\n"
     )
     server = subprocess.Popen(
-        [sys.executable, "-c", code, how], stdout=subprocess.PIPE, text=True, cwd=ROOT
+        [sys.executable, "-c", code, how],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     try:
         pids = [int(pid) for pid in server.stdout.readline().split()]
         assert len(pids) == 2 and not any(_gone(pid) for pid in pids)
+        server.stdin.write("go\n")
+        server.stdin.flush()
         if how == "killed":
             os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=60)
