@@ -497,6 +497,9 @@ def test_step_trains_one_more_epoch_and_the_network_view_follows():
     assert [row["epoch"] for row in job.run.epoch_rows()] == [1, 2, 3]
     assert len([r for r in job.run.rows if r["kind"] == "batch"]) == 3 * job.batches_per_epoch
     assert re.fullmatch(r"Run 1: Epoch 3/3 · loss \d\.\d{4} · val_loss \d\.\d{4}", status_label(at))
+    # The console names the same plan as the label (it said "Epoch 3/2").
+    lines = [line for line in status_text(at).splitlines() if line.startswith("Epoch 3/")]
+    assert lines and all(line.startswith("Epoch 3/3 · loss") for line in lines), lines
     # The network view draws the new weights.
     _, frame = find_chart(at, "part")
     edges = frame.to_pandas()

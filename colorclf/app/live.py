@@ -224,12 +224,19 @@ class _LivePanel:
             draw_loss_chart(self.chart_slot, self.chart_data, large=self.large)
 
 
+def planned_epochs(job: TrainingJob) -> int:
+    """The epochs the run means to reach: its setting, or more after a Step past it (the
+    status label counts the same way, so the console and the label name one plan)."""
+    return max(job.hp.epochs, job.progress.epochs_planned)
+
+
 def status_lines(job: TrainingJob, label: str) -> list[str]:
     """The tutorial's console: "Training started", one line per finished epoch, the end."""
     lines = ["Training started"]
+    planned = planned_epochs(job)
     for row in job.run.epoch_rows():
         lines.append(
-            f"Epoch {row['epoch']}/{job.hp.epochs} · loss {row['loss']:.4f} · "
+            f"Epoch {row['epoch']}/{planned} · loss {row['loss']:.4f} · "
             f"val_loss {row['val_loss']:.4f} · val_accuracy {row['val_accuracy']:.3f}"
         )
     if job.state in FINAL_STATES:
