@@ -248,6 +248,8 @@ def test_at_laptop_size_status_chart_and_stop_stay_in_view_from_click_to_end(
             if all(layout[name] is not None for name in parts) and "· loss" in layout["text"]:
                 seen_training += 1
                 check(layout, parts)
+                # Tall enough to read both panels (it was 236 px, ~60 px a panel).
+                assert layout["chart"]["height"] >= 320, layout["chart"]
             page.wait_for_timeout(200)  # sampling the layout, not waiting for the app
         assert seen_training >= 3, "the run ended before the layout could be checked"
         wait_idle(page)

@@ -151,7 +151,7 @@ def test_the_smoothed_line_is_a_start_corrected_moving_average_of_the_batches():
 
 def test_two_panels_share_one_epoch_axis_and_keep_accuracy_between_0_and_1():
     spec = charts.loss_chart_spec()
-    panels = spec["layer"]
+    panels = spec["layer"][:2]  # the third and fourth: the pointer's tooltip and rule
     assert [panel["encoding"]["y"]["title"] for panel in panels] == ["loss", "accuracy"]
     assert {panel["encoding"]["x"]["field"] for panel in panels} == {"epoch"}
     assert panels[1]["encoding"]["y"]["scale"]["domain"] == [0, 1]
@@ -176,3 +176,17 @@ def test_the_best_epoch_is_marked_at_its_validation_loss():
     spec = json.dumps(charts.loss_chart_spec())
     assert '"best epoch"' in spec and '"diamond"' in spec
 
+
+
+def test_the_pointer_picks_the_nearest_batch_along_x_and_dashes_tell_validation_apart():
+    spec = charts.loss_chart_spec()
+    text = json.dumps(spec)
+    hover = next(param for param in spec["params"] if param["name"] == charts.HOVER)
+    assert hover["select"]["nearest"] is True and hover["select"]["fields"] == ["epoch"]
+    points = spec["layer"][2]
+    assert "y" not in points["encoding"]  # nearest along x alone: anywhere up the plot
+    titles = [tip["title"] for tip in points["encoding"]["tooltip"]]
+    assert titles[0] == "epoch" and "val loss" in titles and "batch loss" in titles
+    dashes = dict(zip(charts.SERIES, charts.SERIES_DASHES, strict=True))
+    assert dashes["val loss"] != dashes["loss"] and dashes["val accuracy"] != dashes["accuracy"]
+    assert '"strokeDash"' in text and spec["description"] == charts.DESCRIPTION

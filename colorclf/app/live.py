@@ -107,7 +107,7 @@ def live_panel() -> None:
 # view's widgets) waits if ``another_run_waits`` cannot tell (bench/bench_private.py).
 LIVE_RUN_SECONDS = 4.0
 CONSOLE_LINES = 4  # the console shows the newest lines; the Runs tab keeps every epoch
-CONSOLE_HEIGHT = 108  # pixels: four lines of text
+CONSOLE_HEIGHT = 108  # pixels: four lines of text (two on a short screen: style.py)
 PRESENTER_CONSOLE_LINES = 2  # in large type, under a chart the page's width
 PRESENTER_CONSOLE_HEIGHT = 76
 
@@ -188,6 +188,8 @@ class _LivePanel:
                 self.lines_slot = st.empty()
         with st.container(key="live-chart"):
             self.chart_slot = st.empty()
+        # What the chart shows now, in words a screen reader reads (the canvas has none).
+        self.summary_slot = st.empty()
         st.caption(CHART_WORDS)
         self.chart_data: charts.LiveChartData = _state()["charts"].setdefault(
             job.run.number, charts.LiveChartData(job.batches_per_epoch)
@@ -211,6 +213,7 @@ class _LivePanel:
         if self._changed("lines", (last_epoch and last_epoch["epoch"], ending)):
             lines = status_lines(job, status["label"])
             self.lines_slot.text("\n".join(lines[-self.console_lines :]))
+            self.summary_slot.caption(chart_summary(job))
         label = f"{STATUS_ICONS.get(job.state, '')} **{job.run.name}: {status['label']}**"
         if self._changed("label", label):
             self.label_slot.markdown(label)
@@ -228,6 +231,21 @@ def planned_epochs(job: TrainingJob) -> int:
     """The epochs the run means to reach: its setting, or more after a Step past it (the
     status label counts the same way, so the console and the label name one plan)."""
     return max(job.hp.epochs, job.progress.epochs_planned)
+
+
+def chart_summary(job: TrainingJob) -> str:
+    """The live chart in one line: the epoch, the loss and the validation accuracy."""
+    row = job.progress.last_epoch_row
+    if row is None:
+        return "Chart: no epoch finished yet."
+    accuracy = row["val_accuracy"]
+    validation = "no validation colours" if accuracy is None else (
+        f"validation accuracy {accuracy:.1%}"
+    )
+    return (
+        f"Chart: after epoch {row['epoch']} of {planned_epochs(job)}, "
+        f"loss {row['loss']:.4f}, {validation}."
+    )
 
 
 def status_lines(job: TrainingJob, label: str) -> list[str]:

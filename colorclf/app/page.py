@@ -79,7 +79,7 @@ def training_page() -> None:
         with page_area:
             # One row above the chart: the title and summary, the buttons, the toggle (the
             # chart must fit under it on a 1280×720 projector).
-            heading, buttons_area, toggle = st.columns([2.2, 2.6, 1.4])
+            heading, buttons_area, toggle = st.columns([2.6, 2.2, 1.4])
             heading.subheader(TITLE, anchor=False)
             summary = heading.container()
             with toggle:

@@ -17,15 +17,19 @@ PAGE_KEY = "presenter-page"  # the keyed container the large type applies to
 # ``st.container(key=...)``); the rules below select that class and HTML tags, and two
 # of the ``st`` classes Streamlit gives its blocks for styling: ``stMainBlockContainer``
 # (its top padding: a projector is short) and ``stSlider`` (its numbers sit on the
-# track). Should a class vanish, the page only loses that rule's look.
+# track). Should a class vanish, the page only loses that rule's look. The data set's
+# caption and the status box's gaps are smaller than the rest: at 1280×720 the live chart,
+# half the screen tall, must still end on it.
 LARGE_TYPE_CSS = f"""<style>
-.stMainBlockContainer {{ padding-top: 2.5rem !important; }}
+.stMainBlockContainer {{ padding-top: 1.75rem !important; }}
 .st-key-{PAGE_KEY} p, .st-key-{PAGE_KEY} li, .st-key-{PAGE_KEY} label,
 .st-key-{PAGE_KEY} input, .st-key-{PAGE_KEY} button {{ font-size: 1.45rem !important; }}
 .st-key-{PAGE_KEY} .stSlider p {{ font-size: 1.1rem !important; }}
 .st-key-{PAGE_KEY} h3 {{ font-size: 2.2rem !important; }}
 .st-key-{PAGE_KEY} .st-key-training-console div {{ font-size: 1.35rem !important;
   line-height: 1.4 !important; }}
+.st-key-{PAGE_KEY} [data-testid="stCaptionContainer"] p {{ font-size: 1.15rem !important; }}
+.st-key-{PAGE_KEY} .st-key-training-status {{ gap: 0.4rem; }}
 </style>"""
 
 

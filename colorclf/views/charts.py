@@ -167,12 +167,24 @@ def _thin_epochs(table: np.ndarray, limit: int) -> np.ndarray:
     return table[keep]
 
 
-# Pixels of the whole chart (legend and axis included) and how its plot is shared.
-CHART_HEIGHT = 236
-LARGE_CHART_HEIGHT = 316  # presenter mode, in large type
+# Pixels of the whole chart (legend and axis included) and how its plot is shared: tall
+# enough for a laptop's first screen to show both panels readably (issue 31: 236 px left
+# the plots ~60 px each), and half a 720 px projector in presenter mode.
+CHART_HEIGHT = 330
+LARGE_CHART_HEIGHT = 364  # presenter mode, in large type
 LOSS_PANEL_HEIGHT = 100
-ACCURACY_PANEL_HEIGHT = 66
-PANEL_GAP = 14
+ACCURACY_PANEL_HEIGHT = 76
+PANEL_GAP = 18
+# Dashes tell the series apart without their colours (WCAG 1.4.1): validation dashed, with
+# a point per epoch; the batches' loss thin, the smoothed lines thick.
+SERIES_DASHES = ([1, 0], [1, 0], [5, 3], [1, 0], [5, 3], [1, 0])
+# What a screen reader says the chart is (vega-embed makes it the chart's aria-label); what
+# it shows now is in the one-line summary under it (``summary``).
+DESCRIPTION = (
+    "Live training chart: the loss (above) and the accuracy (below) by epoch, for the "
+    "training batches and the validation colours."
+)
+HOVER = "hover"  # the selection of the batch nearest the pointer
 
 
 @functools.cache
@@ -180,7 +192,9 @@ def loss_chart_spec(large: bool = False) -> dict[str, Any]:
     """The live chart's Vega-Lite spec (``large``: presenter mode's, taller, its axes and
     legend in type readable on a projector): two aligned panels over one epoch axis, the loss
     above (each batch's loss, quiet, with a smoothed line through it, and the validation
-    loss after each epoch) and the accuracy below (smoothed, and validation).
+    loss after each epoch) and the accuracy below (smoothed, and validation). Pointing
+    anywhere over the plot draws a rule at the nearest batch and one tooltip with its epoch
+    and every series' value there (``_hover_layers``).
 
     Two panels rather than two y-axes over one plot: a falling loss and a rising accuracy
     drawn over each other cross in an X that reads as one thing. The panels are one layered
@@ -195,26 +209,27 @@ def loss_chart_spec(large: bool = False) -> dict[str, Any]:
     height = LOSS_PANEL_HEIGHT + PANEL_GAP + ACCURACY_PANEL_HEIGHT
     loss_share = LOSS_PANEL_HEIGHT / height
     accuracy_top = (LOSS_PANEL_HEIGHT + PANEL_GAP) / height
-    color = alt.Color(
-        "series:N",
-        scale=alt.Scale(domain=list(SERIES), range=list(SERIES_COLORS)),
-        # The best epoch's diamond explains itself by its tooltip and the status line; in the
-        # legend it would take a second row from the plot.
-        legend=alt.Legend(
-            title=None,
-            orient="top",
-            direction="horizontal",
-            columns=5,
-            symbolSize=160 if large else 60,
-            padding=0,
-            values=[*LOSS_SERIES, *ACCURACY_SERIES],
-        ),
+    # The best epoch's diamond explains itself by its tooltip and the status line; in the
+    # legend it would take a second row from the plot.
+    legend = alt.Legend(
+        title=None,
+        orient="top",
+        direction="horizontal",
+        columns=5,
+        symbolSize=160 if large else 60,
+        symbolType="stroke",
+        symbolStrokeWidth=3 if large else 2,
+        padding=0,
+        values=[*LOSS_SERIES, *ACCURACY_SERIES],
     )
-    tooltip = [
-        alt.Tooltip("series:N", title="line"),
-        alt.Tooltip("epoch:Q", title="epoch", format=".2f"),
-        alt.Tooltip("value:Q", title="value", format=".4f"),
-    ]
+    color = alt.Color(
+        "series:N", scale=alt.Scale(domain=list(SERIES), range=list(SERIES_COLORS)), legend=legend
+    )
+    # The same field and legend as the colour: Vega-Lite merges the two into one legend whose
+    # symbols show each line's dash.
+    dash = alt.StrokeDash(
+        "series:N", scale=alt.Scale(domain=list(SERIES), range=list(SERIES_DASHES)), legend=legend
+    )
     x = alt.X(
         "epoch:Q",
         title="epoch",
@@ -239,7 +254,7 @@ def loss_chart_spec(large: bool = False) -> dict[str, Any]:
                 format="%" if accuracy else "~g", tickCount=3 if accuracy else 4, orient="left"
             ),
         )
-        base = alt.Chart(placeholder).encode(x=x, y=y, color=color, tooltip=tooltip)
+        base = alt.Chart(placeholder).encode(x=x, y=y, color=color, strokeDash=dash)
         layers = []
         noisy = [name for name in names if name.startswith("batch")]
         if noisy:
@@ -248,9 +263,7 @@ def loss_chart_spec(large: bool = False) -> dict[str, Any]:
         layers.append(base.transform_filter(only(*smooth)).mark_line(strokeWidth=2.5))
         validation = [name for name in names if name.startswith("val")]
         layers.append(
-            base.transform_filter(only(*validation)).mark_line(
-                point={"size": 40}, strokeWidth=2, strokeDash=[5, 3]
-            )
+            base.transform_filter(only(*validation)).mark_line(point={"size": 40}, strokeWidth=2)
         )
         if not accuracy:  # the best epoch: a diamond on the validation loss line
             layers.append(
@@ -266,10 +279,15 @@ def loss_chart_spec(large: bool = False) -> dict[str, Any]:
             # for the axis and the legend inside the chart's height.
             panel(LOSS_SERIES, "loss", (f"height * {loss_share:.3f}", "0")),
             panel(ACCURACY_SERIES, "accuracy", ("height", f"height * {accuracy_top:.3f}")),
+            *_hover_layers(placeholder, x),
         )
         .resolve_scale(y="independent")
         .resolve_axis(y="independent")
-        .properties(width="container", height=LARGE_CHART_HEIGHT if large else CHART_HEIGHT)
+        .properties(
+            width="container",
+            height=LARGE_CHART_HEIGHT if large else CHART_HEIGHT,
+            description=DESCRIPTION,
+        )
         .configure_axis(labelFontSize=font, titleFontSize=font, titleFontWeight="normal")
         .configure_legend(labelFontSize=font - 1)
     )
@@ -278,13 +296,78 @@ def loss_chart_spec(large: bool = False) -> dict[str, Any]:
     spec.pop("datasets", None)
     spec.pop("data", None)
     _strip_data(spec)
-    for panel_spec in spec["layer"]:
-        _share_encodings(panel_spec, ("x", "y", "color", "tooltip"))
+    for panel_spec in spec["layer"][:2]:
+        _share_encodings(panel_spec, ("x", "y", "color", "strokeDash"))
     # Ten redraws a second cost the browser far less on a canvas than as SVG nodes, and
     # without ARIA attributes for every point (Streamlit passes embedOptions to vega-embed).
     spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
     spec.setdefault("config", {})["aria"] = False
     return spec
+
+
+# The hover tooltip's lines: (field computed in ``_hover_layers``, title).
+HOVER_TOOLTIP = (
+    ("at", "epoch"),
+    ("batch loss", "batch loss"),
+    ("loss", "loss (smoothed)"),
+    ("accuracy", "accuracy (smoothed)"),
+    ("val loss at", "val loss"),
+    ("val accuracy at", "val accuracy"),
+)
+
+
+def _hover_layers(placeholder: pd.DataFrame, x: Any) -> list[Any]:
+    """An invisible point per sent batch, over the whole plot (no y: Vega-Lite's ``nearest``
+    then picks the batch nearest the pointer along x alone), carrying one tooltip with every
+    series there, and a rule drawn at the chosen batch.
+
+    The long table is pivoted in the browser into one row per batch, and each row looks up
+    the validation values of the nearest finished epoch (validation rows sit on whole
+    epochs): the page sends no second table.
+    """
+    import altair as alt
+
+    hover = alt.selection_point(
+        name=HOVER,
+        nearest=True,
+        on="pointerover",
+        fields=["epoch"],
+        empty=False,
+        clear="pointerout",
+    )
+    shown = [*LOSS_SERIES, *ACCURACY_SERIES]
+    value = "format(datum[{0!r}], '.4f')"
+    rows = (
+        alt.Chart(placeholder)
+        .transform_filter(alt.FieldOneOfPredicate("series", shown))
+        .transform_pivot("series", value="value", groupby=["epoch"])
+        # The last finished epoch: the pointer past it still shows the newest validation.
+        .transform_calculate(finished="isValid(datum['val loss']) ? datum.epoch : null")
+        .transform_joinaggregate(last="max(finished)")
+        .transform_calculate(near="clamp(round(datum.epoch), 1, datum.last || 1)")
+        .transform_joinaggregate(
+            val_loss="max(val loss)", val_accuracy="max(val accuracy)", groupby=["near"]
+        )
+        .transform_filter("isValid(datum['loss'])")
+        .transform_calculate(
+            at="format(datum.epoch, '.1f')",
+            **{name: value.format(name) for name in ("batch loss", "loss")},
+            accuracy="format(datum.accuracy, '.1%')",
+            **{
+                "val loss at": "isValid(datum.val_loss) ? format(datum.val_loss, '.4f') + "
+                "' (epoch ' + datum.near + ')' : 'after the first epoch'",
+                "val accuracy at": "isValid(datum.val_accuracy) ? "
+                "format(datum.val_accuracy, '.1%') + ' (epoch ' + datum.near + ')' : "
+                "'after the first epoch'",
+            },
+        )
+        .encode(x=x)
+    )
+    points = rows.mark_point(opacity=0, size=1).encode(
+        tooltip=[alt.Tooltip(f"{field}:N", title=title) for field, title in HOVER_TOOLTIP]
+    ).add_params(hover)
+    rule = rows.mark_rule(color="#555555", strokeWidth=1).transform_filter(hover)
+    return [points, rule]
 
 
 def _share_encodings(panel: dict[str, Any], channels: tuple[str, ...]) -> None:
