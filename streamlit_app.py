@@ -7,6 +7,7 @@ import streamlit as st
 
 from colorclf.app.page import training_page
 from colorclf.app.presenter import presenting
+from colorclf.app.style import readable_text
 
 st.set_page_config(page_title="colorclf · colour classifier", page_icon="🎨", layout="wide")
 
@@ -31,4 +32,5 @@ page = st.navigation(
     ],
     position="hidden" if presenting() else "sidebar",  # presenter mode: no sidebar at all
 )
+readable_text()  # every page's captions at WCAG AA contrast
 page.run()

@@ -30,7 +30,16 @@ from colorclf.app.state import (
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS
 from colorclf.core.text import count, plain
-from colorclf.views import ceiling, cleaning, compare, decision_map, explorer, matrix, network
+from colorclf.views import (
+    ceiling,
+    cleaning,
+    compare,
+    decision_map,
+    explorer,
+    matrix,
+    network,
+    summaries,
+)
 
 if TYPE_CHECKING:
     from colorclf.core.predict import Predictor
@@ -99,11 +108,9 @@ def draw_decision_map(
     overlay = None
     if overlay_dataset is not None and show_overlay:
         overlay = _overlay(key, overlay_dataset, saturation)
-    st.vega_lite_chart(
-        decision_map.decision_map_frame(predictor, saturation, overlay),
-        decision_map.decision_map_spec(),
-        width="stretch",
-    )
+    frame = decision_map.decision_map_frame(predictor, saturation, overlay)
+    st.vega_lite_chart(frame, decision_map.decision_map_spec(), width="stretch")
+    st.caption(summaries.decision_map_summary(frame))  # the canvas in words, for a screen reader
 
 
 def _saturation_slider(key: str) -> float:
@@ -187,6 +194,7 @@ def draw_network(predictor: Predictor | None, *, key: str) -> None:
         network.network_spec(len(predictor.layers), network.network_height(predictor)),
         width="stretch",
     )
+    st.caption(summaries.network_summary(predictor))  # the canvas in words, for a screen reader
     units = network.hidden_units(predictor)
     names = [name for _, _, name in units]
     if chosen not in names:

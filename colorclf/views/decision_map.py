@@ -164,6 +164,10 @@ _CELL_WIDTH, _CELL_HEIGHT = 360.0 / HUE_STEPS, 1.0 / LIGHTNESS_STEPS
 
 _DECISION_MAP_SPEC: dict[str, Any] = {
     "height": 300,
+    # A screen reader's name for the canvas (vega-embed makes it the chart's aria-label);
+    # what it shows is in ``decision_map_summary``'s line under it.
+    "description": "Decision map: the label the model gives every colour of one saturation, "
+    "hue across and lightness up.",
     # ~2,200 cells (and the overlay's points): as SVG that is ~2,200 DOM nodes, which made
     # every redraw of the page (ten a second while training) restyle them all; a canvas is
     # one node. Streamlit passes ``usermeta.embedOptions`` to vega-embed.
@@ -249,3 +253,4 @@ def decision_map_spec() -> dict[str, Any]:
     coloured by their true label. Draw it with ``decision_map_frame(...)``; the spec never
     changes, so the browser keeps its view and only swaps the data."""
     return copy.deepcopy(_DECISION_MAP_SPEC)
+

@@ -297,6 +297,9 @@ def network_spec(layers: int = 2, height: int = 400) -> dict[str, Any]:
 
     spec: dict[str, Any] = {
         "height": height,
+        # A screen reader's name for the canvas (vega-embed makes it the aria-label).
+        "description": "Network diagram: each weight a line between units, orange positive, "
+        "blue negative, wider when larger; each hidden unit a small map of its response.",
         "usermeta": {"embedOptions": {"renderer": "canvas"}},
         "config": {"view": {"stroke": None}, "aria": False},
         "layer": [
@@ -393,3 +396,4 @@ def network_spec(layers: int = 2, height: int = 400) -> dict[str, Any]:
         ],
     }
     return copy.deepcopy(spec)
+
