@@ -68,12 +68,14 @@ def start_streamlit(
     env_extra: dict[str, str] | None = None,
     script: str = "streamlit_app.py",
     log: Path | None = None,
+    port: int | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run`` on a free port; returns the process and its base URL.
+    """Start ``streamlit run`` on ``port`` (default: a free one); returns the process and its
+    base URL.
 
     With ``log``, the server's stderr goes to that file (for checking it after the tests).
     """
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, **(env_extra or {})}
     proc = subprocess.Popen(
         streamlit_command(script, port),

@@ -11,22 +11,27 @@ words goes through ``colorclf.core.text.plain`` (as on the training page).
 
 from __future__ import annotations
 
-import hmac
-import os
 import secrets
-import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 import streamlit as st
 
+from colorclf.app.restart import keep_student_in_link, student_from_link
 from colorclf.app.runtime import page_secrets
+from colorclf.app.teacher_auth import (  # noqa: F401 (SERVER_THROTTLE, SESSION_THROTTLE: tests)
+    PASSWORD_KEY,
+    SERVER_THROTTLE,
+    SESSION_THROTTLE,
+    TEACHER_PASSWORD_ENV,
+    refusal,
+    teacher_password,
+    unlocked,
+)
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABELS
 from colorclf.core.text import count, plain
-from colorclf.core.throttle import Throttle
 from colorclf.store import (
     MAX_NAME_LENGTH,
     VoteStore,
@@ -37,7 +42,6 @@ from colorclf.store import (
     store_for_engine,
 )
 
-TEACHER_PASSWORD_ENV = "COLORCLF_TEACHER_PASSWORD"
 # Session-state keys, all prefixed so they never collide with the training page's.
 RNG_KEY = "label_rng"
 RGB_KEY = "label_rgb"
@@ -45,14 +49,12 @@ ANON_KEY = "label_anon_id"
 NAME_KEY = "label_name"
 SAVED_NAME_KEY = "label_name_saved"  # survives a visit to another page; widget state does not
 LAST_KEY = "label_last_vote"
+VOTED_KEY = "label_voted_by_callback"
 FLASH_KEY = "label_flash"
 TEACHER_FLASH_KEY = "label_teacher_flash"
-PASSWORD_KEY = "label_teacher_password"
 REMOVE_KEY = "label_remove_uid"
 REMOVE_GENERATION_KEY = "label_remove_generation"  # a new selectbox after each removal
 RESET_CONFIRM_KEY = "label_reset_confirm"
-JUDGED_KEY = "label_teacher_judged"  # (typed password, right?): each typed value counts once
-THROTTLE_ID_KEY = "label_throttle_id"
 DOWNLOAD_LABEL = "Download class data (Coding Train JSON)"
 RATE_LIMIT_MESSAGE = "Slow down! Take a real look at each colour before you vote."
 UNDO_LABEL = "Undo last vote"
@@ -75,7 +77,11 @@ def _init_session() -> None:
     if RNG_KEY not in ss:
         ss[RNG_KEY] = np.random.default_rng()
     if ANON_KEY not in ss:
-        ss[ANON_KEY] = f"anon-{secrets.token_hex(4)}"
+        # A new session may be a student's after a server restart: the link keeps who they were.
+        linked_id, linked_name = student_from_link()
+        ss[ANON_KEY] = linked_id or f"anon-{secrets.token_hex(4)}"
+        if linked_name and SAVED_NAME_KEY not in ss:
+            ss[SAVED_NAME_KEY] = linked_name
     if RGB_KEY not in ss:
         ss[RGB_KEY] = _random_rgb(ss[RNG_KEY])
     if NAME_KEY not in ss and SAVED_NAME_KEY in ss:
@@ -123,6 +129,7 @@ def db_problem(err: Exception) -> str:
 def _on_vote(label: str) -> None:
     _init_session()  # a click can arrive in a brand-new session (after a server restart)
     ss = st.session_state
+    ss[VOTED_KEY] = True  # the click was handled here, not by the button's return value
     r, g, b = ss[RGB_KEY]
     try:
         stored = get_page_store().cast_vote(r, g, b, label, contributor())
@@ -164,83 +171,6 @@ def _on_skip() -> None:
     """The next colour, with no vote stored."""
     _init_session()
     st.session_state[RGB_KEY] = _random_rgb(st.session_state[RNG_KEY])
-
-
-def teacher_password() -> str | None:
-    """``st.secrets["teacher_password"]``, else ``$COLORCLF_TEACHER_PASSWORD``; None if unset."""
-    value: Any = None
-    try:
-        if st.secrets.load_if_toml_exists():
-            value = st.secrets.get("teacher_password")
-    except Exception:
-        value = None
-    if not (isinstance(value, str) and value):
-        value = os.environ.get(TEACHER_PASSWORD_ENV) or None
-    return value
-
-
-# Wrong teacher passwords: after 3 in one session, 2 s, 4 s, 8 s … (at most 5 minutes) before
-# the next try; after 20 on the whole server (many sessions), 1 s, 2 s … (at most a minute),
-# short so that a guesser cannot keep the teacher out for long.
-SESSION_THROTTLE = Throttle(free=3, base=2.0, cap=300.0)
-SERVER_THROTTLE = Throttle(free=20, base=1.0, cap=60.0)
-_SERVER_KEY = "server"
-
-
-def _session_key() -> str:
-    ss = st.session_state
-    if THROTTLE_ID_KEY not in ss:
-        ss[THROTTLE_ID_KEY] = secrets.token_hex(8)
-    return ss[THROTTLE_ID_KEY]
-
-
-def password_wait() -> float:
-    """Seconds before this session may try another teacher password (0: now)."""
-    return max(SESSION_THROTTLE.wait(_session_key()), SERVER_THROTTLE.wait(_SERVER_KEY))
-
-
-def wait_message(seconds: float) -> str:
-    """"Too many wrong passwords: try again in 8 s (at 09:41:07 UTC)."."""
-    at = time.strftime("%H:%M:%S", time.gmtime(time.time() + seconds))
-    return f"Too many wrong passwords: try again in {max(1, round(seconds))} s (at {at} UTC)."
-
-
-def unlocked(password_key: str = PASSWORD_KEY) -> bool:
-    """The teacher password typed in ``password_key`` is the configured one (constant-time
-    comparison). A new wrong value counts once towards the throttles; while they hold,
-    nothing is compared at all."""
-    expected = teacher_password()
-    typed = str(st.session_state.get(password_key) or "")
-    if not (expected and typed):
-        return False
-    judged_key = f"{JUDGED_KEY}:{password_key}"
-    judged = st.session_state.get(judged_key)
-    if judged is not None and judged[0] == typed:
-        right = hmac.compare_digest(typed.encode("utf-8"), str(expected).encode("utf-8"))
-        if judged[1] == right:
-            return right  # this value was judged already (a rerun, a button's callback)
-    if password_wait() > 0:
-        return False
-    right = hmac.compare_digest(typed.encode("utf-8"), str(expected).encode("utf-8"))
-    st.session_state[judged_key] = (typed, right)
-    if right:
-        SESSION_THROTTLE.succeeded(_session_key())
-        SERVER_THROTTLE.succeeded(_SERVER_KEY)
-    else:
-        SESSION_THROTTLE.failed(_session_key())
-        SERVER_THROTTLE.failed(_SERVER_KEY)
-    return right
-
-
-def refusal(password_key: str = PASSWORD_KEY) -> str:
-    """What to say when ``unlocked(password_key)`` is False: wrong, or wait until when."""
-    wait = password_wait()
-    judged = st.session_state.get(f"{JUDGED_KEY}:{password_key}")
-    if wait > 0 and not (judged and judged[0] == st.session_state.get(password_key)):
-        return wait_message(wait)  # this value was not even compared
-    if wait > 0:
-        return f"Wrong password. {wait_message(wait)}"
-    return "Wrong password."
 
 
 def _remove_key() -> str:
@@ -342,6 +272,7 @@ def render() -> None:
         help="Your teacher sees it next to your votes. Leave it empty to stay anonymous.",
     )
     me = contributor()
+    keep_student_in_link(ss[ANON_KEY], str(ss.get(NAME_KEY) or ""))
     st.text(f"Voting as: {me}")
 
     try:
@@ -355,9 +286,18 @@ def render() -> None:
     st.markdown(_swatch(ss[RGB_KEY], 160, "the colour to label"), unsafe_allow_html=True)
     # Three buttons a row, row by row (red, green, blue first); on a phone the grid keeps
     # three a row down to ~330 px of width, then wraps to two, never into one long column.
+    # A click that reaches a session before its buttons were drawn (the first page run after
+    # a server restart) has no callback to call: Streamlit only returns it as True.
+    handled = ss.pop(VOTED_KEY, False)
     with st.grid(3, min_column_width=100, key="label_buttons"):
         for label in LABELS:
-            st.button(label, key=vote_key(label), on_click=_on_vote, args=(label,), width="stretch")
+            clicked = st.button(
+                label, key=vote_key(label), on_click=_on_vote, args=(label,), width="stretch"
+            )
+            if clicked and not handled:
+                _on_vote(label)
+                ss.pop(VOTED_KEY, None)
+                st.rerun()  # draw the next colour and the counts with this vote
 
     last = ss.get(LAST_KEY)
     skip_column, undo_column = st.columns(2, wrap=False)

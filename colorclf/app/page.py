@@ -18,6 +18,7 @@ from colorclf.app.controls import (
 )
 from colorclf.app.follow import reset_followers
 from colorclf.app.presenter import PAGE_KEY, large_type, presenter_toggle, presenting
+from colorclf.app.restart import note_restart_on_first_run, restart_notice, with_boot_id
 from colorclf.app.runtime import prepare_runtime_once_painted
 from colorclf.app.state import page_run_finished, read_job_state, session
 from colorclf.app.style import page_style
@@ -60,7 +61,7 @@ def write_link(hp: Hyperparams, kind: SourceKind, detail: Any, presenter: bool) 
         data=data,
         presenter=presenter,
     )
-    query = to_query(config)
+    query = with_boot_id(to_query(config))  # a page open across a restart can tell (restart.py)
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
 
@@ -70,6 +71,7 @@ def training_page() -> None:
     state = session()
     read_job_state()
     reset_followers()
+    note_restart_on_first_run()
     read_link_once()
     page_style()
     if presenting():
@@ -118,6 +120,7 @@ def training_page() -> None:
     with train_column:
         if not presenter:
             st.subheader(TITLE, anchor=False)
+        restart_notice(trained=bool(state["runs"]))
         for notice in state.get("_link_notices", []):
             st.warning(f"Link: {plain(notice)}")
         if not presenter:
