@@ -7,45 +7,32 @@ from __future__ import annotations
 import os
 import re
 import signal
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from streamlit.testing.v1 import AppTest
 
 from colorclf.app import restart
 from colorclf.store import VoteStore
 from tests.conftest import start_streamlit, stop_streamlit, wait_idle
+from tests.test_app import link_app
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT_MS = 120_000
 
 
-def _training_page(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception
-    return at
-
-
 def test_a_training_page_open_before_a_restart_says_what_survived():
-    before = _training_page(server="0123abcd")  # another server process's boot id
+    before = link_app(server="0123abcd")  # another server process's boot id
     assert [info.value for info in before.info][:1] == [restart.RESTART_NOTICE]
     assert before.query_params["server"] == restart.BOOT_ID  # the link names this server now
 
 
 def test_a_fresh_or_reloaded_training_page_says_nothing_of_a_restart():
     for query in ({}, {"server": restart.BOOT_ID}):
-        at = _training_page(**query)
+        at = link_app(**query)
         assert restart.RESTART_NOTICE not in [info.value for info in at.info]
 
 
-STATE = (
-    "document.querySelector('[data-testid=stApp]').getAttribute('data-test-connection-state')"
-)
+STATE = "document.querySelector('[data-testid=stApp]').getAttribute('data-test-connection-state')"
 
 
 def _kill(proc) -> None:
