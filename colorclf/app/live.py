@@ -223,6 +223,10 @@ class _LivePanel:
         if self._changed("percent", percent):
             self.progress_slot.progress(percent / 100)
         if self._changed("rows", len(job.run.rows)):
+            if len(job.run.rows) < self.chart_data.consumed:  # a dead trainer's part epoch
+                self.chart_data = _state()["charts"][job.run.number] = charts.LiveChartData(
+                    job.batches_per_epoch
+                )
             self.chart_data.update(job.run.rows)
             draw_loss_chart(self.chart_slot, self.chart_data, large=self.large)
 
