@@ -23,7 +23,7 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
 run: $(STAMP)
 	$(PY) -m streamlit run streamlit_app.py
 
-## Lint and run the whole test suite.
+## Lint and run the whole test suite (tests/test_tfjs.py runs `npm ci` in tests/tfjs once).
 test: $(DEV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
@@ -36,4 +36,4 @@ bench: $(DEV_STAMP)
 	$(PY) bench/bench_core.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/tfjs/node_modules

@@ -1,4 +1,4 @@
-"""The command line: ``python -m colorclf data|train|evaluate|predict|runs``.
+"""The command line: ``python -m colorclf data|train|evaluate|predict|export|runs``.
 
 The training options are generated from ``core.hyperparams.PARAMS`` (one ``--flag`` per setting,
 with its help text and range), so the table stays the single source of truth.
@@ -337,6 +337,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- export
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from colorclf.core.tfjs import INPUT_SCALING, check_tfjs_folder, write_tfjs
+
+    check_tfjs_folder(args.tfjs)  # before TensorFlow's import: a mistake costs no wait
+    predictor = _predictor(load_model_file(args.model), args.model)
+    for path in write_tfjs(predictor, args.tfjs):
+        print(f"wrote {path}")
+    print(f"TensorFlow.js layers model, {INPUT_SCALING}: tf.loadLayersModel('model.json')")
+    return 0
+
+
 # ---------------------------------------------------------------------------- runs
 
 
@@ -458,6 +472,15 @@ def build_parser() -> argparse.ArgumentParser:
         predict.add_argument(name, type=_channel_type(name), metavar=name.upper(), help="0..255")
     predict.add_argument("--json", action="store_true", help="print one JSON object")
     predict.set_defaults(run=cmd_predict)
+
+    export = commands.add_parser(
+        "export", help="Write a saved model for TensorFlow.js (model.json + weights .bin)."
+    )
+    export.add_argument("--model", required=True, metavar="PATH", help="a .keras file")
+    export.add_argument(
+        "--tfjs", required=True, metavar="DIR", help="folder for model.json and the .bin"
+    )
+    export.set_defaults(run=cmd_export)
 
     runs = commands.add_parser(
         "runs", help="List the runs shared with the class (the /class board), best first."
