@@ -7,6 +7,11 @@ the sliders rest. A Streamlit slider started a fragment run per key press, which
 2.4× a bare page's key → answer (``bench/bench_page.py``) and, during a run, ended the
 live panel's long fragment run each time. The server-side predictor stays the reference
 (``core/predict.py``); the browser test checks the two agree.
+
+Beside the answer, what people said for colours near the asked one (``views/crowd.py``):
+the browser looks the colour up in a table of votes per RGB cube of the data the model
+learned from. The table is built once per data set (``st.cache_data``, by content) and sent
+once per session and data set; later draws of the sliders carry only its id.
 """
 
 from __future__ import annotations
@@ -20,16 +25,20 @@ import streamlit as st
 
 from colorclf.app.follow import follow
 from colorclf.app.presenter import presenting
-from colorclf.app.state import asked_predictor, asked_token, drawn_state
+from colorclf.app.state import asked_predictor, asked_token, current_job, drawn_state
 from colorclf.core.colour import parse_colour
+from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABEL_COLORS, LABELS
 from colorclf.core.predict import SURE_MARGIN, SURE_PROBABILITY, packed_layers
 from colorclf.core.text import plain
+from colorclf.views.ceiling import fingerprint
+from colorclf.views.crowd import crowd_table
 
 CHANNELS = (("Red", "red", 255), ("Green", "green", 0), ("Blue", "blue", 0))
 EXACT_KEY = "ask-exact"
 ASK_KEY = "ask-colour"
+CROWD_SENT = "_ask_crowd_sent"  # the id of the crowd table this session's page holds
 WAITING = "The answer comes with the first epoch's weights."
 
 _WIDGET = Path(__file__).parent / "ask_widget"
@@ -45,11 +54,12 @@ _weights = st.components.v2.component(
 )
 
 
-def ask_panel() -> None:
+def ask_panel(dataset: ColorDataset | None = None) -> None:
     """The sliders and the exact-colour field in a fragment: moving them reruns only this
     (and only when they rest). While a run trains, the live panel sends each epoch's
-    weights to them as a follower (``follow.py``)."""
-    st.fragment(_ask_controls)()
+    weights to them as a follower (``follow.py``). ``dataset`` is the page's data: the
+    crowd beside the answer comes from it when no run trained on other data."""
+    st.fragment(_ask_controls)(dataset)
     if drawn_state() == "training":
         follow("ask", asked_token, _send_weights)
 
@@ -75,6 +85,38 @@ def asked_model() -> dict[str, Any]:
         }
         state["_ask_model"] = cached = (predictor, payload)
     return cached[1]
+
+
+def crowd_dataset(page_dataset: ColorDataset | None) -> ColorDataset | None:
+    """The data the asked model learned from: the run's (an uploaded model's is unknown, so
+    the page's data stands in for it)."""
+    job = current_job()
+    if job is not None and st.session_state.get("uploaded_predictor") is None:
+        return job.dataset
+    return page_dataset
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _crowd_table(dataset_id: str, _dataset: ColorDataset) -> dict[str, Any]:
+    return {**crowd_table(_dataset), "id": dataset_id}
+
+
+def crowd_payload(dataset: ColorDataset | None) -> dict[str, Any] | None:
+    """The crowd table for the browser the first time this session draws the sliders for
+    ``dataset``; afterwards only its id (the browser keeps the table)."""
+    if dataset is None:
+        return None
+    dataset_id = fingerprint(dataset)
+    state = st.session_state
+    if state.get(CROWD_SENT) == dataset_id:
+        return {"id": dataset_id}
+    state[CROWD_SENT] = dataset_id
+    return _crowd_table(dataset_id, dataset)
+
+
+def _crowd_missing() -> None:
+    """The browser never got the table (a lost page run's messages): send it again."""
+    st.session_state.pop(CROWD_SENT, None)
 
 
 def _send_weights() -> None:
@@ -137,10 +179,12 @@ def ask_widget(
     rgb_serial: int = 0,
     large: bool = False,
     on_rest: Callable[[], None] = lambda: None,
+    crowd: dict[str, Any] | None = None,
 ) -> None:
     """The sliders, the swatch and the answer of ``model`` (``asked_model()``'s form),
     set to ``colour`` when first drawn or when ``rgb_serial`` changes; ``on_rest`` runs
-    when the sliders rest on a new colour (``st.session_state[key]`` holds it)."""
+    when the sliders rest on a new colour (``st.session_state[key]`` holds it). ``crowd``
+    is ``crowd_payload``'s: the votes near the colour are shown beside the answer."""
     _ask(
         key=key,
         data={
@@ -152,13 +196,15 @@ def ask_widget(
             "sure": {"probability": SURE_PROBABILITY, "margin": SURE_MARGIN},
             "large": large,
             "waiting": WAITING,
+            "crowd": crowd,
         },
         default={"rgb": list(colour)},
         on_rgb_change=on_rest,
+        on_crowd_missing_change=_crowd_missing,
     )
 
 
-def _ask_controls() -> None:
+def _ask_controls(dataset: ColorDataset | None) -> None:
     if asked_predictor() is None and drawn_state() != "training":
         st.caption("After the first epoch, sliders here ask the model what a colour is called.")
         return
@@ -169,6 +215,7 @@ def _ask_controls() -> None:
         rgb_serial=st.session_state.get("_ask_rgb_serial", 0),
         large=presenting(),
         on_rest=_sliders_rested,
+        crowd=crowd_payload(crowd_dataset(dataset)),
     )
     st.text_input(
         "Exact colour",

@@ -136,7 +136,7 @@ def training_page() -> None:
     teaching_views([*tabs[:4], None if presenter else tabs[5]], dataset)
     with ask_column:
         st.subheader("Ask the model")
-        ask_panel()
+        ask_panel(dataset)
     with buttons_area if presenter else train_column:
         live.training_buttons(dataset, hp)
     with train_column:

@@ -561,14 +561,34 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
 # ---------------------------------------------------------------------------- model files
 
 
+def _tfjs_download(place: Any, predictor: Predictor, file_name: str, key: str) -> None:
+    from colorclf.core.tfjs import INPUT_SCALING, tfjs_zip
+
+    place.download_button(
+        "Download for TensorFlow.js",
+        data=tfjs_zip(predictor),
+        file_name=file_name.removesuffix(".keras") + "-tfjs.zip",
+        mime="application/zip",
+        key=_k(key, "download-tfjs"),
+        on_click="ignore",
+        help=f"model.json + weights for tf.loadLayersModel in TensorFlow.js 4.x; "
+        f"{INPUT_SCALING}. See docs/TFJS.md for a p5.js sketch.",
+    )
+
+
 CHECK_POLL_SECONDS = 0.25  # how often the page looks whether an upload's check is done
 
 
 def render_model_files(
-    model_bytes: bytes | None, *, key: str, file_name: str | None = None
+    model_bytes: bytes | None,
+    *,
+    key: str,
+    file_name: str | None = None,
+    predictor: Predictor | None = None,
 ) -> Predictor | None:
-    """A "Download model" button (``.keras``) for a model file's bytes, and an "Upload a model
-    (.keras)" uploader.
+    """A "Download model" button (``.keras``) for a model file's bytes, beside it "Download
+    for TensorFlow.js" (a zip of ``model.json`` + weights, ``core/tfjs.py``) when
+    ``predictor`` holds the same weights, and an "Upload a model (.keras)" uploader.
 
     An uploaded file is opened in a trainer process (``serve.modelcheck``), never here: the
     web server does not import Keras. Meanwhile the page says what the check is doing, and a
@@ -586,7 +606,8 @@ def render_model_files(
         if file_name is None:
             job = current_job()
             file_name = f"{job.run.file_stem}.keras" if job is not None else MODEL_FILE_NAME
-        st.download_button(
+        keras_column, tfjs_column = st.columns(2) if predictor is not None else (st, None)
+        keras_column.download_button(
             "Download model",
             data=model_bytes,
             file_name=file_name,
@@ -594,6 +615,8 @@ def render_model_files(
             key=_k(key, "download"),
             on_click="ignore",
         )
+        if tfjs_column is not None and predictor is not None:
+            _tfjs_download(tfjs_column, predictor, file_name, key)
     upload = st.file_uploader(
         "Upload a model (.keras)",
         type=["keras"],
@@ -740,7 +763,8 @@ def teaching_views(tabs: Any, dataset: ColorDataset | None) -> None:
     if files_tab is not None:
         with files_tab:
             model_bytes = job.model_bytes if job is not None and not job.active else None
-            uploaded = render_model_files(model_bytes, key="files")
+            predictor = job.predictor if model_bytes is not None and job is not None else None
+            uploaded = render_model_files(model_bytes, key="files", predictor=predictor)
             if uploaded is not None:
                 state["uploaded_predictor"] = uploaded
                 st.rerun()

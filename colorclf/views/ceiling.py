@@ -48,13 +48,23 @@ class Agreement:
     ceiling: float | None  # majority-label accuracy on the shared colours
 
 
+def cube_side(cell: int) -> int:
+    """Cubes per channel when each holds ``cell`` of the 256 levels (the last may be smaller)."""
+    return -(-256 // max(int(cell), 1))
+
+
+def cube_keys(rgb: np.ndarray, cell: int) -> np.ndarray:
+    """Each colour's cube as one number: (r // cell · side + g // cell) · side + b // cell."""
+    cell = max(int(cell), 1)
+    side = cube_side(cell)
+    cube = np.asarray(rgb, dtype=np.int64).reshape(-1, 3) // cell
+    return (cube[:, 0] * side + cube[:, 1]) * side + cube[:, 2]
+
+
 def crowd_agreement(dataset: ColorDataset, cell: int = NEAR_CELL) -> Agreement:
     """Disagreement and ceiling of ``dataset`` for cubes of ``cell`` RGB levels."""
     cell = max(int(cell), 1)
-    cube = np.asarray(dataset.rgb, dtype=np.int64).reshape(-1, 3) // cell
-    side = 256 // cell + 1
-    key = (cube[:, 0] * side + cube[:, 1]) * side + cube[:, 2]
-    _, group = np.unique(key, return_inverse=True)
+    _, group = np.unique(cube_keys(dataset.rgb, cell), return_inverse=True)
     counts = np.zeros((int(group.max(initial=-1)) + 1, NUM_LABELS), dtype=np.int64)
     np.add.at(counts, (group.reshape(-1), np.asarray(dataset.label, dtype=np.int64)), 1)
     sizes = counts.sum(axis=1)
@@ -137,7 +147,8 @@ _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 32
 
 
-def _fingerprint(dataset: ColorDataset) -> str:
+def fingerprint(dataset: ColorDataset) -> str:
+    """The data set's colours and labels as one hash: the same for the same content."""
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(dataset.rgb, dtype=np.int64).tobytes())
     digest.update(np.ascontiguousarray(dataset.label, dtype=np.int64).tobytes())
@@ -150,7 +161,7 @@ def reference_accuracy(
     """The vote's accuracy on the validation colours of the training's own split
     (``stratified_split`` with the same ``val_split`` and ``seed``), computed once per data
     set (by content) and split, and remembered for every session."""
-    key = (_fingerprint(dataset), float(val_split), int(seed), int(k))
+    key = (fingerprint(dataset), float(val_split), int(seed), int(k))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)

@@ -65,6 +65,43 @@ function newer(current, model, session) {
   return !current || current.session !== session || model.serial > current.serial;
 }
 
+// The crowd beside the model (as colorclf.views.crowd): the votes in the colour's cube.
+// The server sends the table once per data set; later draws carry only its id, and the
+// table waits on ``window`` (it outlives this element, e.g. when presenter mode moves it).
+const CROWD_LABELS_SHOWN = 3;
+
+function crowdTable(crowd) {
+  if (!crowd || !crowd.id) return null;
+  if (Array.isArray(crowd.counts)) window.colorclfCrowd = crowd;
+  const held = window.colorclfCrowd;
+  return held && held.id === crowd.id ? held : null;
+}
+
+function crowdVotes(table, rgb) {  // as crowd_votes
+  const [r, g, b] = rgb.map((v) => Math.floor(v / table.cell));
+  const start = ((r * table.side + g) * table.side + b) * 9;
+  return table.counts.slice(start, start + 9);
+}
+
+const share = (part, total) => Math.floor((200 * part + total) / (2 * total));  // as percent
+
+function describeCrowd(labels, votes, table) {  // as describe_crowd
+  const total = votes.reduce((a, b) => a + b, 0);
+  if (total < table.min_votes) return table.too_few;
+  const ranked = labels.map((_, i) => i).filter((i) => votes[i] > 0)
+    .sort((i, j) => votes[j] - votes[i] || i - j);
+  const shares = ranked.slice(0, CROWD_LABELS_SHOWN)
+    .map((i) => `${labels[i]} ${share(votes[i], total)} %`).join(', ');
+  return `${total} votes for colours like this: ${shares}`;
+}
+
+function disagreement(labels, modelLabel, votes, table) {  // as disagreement
+  const total = votes.reduce((a, b) => a + b, 0);
+  const top = Math.max(...votes);
+  if (total < table.min_votes || votes[labels.indexOf(modelLabel)] === top) return '';
+  return `The model says ${modelLabel}, most people said ${labels[votes.indexOf(top)]}.`;
+}
+
 function hex(rgb) {
   return rgb.map((v) => v.toString(16).padStart(2, '0')).join('');
 }
@@ -79,6 +116,13 @@ export default function (component) {
   const caption = root.querySelector('.colorclf-ask-caption');
   const detail = root.querySelector('.colorclf-ask-detail');
   const bars = root.querySelector('.colorclf-ask-bars');
+  const crowdBox = root.querySelector('.colorclf-ask-crowd');
+  const crowd = crowdTable(data.crowd);
+  if (data.crowd && data.crowd.id && !crowd) {
+    // The table's one sending never arrived (a page run's messages can be lost): ask again.
+    s.crowdAsks = (s.crowdAsks || 0) + 1;
+    setStateValue('crowd_missing', `${data.crowd.id}:${s.crowdAsks}`);
+  }
   root.classList.toggle('large', Boolean(data.large));
 
   // The server moves the sliders only when it says so (the exact-colour field): a new serial.
@@ -96,6 +140,27 @@ export default function (component) {
   adopt(data.model);
   adopt(window.colorclfAskWeights);
 
+  const drawCrowd = (rgb, p) => {
+    crowdBox.hidden = !crowd;
+    if (!crowd) return;
+    const votes = crowdVotes(crowd, rgb);
+    const total = votes.reduce((a, b) => a + b, 0);
+    const text = describeCrowd(data.labels, votes, crowd);
+    crowdBox.querySelector('.colorclf-ask-crowd-caption').textContent = crowd.neighbourhood;
+    crowdBox.querySelector('.colorclf-ask-crowd-text').textContent = text;
+    const bar = crowdBox.querySelector('.colorclf-ask-crowd-bar');
+    bar.setAttribute('aria-label', text);
+    bar.replaceChildren(...(total < crowd.min_votes ? [] : data.labels.map((label, i) => {
+      const part = document.createElement('span');
+      part.style.width = `${(100 * votes[i]) / total}%`;
+      part.style.background = data.colors[i];
+      part.title = `${label} ${votes[i]}`;
+      return part;
+    }).filter((_, i) => votes[i] > 0)));
+    const best = p ? data.labels[p.indexOf(Math.max(...p))] : null;
+    crowdBox.querySelector('.colorclf-ask-crowd-disagree').textContent =
+      best ? disagreement(data.labels, best, votes, crowd) : '';
+  };
   const draw = () => {
     const rgb = inputs.map((input) => Number(input.value));
     rgb.forEach((v, i) => { outputs[i].textContent = String(v); });
@@ -105,6 +170,8 @@ export default function (component) {
       `This colour: ${rgb.join(', ')} · #${hex(rgb)}`;
     const waiting = !s.layers;
     root.classList.toggle('waiting', waiting);
+    const p = waiting ? null : probabilities(s.layers, rgb);
+    drawCrowd(rgb, p);
     if (waiting) {
       caption.textContent = '';
       detail.textContent = data.waiting;
@@ -112,7 +179,6 @@ export default function (component) {
       bars.replaceChildren();
       return;
     }
-    const p = probabilities(s.layers, rgb);
     const [words, top2] = describe(data.labels, p, data.sure);
     caption.textContent = 'Prediction';
     headline.textContent = words;
