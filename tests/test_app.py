@@ -20,6 +20,7 @@ from colorclf.core.labels import LABELS
 from colorclf.core.predict import Predictor
 from colorclf.data.sources import SourceKind
 from colorclf.views import charts
+from colorclf.views.ceiling import fingerprint
 from tests.conftest import rendered
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -125,6 +126,8 @@ def test_train_two_epochs_then_chart_status_and_sliders():
     data = ask_data(at)
     assert data["rgb"] == [255, 0, 0] and data["labels"] == list(LABELS)
     assert_sent(data, job.predictor)
+    # Beside the answer, the crowd of the data the run learned from (its table went earlier).
+    assert data["crowd"]["id"] == fingerprint(job.dataset)
 
 
 def assert_sent(data: dict, predictor: Predictor) -> None:

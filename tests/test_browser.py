@@ -69,6 +69,14 @@ SLIDERS_JS = """() => [Array.from(document.querySelectorAll('.colorclf-ask input
   document.querySelector('.colorclf-ask').innerText]"""
 
 
+def crowd_text(rgb: tuple[int, int, int]) -> str:
+    """What the panel says people said for ``rgb`` in the built-in data (views/crowd.py)."""
+    from colorclf.data.sources import load_source
+    from colorclf.views.crowd import crowd_table, crowd_votes, describe_crowd
+
+    return describe_crowd(crowd_votes(crowd_table(load_source("builtin")), rgb))
+
+
 def assert_no_error(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
@@ -113,6 +121,8 @@ def test_train_watch_the_chart_then_ask_with_a_slider(browser, streamlit_server)
             raise AssertionError(f"not blue-ish: {page.evaluate(SLIDERS_JS)}") from error
         wait_idle(page)
         assert before != prediction(page)
+        # Beside it, what people said in the data the run learned from (the built-in set).
+        page.get_by_text(crowd_text((0, 0, 255))).wait_for(timeout=10_000)
         DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS / "screenshot.png"))  # the laptop's first screen
     finally:
