@@ -655,3 +655,29 @@ def test_runs_table_has_the_nearest_neighbour_reference_line() -> None:
     assert any(
         f"{expected:.1%} of the 80 validation colours of Run 2" in c.value for c in at.caption
     )
+
+
+def tfjs_page(predictor) -> None:
+    from colorclf.app import teaching as teaching_ui
+
+    teaching_ui.render_model_files(
+        b"a .keras file", key="mf", file_name="m.keras", predictor=predictor
+    )
+
+
+def test_the_trained_model_downloads_for_tensorflow_js_too() -> None:
+    rng = np.random.default_rng(0)
+    predictor = Predictor(
+        (
+            (rng.normal(size=(3, 4)), rng.normal(size=4), "tanh"),
+            (rng.normal(size=(4, 9)), rng.normal(size=9), "softmax"),
+        )
+    )
+    at = AppTest.from_function(tfjs_page, args=(predictor,), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    buttons = [b.proto for b in at.get("download_button")]
+    assert [b.label for b in buttons] == ["Download model", "Download for TensorFlow.js"]
+    assert "0–1" in buttons[1].help and "docs/TFJS.md" in buttons[1].help
+    # Without the weights (e.g. an older job), only the .keras file is offered.
+    at = AppTest.from_function(tfjs_page, args=(None,), default_timeout=TIMEOUT).run()
+    assert [b.proto.label for b in at.get("download_button")] == ["Download model"]

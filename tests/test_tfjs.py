@@ -185,15 +185,33 @@ def test_model_json_layout() -> None:
 
 
 def test_cli_export_mistakes_are_one_line_exit_2(tmp_path: Path) -> None:
-    crowded = tmp_path / "crowded"
-    crowded.mkdir()
-    (crowded / "notes.txt").write_text("mine")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "model.json").write_text('{"format": "layers-model", "generatedBy": "keras"}')
     missing = tmp_path / "missing.keras"
-    result = run_cli("export", "--tfjs", str(crowded), "--model", str(missing))
-    assert_one_line_error(result, "crowded", "notes.txt")
-    assert (crowded / "notes.txt").read_text() == "mine" and len(list(crowded.iterdir())) == 1
+    result = run_cli("export", "--tfjs", str(theirs), "--model", str(missing))
+    assert_one_line_error(result, "model.json", "not written by colorclf")
+    assert "keras" in (theirs / "model.json").read_text() and len(list(theirs.iterdir())) == 1
     result = run_cli("export", "--tfjs", str(tmp_path / "new"), "--model", str(missing))
     assert_one_line_error(result, "missing.keras")
     assert not (tmp_path / "new").exists()
     result = run_cli("export", "--model", str(missing))
     assert_one_line_error(result, "--tfjs")
+    (tmp_path / "a-file").write_text("x")
+    result = run_cli("export", "--tfjs", str(tmp_path / "a-file"), "--model", str(missing))
+    assert_one_line_error(result, "a-file", "not a folder")
+
+
+def test_a_sketch_folder_keeps_its_files(tmp_path: Path) -> None:
+    """Exporting into a sketch's folder adds the two files and replaces only an earlier
+    export of ours."""
+    sketch = tmp_path / "sketch"
+    sketch.mkdir()
+    (sketch / "sketch.js").write_text("function setup() {}")
+    write_tfjs(small_predictor("relu"), sketch)
+    write_tfjs(small_predictor("tanh"), sketch)  # again: our own files are replaced
+    assert sorted(p.name for p in sketch.iterdir()) == sorted(
+        [MODEL_JSON, WEIGHTS_BIN, "sketch.js"]
+    )
+    assert (sketch / "sketch.js").read_text() == "function setup() {}"
+    assert (sketch / MODEL_JSON).read_bytes() == tfjs_files(small_predictor("tanh"))[MODEL_JSON]

@@ -104,21 +104,30 @@ def tfjs_zip(predictor: Predictor) -> bytes:
     return buffer.getvalue()
 
 
+def _written_by_us(path: Path) -> bool:
+    try:
+        model_json = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(model_json, dict) and str(model_json.get("generatedBy", "")).startswith(
+        "colorclf"
+    )
+
+
 def check_tfjs_folder(folder: str | os.PathLike[str]) -> Path:
-    """``folder`` as a place for an export: missing (it will be created), empty, or holding
-    only an earlier export's two files (they are replaced). Anything else is refused
-    (ColorclfError), so a mistyped path never mixes the model into unrelated files."""
+    """``folder`` as a place for an export: new (it will be created) or a folder such as a
+    sketch's, whose other files stay untouched. An earlier export's two files are replaced;
+    a ``model.json`` this project did not write is refused (ColorclfError): it may be
+    someone's other model."""
     target = Path(folder)
     if target.exists() and not target.is_dir():
         raise ColorclfError(f"--tfjs: {target} is a file, not a folder")
-    if target.is_dir():
-        others = sorted(p.name for p in target.iterdir() if p.name not in (MODEL_JSON, WEIGHTS_BIN))
-        if others:
-            shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
-            raise ColorclfError(
-                f"--tfjs: {target} already holds other files ({shown}); choose an empty "
-                "or new folder"
-            )
+    ours = target / MODEL_JSON
+    if (ours.exists() or (target / WEIGHTS_BIN).exists()) and not _written_by_us(ours):
+        raise ColorclfError(
+            f"--tfjs: {ours} exists and was not written by colorclf; choose another folder "
+            "(nothing was changed)"
+        )
     return target
 
 
