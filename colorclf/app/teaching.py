@@ -606,8 +606,8 @@ def render_model_files(
         if file_name is None:
             job = current_job()
             file_name = f"{job.run.file_stem}.keras" if job is not None else MODEL_FILE_NAME
-        keras_column, tfjs_column = st.columns(2) if predictor is not None else (st, None)
-        keras_column.download_button(
+        row = st.container(horizontal=True)  # the two downloads side by side
+        row.download_button(
             "Download model",
             data=model_bytes,
             file_name=file_name,
@@ -615,8 +615,8 @@ def render_model_files(
             key=_k(key, "download"),
             on_click="ignore",
         )
-        if tfjs_column is not None and predictor is not None:
-            _tfjs_download(tfjs_column, predictor, file_name, key)
+        if predictor is not None:
+            _tfjs_download(row, predictor, file_name, key)
     upload = st.file_uploader(
         "Upload a model (.keras)",
         type=["keras"],
