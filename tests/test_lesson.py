@@ -177,6 +177,7 @@ def test_downloads_are_named_after_the_run_and_its_preset(download_names: list[s
     at.run()
     assert not at.exception
     assert "colorclf-run2-custom.keras" in names
+    assert "colorclf-run2-custom-tfjs.zip" in names  # the same model for TensorFlow.js
     assert "colorclf-run1-coding-train-history.csv" in names
     at.multiselect(key="runs-runs").set_value(["Run 1", "Run 2"]).run()
     assert "colorclf-run2-custom-history.csv" in names

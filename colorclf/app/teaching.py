@@ -561,10 +561,10 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
 # ---------------------------------------------------------------------------- model files
 
 
-def _tfjs_download(place: Any, predictor: Predictor, file_name: str, key: str) -> None:
+def _tfjs_download(predictor: Predictor, file_name: str, key: str) -> None:
     from colorclf.core.tfjs import INPUT_SCALING, tfjs_zip
 
-    place.download_button(
+    st.download_button(
         "Download for TensorFlow.js",
         data=tfjs_zip(predictor),
         file_name=file_name.removesuffix(".keras") + "-tfjs.zip",
@@ -606,17 +606,17 @@ def render_model_files(
         if file_name is None:
             job = current_job()
             file_name = f"{job.run.file_stem}.keras" if job is not None else MODEL_FILE_NAME
-        row = st.container(horizontal=True)  # the two downloads side by side
-        row.download_button(
-            "Download model",
-            data=model_bytes,
-            file_name=file_name,
-            mime="application/zip",
-            key=_k(key, "download"),
-            on_click="ignore",
-        )
-        if predictor is not None:
-            _tfjs_download(row, predictor, file_name, key)
+        with st.container(horizontal=True):  # the two downloads side by side
+            st.download_button(
+                "Download model",
+                data=model_bytes,
+                file_name=file_name,
+                mime="application/zip",
+                key=_k(key, "download"),
+                on_click="ignore",
+            )
+            if predictor is not None:
+                _tfjs_download(predictor, file_name, key)
     upload = st.file_uploader(
         "Upload a model (.keras)",
         type=["keras"],
