@@ -13,7 +13,8 @@ from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.runs import Run
 from colorclf.data.builtin import builtin_dataset
 from colorclf.serve.gate import FairGate
-from colorclf.serve.job import TrainingJob, describe_status
+from colorclf.serve.job import TrainingJob
+from colorclf.serve.status import describe_status
 from tests.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent

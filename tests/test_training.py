@@ -288,7 +288,7 @@ def test_a_shared_template_trains_exactly_the_run_a_new_one_would(split, optimiz
     state, equals the same run on a template of its own."""
     from colorclf.core.protocol import Done, Rows, TrainTask
     from colorclf.train import engine
-    from colorclf.train.worker import run_task
+    from colorclf.train.scheduler import run_task
 
     hp = HP.replace(optimizer=optimizer, learning_rate=0.05, pace="full")
 
@@ -389,7 +389,7 @@ def test_the_scheduler_takes_every_run_in_turns() -> None:
     turns each go round robin, in the order they came."""
     import threading
 
-    from colorclf.train.worker import Scheduler
+    from colorclf.train.scheduler import Scheduler
 
     turns: list[int] = []
     finished = threading.Event()

@@ -25,7 +25,8 @@ from colorclf.app.streamlit_private import another_run_waits
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.runs import Run
-from colorclf.serve.job import TrainingJob, describe_status
+from colorclf.serve.job import TrainingJob
+from colorclf.serve.status import describe_status
 from colorclf.views import charts
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from colorclf.core.errors import ModelFileError
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.labels import LABELS, NUM_LABELS
 from colorclf.core.predict import ACTIVATIONS, Predictor
+from colorclf.core.protocol import ModelState
 
 if TYPE_CHECKING:
     import keras
@@ -104,3 +107,26 @@ def predictor_from_model(model: keras.Model) -> Predictor:
     if not chain or chain[0][0].shape[0] != 3 or chain[-1][0].shape[1] != len(LABELS):
         raise ModelFileError("the model must take 3 inputs (r, g, b) and give 9 outputs")
     return Predictor(tuple(chain))
+
+
+def capture_state(
+    model: keras.Model,
+    weights: list[np.ndarray] | None = None,
+    best_weights: list[np.ndarray] | None = None,
+) -> ModelState:
+    """The model's state; ``weights`` instead of the model's own (after early stopping put
+    the best epoch's weights back, a Resume goes on from the last ones)."""
+    optimizer = model.optimizer
+    return ModelState(
+        weights=[np.array(w) for w in (model.get_weights() if weights is None else weights)],
+        optimizer=[np.array(v) for v in optimizer.variables] if optimizer.built else [],
+        best_weights=best_weights,
+    )
+
+
+def restore_state(model: keras.Model, state: ModelState) -> None:
+    model.set_weights(state.weights)
+    if state.optimizer:
+        model.optimizer.build(model.trainable_variables)
+        for variable, value in zip(model.optimizer.variables, state.optimizer, strict=True):
+            variable.assign(value)
