@@ -31,6 +31,7 @@ from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABEL_COLORS, LABELS
 from colorclf.core.predict import SURE_MARGIN, SURE_PROBABILITY, packed_layers
+from colorclf.core.runs import RunStatus
 from colorclf.core.text import plain
 from colorclf.views.ceiling import fingerprint
 from colorclf.views.crowd import crowd_table
@@ -60,7 +61,7 @@ def ask_panel(dataset: ColorDataset | None = None) -> None:
     weights to them as a follower (``follow.py``). ``dataset`` is the page's data: the
     crowd beside the answer comes from it when no run trained on other data."""
     st.fragment(_ask_controls)(dataset)
-    if drawn_state() == "training":
+    if drawn_state() == RunStatus.TRAINING:
         follow("ask", asked_token, _send_weights)
 
 
@@ -205,7 +206,7 @@ def ask_widget(
 
 
 def _ask_controls(dataset: ColorDataset | None) -> None:
-    if asked_predictor() is None and drawn_state() != "training":
+    if asked_predictor() is None and drawn_state() != RunStatus.TRAINING:
         st.caption("After the first epoch, sliders here ask the model what a colour is called.")
         return
     ask_widget(

@@ -24,7 +24,7 @@ from colorclf.app.state import session as _state
 from colorclf.app.streamlit_private import another_run_waits
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.hyperparams import Hyperparams
-from colorclf.core.runs import Run
+from colorclf.core.runs import ACTIVE, Run, RunStatus
 from colorclf.serve.job import TrainingJob
 from colorclf.serve.status import describe_status
 from colorclf.views import charts
@@ -59,7 +59,7 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
     """
     job = current_job()
     drawn = drawn_state()
-    busy = drawn in ("queued", "training")
+    busy = drawn in ACTIVE
     left, middle, right = st.columns(3)
     if left.button(
         "Train",
@@ -79,9 +79,9 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
             on_click=job.stop,  # type: ignore[union-attr]
             disabled=job is not None and job.stopping,
         )
-    elif job is not None and drawn in ("stopped", "failed") and job.can_resume:
+    elif job is not None and drawn in (RunStatus.STOPPED, RunStatus.FAILED) and job.can_resume:
         middle.button("Resume", width="stretch", key="resume", on_click=job.resume)
-    if job is not None and drawn in ("stopped", "complete") and job.can_step:
+    if job is not None and drawn in (RunStatus.STOPPED, RunStatus.COMPLETE) and job.can_step:
         right.button(
             "Step",
             width="stretch",
@@ -97,7 +97,9 @@ def live_panel() -> None:
     redrawing for up to ``LIVE_RUN_SECONDS``; while it waits in the queue, the fragment
     looks once a second (thirty queued students polling 10×/s would keep the server too
     busy to serve the two who train)."""
-    every = {"training": POLL_SECONDS, "queued": QUEUE_POLL_SECONDS}.get(drawn_state())
+    every = {RunStatus.TRAINING: POLL_SECONDS, RunStatus.QUEUED: QUEUE_POLL_SECONDS}.get(
+        drawn_state()
+    )
     inline_fragment(_live_panel_body, run_every=every, flag="_live_in_page_run")
 
 
@@ -155,7 +157,7 @@ def _live_panel_body() -> None:
             st.rerun(scope="app")  # the first epoch is done: a view can show its widgets
         frame += 1
         next_frame = started + frame * POLL_SECONDS
-        if job.state != "training" or next_frame - started > LIVE_RUN_SECONDS:
+        if job.state != RunStatus.TRAINING or next_frame - started > LIVE_RUN_SECONDS:
             return
         while True:  # wait for the next frame, but give way at once to a waiting run
             if another_run_waits():
@@ -267,7 +269,7 @@ def status_lines(job: TrainingJob, label: str) -> list[str]:
     return lines
 
 
-FINAL_STATES = ("complete", "stopped", "failed")
+FINAL_STATES = (RunStatus.COMPLETE, RunStatus.STOPPED, RunStatus.FAILED)
 
 # The chart's words in plain language, one line each, under the chart that uses them.
 CHART_WORDS = (
@@ -278,11 +280,11 @@ CHART_WORDS = (
 
 
 STATUS_ICONS = {
-    "queued": ":material/hourglass_top:",
-    "training": ":material/model_training:",
-    "complete": ":green[:material/check_circle:]",
-    "stopped": ":orange[:material/pause_circle:]",
-    "failed": ":red[:material/error:]",
+    RunStatus.QUEUED: ":material/hourglass_top:",
+    RunStatus.TRAINING: ":material/model_training:",
+    RunStatus.COMPLETE: ":green[:material/check_circle:]",
+    RunStatus.STOPPED: ":orange[:material/pause_circle:]",
+    RunStatus.FAILED: ":red[:material/error:]",
 }
 
 

@@ -19,14 +19,14 @@ from colorclf.app.label_page import (
     get_page_store,
 )
 from colorclf.core.errors import ColorclfError
-from colorclf.core.runs import Run
+from colorclf.core.runs import Run, RunStatus
 from colorclf.store import MAX_NAME_LENGTH, ShareRefused, shared_run_from_epochs
 
 SHARE_NAME_KEY = "share_name"
 SHARE_RUN_KEY = "share_run"
 SHARED_KEY = "share_shared_numbers"  # run numbers this session has shared
 FLASH_KEY = "share_flash"
-SHAREABLE = ("stopped", "complete")
+SHAREABLE = (RunStatus.STOPPED, RunStatus.COMPLETE)
 SHARE_LABEL = "Share with the class"
 
 

@@ -29,6 +29,7 @@ from colorclf.app.state import (
 )
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS
+from colorclf.core.runs import RunStatus
 from colorclf.core.text import count, plain
 from colorclf.views import (
     ceiling,
@@ -676,7 +677,7 @@ def _check_progress(check: Any) -> None:
 
 def _following() -> bool:
     """While a run trains, the views' pictures are followers of the live panel."""
-    return drawn_state() == "training"
+    return drawn_state() == RunStatus.TRAINING
 
 
 def _decision_map_view(dataset: ColorDataset | None) -> None:

@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
 
 import pandas as pd
 
 from colorclf.core.hyperparams import Hyperparams, preset_name_of
 from colorclf.core.rows import ROW_KEYS, Row
+
+
+class RunStatus(StrEnum):
+    """Where a run is; its moves are ``MOVES``. Being a ``str``, it shows as its own word."""
+
+    QUEUED = "queued"  # waiting for room on the server, or about to start
+    TRAINING = "training"
+    STOPPED = "stopped"  # by Stop, a Step's end or early stopping: Resume or Step go on
+    COMPLETE = "complete"  # the planned epochs are done: Step goes on
+    FAILED = "failed"  # one line says why; Resume goes on where the server kept a state
+
+
+ACTIVE: Final = frozenset({RunStatus.QUEUED, RunStatus.TRAINING})
+"""Queued or training: the tutorial's ``istraining`` flag."""
+MOVES: Final[dict[RunStatus, frozenset[RunStatus]]] = {
+    # Let in by the gate, or left the queue (Stop, a closed session).
+    RunStatus.QUEUED: frozenset({RunStatus.TRAINING, RunStatus.STOPPED}),
+    RunStatus.TRAINING: frozenset({RunStatus.STOPPED, RunStatus.COMPLETE, RunStatus.FAILED}),
+    RunStatus.STOPPED: frozenset({RunStatus.QUEUED}),  # Resume, Step
+    RunStatus.COMPLETE: frozenset({RunStatus.QUEUED}),  # Step
+    RunStatus.FAILED: frozenset({RunStatus.QUEUED}),  # Resume after the trainer died
+}
+
+
+class StatusMoveError(ValueError):
+    """A run was told to move where its status cannot go (a bug, never a user's doing)."""
 
 
 @dataclass
@@ -23,7 +51,19 @@ class Run:
     hyperparams: Hyperparams
     data_source: str
     rows: list[Row] = field(default_factory=list)
-    status: str = "queued"  # queued | training | stopped | complete | failed
+    _status: RunStatus = field(default=RunStatus.QUEUED, repr=False)
+
+    @property
+    def status(self) -> RunStatus:
+        return self._status
+
+    @status.setter
+    def status(self, new: RunStatus | str) -> None:
+        """Move to ``new``; only the moves in ``MOVES`` (and staying put) are allowed."""
+        new = RunStatus(new)
+        if new != self._status and new not in MOVES[self._status]:
+            raise StatusMoveError(f"a run cannot go from {self._status} to {new}")
+        self._status = new
 
     @property
     def name(self) -> str:

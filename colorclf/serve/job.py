@@ -35,7 +35,7 @@ from colorclf.core.protocol import (
     TrainTask,
 )
 from colorclf.core.rows import Progress, Row, batches_per_epoch
-from colorclf.core.runs import Run
+from colorclf.core.runs import ACTIVE, Run, RunStatus
 from colorclf.serve.gate import SHARED_GATE, FairGate
 from colorclf.serve.pool import SHARED_POOL, TrainerPool, Worker, WorkerGone
 
@@ -129,22 +129,22 @@ class TrainingJob:
 
     # ----- what the page reads -------------------------------------------------------
     @property
-    def state(self) -> str:
+    def state(self) -> RunStatus:
         return self.run.status
 
     @property
     def active(self) -> bool:
         """Queued or training: the tutorial's ``istraining`` flag."""
-        return self.run.status in ("queued", "training")
+        return self.run.status in ACTIVE
 
     @property
     def can_resume(self) -> bool:
         """A stopped run, or one whose trainer died after the server got a state to go on
         from."""
-        if self.run.status == "failed":
+        if self.run.status == RunStatus.FAILED:
             return self.state_after_stop is not None and not self.progress.finished
         return (
-            self.run.status == "stopped"
+            self.run.status == RunStatus.STOPPED
             and not self.progress.finished
             and (self.state_after_stop is not None or not self.progress.started)
         )
@@ -152,7 +152,7 @@ class TrainingJob:
     @property
     def can_step(self) -> bool:
         """Step: a run that is stopped or complete, whose weights are here to go on from."""
-        return self.run.status in ("stopped", "complete") and (
+        return self.run.status in (RunStatus.STOPPED, RunStatus.COMPLETE) and (
             self.state_after_stop is not None or not self.progress.started
         )
 
@@ -197,7 +197,7 @@ class TrainingJob:
             self._stop.clear()
             self._stop_asked_at = None
             self.stop_reason = None
-            self.run.status = "queued"
+            self.run.status = RunStatus.QUEUED
             self._thread = threading.Thread(
                 target=self._work, name=f"colorclf-{self.run.name}", daemon=True
             )
@@ -239,12 +239,12 @@ class TrainingJob:
 
     def _work(self) -> None:
         if not self._gate.acquire(self, self._should_stop):
-            self.run.status = "stopped"
+            self.run.status = RunStatus.STOPPED
             return
         worker: Worker | None = None
         healthy = True
         try:
-            self.run.status = "training"
+            self.run.status = RunStatus.TRAINING
             self.started_at = time.monotonic()
             self.starting_trainer = True
             try:
@@ -255,18 +255,18 @@ class TrainingJob:
             finally:
                 self.starting_trainer = False
             if worker is None:
-                self.run.status = "stopped"
+                self.run.status = RunStatus.STOPPED
                 return
             healthy = self._train_on(worker)
         except WorkerGone as error:
             healthy = False
             self.error = str(error)
-            self.run.status = "failed"
+            self.run.status = RunStatus.FAILED
         except Exception as error:  # never leave a run "training" forever with no word
             _log.exception("training job failed")
             healthy = False
             self.error = f"an unexpected error in the server ({type(error).__name__})"
-            self.run.status = "failed"
+            self.run.status = RunStatus.FAILED
         finally:
             self._worker_stop = None
             if worker is not None:
@@ -314,13 +314,13 @@ class TrainingJob:
                 else:
                     self.state_after_stop = None
                     self.error = str(getattr(message, "message", message))
-                    self.run.status = "failed"
+                    self.run.status = RunStatus.FAILED
                     return True
         except TrainerHung as hung:
             worker.kill()  # SIGKILL ends a stopped process too
             self.state_after_stop = None  # the rows went on past it: nothing to resume from
             self.error = f"{hung}; it was replaced, press Train to start again"
-            self.run.status = "failed"
+            self.run.status = RunStatus.FAILED
             return False
         except (EOFError, OSError):
             self._trainer_died(worker.exit_code)
@@ -335,7 +335,7 @@ class TrainingJob:
             f" (exit code {code})" if code is not None else ""
         )
         point = self._checkpoint
-        self.run.status = "failed"
+        self.run.status = RunStatus.FAILED
         if point is None or point.state is None:
             self.error = f"{died}; press Train to start again"
             return
@@ -366,7 +366,9 @@ class TrainingJob:
         self.model_bytes = result.model_bytes
         # Kept after the planned end too: Step goes on from there.
         self.state_after_stop = result.state
-        self.run.status = "stopped" if result.stopped or self.stepping else "complete"
+        self.run.status = (
+            RunStatus.STOPPED if result.stopped or self.stepping else RunStatus.COMPLETE
+        )
 
     def discard(self) -> None:
         """Drop the weights: the session is gone, nobody will resume or download them."""

@@ -66,7 +66,7 @@ class ModelCheck:
         self._pool = SHARED_POOL if pool is None else pool
         self._gate = CHECK_GATE if gate is None else gate
         self._data: bytes | None = data
-        self._stage = "queued"
+        self._stage = "waiting"
         self._cancelled = threading.Event()
         self._done = threading.Event()
         try:
@@ -90,7 +90,7 @@ class ModelCheck:
 
     def status(self) -> str:
         """What the page says while the check runs."""
-        if self._stage == "queued":
+        if self._stage == "waiting":
             position = self._gate.position(self)
             where = f": place {position} in the queue" if position else ""
             return f"Waiting to check {self.name}{where}…"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from colorclf.core.rows import Row
+from colorclf.core.runs import RunStatus
 
 if TYPE_CHECKING:
     from colorclf.serve.job import TrainingJob
@@ -19,7 +20,7 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
     state = job.state
     if job.stopping:  # at once, not when the trainer has answered
         label = "Stopping after this batch…"
-    elif state == "queued":
+    elif state == RunStatus.QUEUED:
         position = job.queue_position()
         # Not yet (or no longer) in the gate's line: about to take a slot, not training yet.
         label = (
@@ -28,19 +29,24 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
             if position
             else "Waiting for room on the server"
         )
-    elif state == "training" and job.starting_trainer:
+    elif state == RunStatus.TRAINING and job.starting_trainer:
         label = "Starting a trainer (loading TensorFlow)…"
-    elif state == "training":
+    elif state == RunStatus.TRAINING:
         last = progress.last_epoch_row
         # Before the first epoch ends (seconds on a busy machine): which epoch is under way.
         label = _epoch_label(last, planned) if last else f"Training epoch 1 of {planned}…"
-    elif state == "complete":
+    elif state == RunStatus.COMPLETE:
         label = f"Training complete in {progress.seconds:.1f} s"
-    elif state == "stopped" and progress.stopped_early:
+    elif state == RunStatus.STOPPED and progress.stopped_early:
         label = f"Stopped early at epoch {progress.epoch} (best: epoch {progress.best_epoch})"
-    elif state == "stopped" and job.stepping and progress.batch == 0 and progress.last_epoch_row:
+    elif (
+        state == RunStatus.STOPPED
+        and job.stepping
+        and progress.batch == 0
+        and progress.last_epoch_row
+    ):
         label = _epoch_label(progress.last_epoch_row, planned)  # a Step's epoch, done
-    elif state == "stopped":
+    elif state == RunStatus.STOPPED:
         epoch, batch = progress.epoch + 1, progress.batch
         if batch == 0 and progress.epoch > 0:  # stopped right at an epoch's end
             epoch, batch = progress.epoch, per_epoch
