@@ -359,11 +359,11 @@ def _shared_runs() -> tuple[str, list[Any]]:
     import sqlalchemy as sa
 
     from colorclf.core.errors import DataError
-    from colorclf.store import get_store
+    from colorclf.store import RunBoard, get_store
 
     store = get_store()
     try:
-        return store.description, store.board.runs()
+        return store.description, RunBoard(store).runs()
     except sa.exc.SQLAlchemyError as err:
         message = one_line(getattr(err, "orig", None) or err)
         raise DataError(f"cannot read shared runs from {store.description}: {message}") from None

@@ -189,7 +189,12 @@ def test_a_broken_database_is_one_message(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 def _finished_run(number: int, status: str = "complete", epochs_done: int = 3) -> Run:
-    run = Run(number=number, hyperparams=Hyperparams(epochs=3, seed=number), data_source="builtin")
+    run = Run(
+        number=number,
+        hyperparams=Hyperparams(epochs=3, seed=number),
+        data_source="builtin",
+        status=status,
+    )
     for i in range(epochs_done):
         run.rows.append(make_row("batch", epoch=i, loss=9.0))
         run.rows.append(
@@ -203,7 +208,6 @@ def _finished_run(number: int, status: str = "complete", epochs_done: int = 3) -
                 seconds=1.0 + i,
             )
         )
-    run.status = status
     return run
 
 

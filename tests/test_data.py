@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from colorclf.core.dataset import ColorDataset
+from colorclf.core.dataset import ColorDataset, to_coding_train_json
 from colorclf.core.errors import DataError
 from colorclf.core.labels import LABELS
 from colorclf.data import limits, sources, validate
-from colorclf.data.export import describe, to_coding_train_json
+from colorclf.data.export import describe
 from colorclf.data.parse import parse_bytes
 from colorclf.data.sources import SourceKind, SourceSpec, load_path, load_source, load_url
 

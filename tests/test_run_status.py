@@ -27,8 +27,7 @@ def test_every_status_has_its_moves_and_every_move_is_allowed() -> None:
     assert set(MOVES) == set(RunStatus)
     for start, targets in MOVES.items():
         for target in targets:
-            run = fresh_run()
-            run._status = start
+            run = Run(1, Hyperparams(), "test", status=start)
             run.status = target
             assert run.status is target
 
@@ -36,8 +35,7 @@ def test_every_status_has_its_moves_and_every_move_is_allowed() -> None:
 def test_a_move_not_in_the_table_is_refused() -> None:
     for start in RunStatus:
         for target in set(RunStatus) - MOVES[start] - {start}:
-            run = fresh_run()
-            run._status = start
+            run = Run(1, Hyperparams(), "test", status=start)
             with pytest.raises(StatusMoveError, match=f"from {start} to {target}"):
                 run.status = target
             assert run.status is start  # unchanged

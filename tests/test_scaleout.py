@@ -29,7 +29,7 @@ import pytest
 import sqlalchemy as sa
 
 from colorclf.app.label_page import RATE_LIMIT_MESSAGE
-from colorclf.store import VoteStore
+from colorclf.store import RunBoard, VoteStore
 from tests.conftest import connection_state, free_port, start_streamlit, stop_streamlit, wait_idle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -506,7 +506,7 @@ def test_students_behind_nginx_stick_to_a_replica_and_survive_losing_one(
             for student in students:
                 if student not in voters:  # (a voter's new session may vote under a new id)
                     assert counts.get(student.name) == VOTES_EACH, student.name
-            assert sorted(r.contributor for r in store.board.runs()) == sorted(names)
+            assert sorted(r.contributor for r in RunBoard(store).runs()) == sorted(names)
         finally:
             store.engine.dispose()
         for student in students:

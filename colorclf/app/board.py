@@ -46,7 +46,7 @@ PROJECTOR_CSS = (
 
 
 def _board() -> RunBoard:
-    return get_page_store().board
+    return RunBoard(get_page_store())
 
 
 def open_link(run: SharedRun) -> str:
@@ -114,7 +114,7 @@ def _board_body(projector: bool) -> None:
     """The part that refreshes itself: counts, the table (or big lines) and the curves."""
     try:
         store = get_page_store()
-        runs = store.board.runs()
+        runs = RunBoard(store).runs()
         votes = store.count()
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
         st.error(plain(f"The class database cannot be used ({db_problem(err)}). Ask your teacher."))

@@ -20,7 +20,7 @@ from colorclf.app.label_page import (
 )
 from colorclf.core.errors import ColorclfError
 from colorclf.core.runs import Run, RunStatus
-from colorclf.store import MAX_NAME_LENGTH, ShareRefused, shared_run_from_epochs
+from colorclf.store import MAX_NAME_LENGTH, RunBoard, ShareRefused, shared_run_from_epochs
 
 SHARE_NAME_KEY = "share_name"
 SHARE_RUN_KEY = "share_run"
@@ -52,7 +52,7 @@ def _on_share(runs: Sequence[Run]) -> None:
         return
     who = contributor(SHARE_NAME_KEY)
     try:
-        board = get_page_store().board
+        board = RunBoard(get_page_store())
         board.share(shared_run_from_epochs(who, run.hyperparams, run.data_source, run.epoch_rows()))
     except ShareRefused as err:
         ss[FLASH_KEY] = ("warning", f"Not shared: {err}.", None)

@@ -374,7 +374,7 @@ def render_run_comparison(
 
 
 def _export_json(dataset: ColorDataset) -> bytes:
-    from colorclf.data.export import to_coding_train_json
+    from colorclf.core.dataset import to_coding_train_json
 
     return to_coding_train_json(dataset)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,3 +159,14 @@ def data_warning(dataset: ColorDataset, val_fraction: float) -> str | None:
     if not problems:
         return None
     return "Too little data to train meaningfully: " + "; ".join(problems) + "."
+
+
+def to_coding_train_json(dataset: ColorDataset) -> bytes:
+    """The data set in the Coding Train's format, ``{"entries": [{r, g, b, label, uid}]}``."""
+    entries = [
+        {"r": int(r), "g": int(g), "b": int(b), "label": LABELS[int(label)], "uid": str(uid)}
+        for (r, g, b), label, uid in zip(
+            dataset.rgb.tolist(), dataset.label.tolist(), dataset.contributor.tolist(), strict=True
+        )
+    ]
+    return (json.dumps({"entries": entries}, indent=2, ensure_ascii=False) + "\n").encode()

@@ -51,19 +51,15 @@ class Run:
     hyperparams: Hyperparams
     data_source: str
     rows: list[Row] = field(default_factory=list)
-    _status: RunStatus = field(default=RunStatus.QUEUED, repr=False)
+    status: RunStatus = RunStatus.QUEUED  # a run may be made in any status; it then moves
 
-    @property
-    def status(self) -> RunStatus:
-        return self._status
-
-    @status.setter
-    def status(self, new: RunStatus | str) -> None:
-        """Move to ``new``; only the moves in ``MOVES`` (and staying put) are allowed."""
-        new = RunStatus(new)
-        if new != self._status and new not in MOVES[self._status]:
-            raise StatusMoveError(f"a run cannot go from {self._status} to {new}")
-        self._status = new
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "status":
+            value = RunStatus(value)  # type: ignore[arg-type]
+            current = self.__dict__.get("status")
+            if current is not None and value != current and value not in MOVES[current]:
+                raise StatusMoveError(f"a run cannot go from {current} to {value}")
+        super().__setattr__(name, value)
 
     @property
     def name(self) -> str:

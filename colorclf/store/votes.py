@@ -17,13 +17,12 @@ limit is enforced here, not in the page, and the database is its source of truth
 
 from __future__ import annotations
 
-import functools
 import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,14 +30,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from colorclf.core.colour import channel
-from colorclf.core.dataset import ColorDataset
+from colorclf.core.dataset import ColorDataset, to_coding_train_json
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABELS
 from colorclf.store.engines import prepare_sqlite, sqlite_write_lock
 from colorclf.store.schema import clean_contributor, metadata, votes
-
-if TYPE_CHECKING:
-    from colorclf.store.runs import RunBoard
 
 # Namespace for PostgreSQL advisory locks (two-key form: namespace, hash of contributor).
 _PG_LOCK_NAMESPACE = 0x434C4652  # "CLFR"
@@ -81,13 +77,6 @@ class VoteStore:
         self._schema_lock = threading.Lock()
 
     # -- plumbing
-
-    @functools.cached_property
-    def board(self) -> RunBoard:
-        """The class board's shared runs, in this database (default limits)."""
-        from colorclf.store.runs import RunBoard
-
-        return RunBoard(self)
 
     @property
     def description(self) -> str:
@@ -271,8 +260,6 @@ class VoteStore:
 
     def export_json(self) -> bytes:
         """The Coding Train's format: ``{"entries": [{"r","g","b","label","uid"}, …]}``."""
-        from colorclf.data.export import to_coding_train_json
-
         return to_coding_train_json(self.as_dataset())
 
 
