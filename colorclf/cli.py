@@ -21,13 +21,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
-
 from colorclf.core.colour import channel
 from colorclf.core.errors import ColorclfError, ModelFileError
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams, Param, preset
 from colorclf.core.labels import LABELS
 from colorclf.core.links import format_value
+from colorclf.core.predict import cross_entropy
 from colorclf.core.text import count, one_line
 
 if TYPE_CHECKING:
@@ -288,13 +287,13 @@ def evaluation(predictor: Predictor, dataset: ColorDataset) -> dict[str, Any]:
     }
     total = len(dataset)
     correct = sum(entry["correct"] for entry in per_label.values())
-    probs = predictor.probabilities(dataset.rgb)
-    picked = np.clip(probs[np.arange(total), dataset.label], 1e-7, 1.0)
     return {
         "accuracy": correct / total if total else None,
         "correct": correct,
         "total": total,
-        "loss": float(-np.log(picked).mean()) if total else None,
+        "loss": cross_entropy(predictor.probabilities(dataset.rgb), dataset.label)
+        if total
+        else None,
         "per_label": per_label,
     }
 

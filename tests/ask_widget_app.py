@@ -13,7 +13,8 @@ import streamlit as st
 
 from colorclf.app.ask import ask_widget
 from colorclf.core.labels import LABELS
-from colorclf.core.predict import ACTIVATIONS, Predictor, describe_answer, packed_layers
+from colorclf.core.predict import ACTIVATIONS, Predictor
+from colorclf.views.answer import describe_answer, packed_layers
 
 
 def network(seed: int, hidden: list[tuple[int, str]]) -> Predictor:

@@ -13,7 +13,8 @@ import streamlit as st
 from colorclf.app.ask import ask_widget, crowd_payload
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS
-from colorclf.core.predict import Predictor, packed_layers
+from colorclf.core.predict import Predictor
+from colorclf.views.answer import packed_layers
 from colorclf.views.crowd import crowd_table, crowd_votes, describe_crowd, disagreement
 
 VOTES = [  # (colour, label, how many): cubes of 32 levels a side

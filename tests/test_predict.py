@@ -89,7 +89,7 @@ def test_rejects_an_unsupported_activation() -> None:
 
 
 def test_the_answer_says_not_sure_when_the_top_two_are_close_or_the_best_is_weak() -> None:
-    from colorclf.core.predict import describe_answer
+    from colorclf.views.answer import describe_answer
 
     grey = {"green-ish": 0.25, "grey-ish": 0.19, "blue-ish": 0.1}
     assert describe_answer(grey) == ("Not sure", "green-ish 25 % / grey-ish 19 %")
@@ -106,7 +106,8 @@ def test_packed_layers_carry_the_float32_weights_exactly() -> None:
     network, bit for bit: base64 little-endian float32, row-major kernels."""
     import base64
 
-    from colorclf.core.predict import Predictor, packed_layers
+    from colorclf.core.predict import Predictor
+    from colorclf.views.answer import packed_layers
 
     rng = np.random.default_rng(3)
     kernel = rng.normal(size=(3, 5)).astype(np.float32)
@@ -121,3 +122,26 @@ def test_packed_layers_carry_the_float32_weights_exactly() -> None:
     first = np.frombuffer(base64.b64decode(packed[0]["kernel"]), dtype="<f4").reshape(3, 5)
     assert np.array_equal(first, kernel) and first[1, 2] == kernel[1, 2]
     assert np.array_equal(np.frombuffer(base64.b64decode(packed[0]["bias"]), dtype="<f4"), bias)
+
+
+def test_one_forward_pass_gives_every_layer_and_the_loss_keras_computes() -> None:
+    """The predictor, the network view and the cross-entropy share ``activations``."""
+    from colorclf.core.dataset import scale_rgb
+    from colorclf.core.predict import Predictor, cross_entropy
+    from colorclf.views.network import hidden_activations
+
+    rng = np.random.default_rng(0)
+    layers = (
+        (rng.normal(size=(3, 5)), rng.normal(size=5), "tanh"),
+        (rng.normal(size=(5, 9)), rng.normal(size=9), "softmax"),
+    )
+    predictor = Predictor(layers)
+    rgb = rng.integers(0, 256, size=(40, 3))
+    hidden, probs = predictor.activations(scale_rgb(rgb))
+    np.testing.assert_allclose(hidden, np.tanh(scale_rgb(rgb) @ layers[0][0] + layers[0][1]))
+    np.testing.assert_array_equal(probs, predictor.probabilities(rgb))
+    np.testing.assert_array_equal(hidden_activations(predictor, rgb)[0], hidden)
+    labels = rng.integers(0, 9, size=40)
+    expected = -np.log(np.clip(probs[np.arange(40), labels], 1e-7, 1 - 1e-7)).mean()
+    assert cross_entropy(probs, labels) == pytest.approx(expected)
+    assert cross_entropy(probs, np.eye(9)[labels]) == pytest.approx(expected)

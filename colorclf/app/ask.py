@@ -30,9 +30,9 @@ from colorclf.core.colour import parse_colour
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ColorclfError
 from colorclf.core.labels import LABEL_COLORS, LABELS
-from colorclf.core.predict import SURE_MARGIN, SURE_PROBABILITY, packed_layers
 from colorclf.core.runs import RunStatus
 from colorclf.core.text import plain
+from colorclf.views.answer import SURE_MARGIN, SURE_PROBABILITY, packed_layers
 from colorclf.views.ceiling import fingerprint
 from colorclf.views.crowd import crowd_table
 

@@ -7,7 +7,6 @@ thousands of colours per frame. It agrees with the model's own output within 1e-
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,10 +50,17 @@ class Predictor:
 
     def forward(self, inputs: np.ndarray) -> np.ndarray:
         """Probabilities (n×9) for inputs already scaled to 0–1, in float64."""
+        return self.activations(inputs)[-1]
+
+    def activations(self, inputs: np.ndarray) -> list[np.ndarray]:
+        """The one forward pass: every layer's outputs (n × units each, the last the
+        probabilities) for inputs already scaled to 0–1, in float64."""
         values = np.asarray(inputs, dtype=np.float64)
+        outputs = []
         for kernel, bias, activation in self.layers:
             values = ACTIVATIONS[activation](values @ kernel + bias)
-        return values
+            outputs.append(values)
+        return outputs
 
     def predict_one(self, r: int, g: int, b: int) -> tuple[str, dict[str, float]]:
         """The label and all nine probabilities by name, for one colour."""
@@ -77,40 +83,17 @@ class Predictor:
         steps = [f"{kernel.shape[1]} {activation}" for kernel, _, activation in self.layers]
         return " → ".join([f"{inputs} inputs", *steps]) + f" · {self.parameter_count:,} parameters"
 
-SURE_PROBABILITY = 0.5  # below this, or ...
-SURE_MARGIN = 0.15  # ... this close to the runner-up, the answer is "Not sure"
+
+CLIP = 1e-7  # Keras' epsilon: probabilities are clipped to [CLIP, 1 - CLIP] before the log
 
 
-def describe_answer(probabilities: dict[str, float]) -> tuple[str, str]:
-    """The answer as the sliders show it: a headline (the label, or "Not sure" when the top
-    two are close or the best is under even odds) and the top two with their percentages,
-    e.g. ("Not sure", "green-ish 25 % / grey-ish 19 %")."""
-    ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
-    (best, p1), (second, p2) = ranked[0], ranked[1]
-    detail = f"{best} {p1:.0%} / {second} {p2:.0%}".replace("%", " %")
-    sure = p1 >= SURE_PROBABILITY and p1 - p2 >= SURE_MARGIN
-    return (best if sure else "Not sure"), detail
-
-
-def packed_layers(predictor: Predictor) -> list[dict[str, object]]:
-    """The layers as the browser's forward pass reads them (``app/ask_widget/ask.js``): each
-    kernel (row-major) and bias as base64 little-endian float32, the values training gave,
-    in a fifth of the bytes of JSON numbers."""
-    packed = []
-    for kernel, bias, activation in predictor.layers:
-        rows, cols = kernel.shape
-        packed.append(
-            {
-                "rows": int(rows),
-                "cols": int(cols),
-                "kernel": _base64_float32(kernel),
-                "bias": _base64_float32(bias),
-                "activation": activation,
-            }
-        )
-    return packed
-
-
-def _base64_float32(values: np.ndarray) -> str:
-    little = np.ascontiguousarray(values, dtype="<f4")
-    return base64.b64encode(little.tobytes()).decode("ascii")
+def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean categorical cross-entropy as Keras computes it (rows normalised, clipped), for
+    label indices or one-hot rows."""
+    probs = np.asarray(probabilities, dtype=np.float64)
+    probs = np.clip(probs / probs.sum(axis=1, keepdims=True), CLIP, 1 - CLIP)
+    labels = np.asarray(labels)
+    picked = probs[np.arange(len(probs)), labels] if labels.ndim == 1 else (
+        np.sum(labels * probs, axis=1)
+    )
+    return float(np.mean(-np.log(picked)))

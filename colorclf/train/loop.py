@@ -33,6 +33,7 @@ import numpy as np
 
 from colorclf.core.dataset import Split
 from colorclf.core.hyperparams import LIVE_EPOCHS_PER_SECOND, Hyperparams
+from colorclf.core.predict import cross_entropy
 from colorclf.core.rows import Progress, Row, Sink, batches_per_epoch, epoch_order
 from colorclf.train.callback import LossStream
 from colorclf.train.engine import chunk_step
@@ -73,12 +74,8 @@ def evaluate_arrays(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[f
     if len(x) == 0:
         return math.nan, math.nan
     probs = predictor_from_model(model).forward(x)
-    probs = probs / probs.sum(axis=1, keepdims=True)
-    eps = 1e-7
-    probs = np.clip(probs, eps, 1 - eps)
-    loss = float(np.mean(-np.sum(y * np.log(probs), axis=1)))
     accuracy = float(np.mean(np.argmax(probs, axis=1) == np.argmax(y, axis=1)))
-    return loss, accuracy
+    return cross_entropy(probs, y), accuracy
 
 
 def batches_per_second(hp: Hyperparams, per_epoch: int) -> float | None:

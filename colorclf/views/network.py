@@ -20,7 +20,6 @@ import pandas as pd
 
 from colorclf.core.dataset import scale_rgb
 from colorclf.core.labels import LABEL_COLORS, LABELS
-from colorclf.core.predict import ACTIVATIONS
 from colorclf.views.decision_map import grid_cells
 
 if TYPE_CHECKING:
@@ -79,12 +78,7 @@ def hidden_units(predictor: Predictor) -> list[tuple[int, int, str]]:
 
 def hidden_activations(predictor: Predictor, rgb: np.ndarray) -> list[np.ndarray]:
     """Each hidden layer's activations (n × units) for colours given as 0–255 RGB rows."""
-    values = scale_rgb(rgb).astype(np.float64)
-    out = []
-    for kernel, bias, activation in predictor.layers[:-1]:
-        values = ACTIVATIONS[activation](values @ kernel + bias)
-        out.append(values)
-    return out
+    return predictor.activations(scale_rgb(rgb))[:-1]
 
 
 def response(activation: np.ndarray, name: str) -> np.ndarray:

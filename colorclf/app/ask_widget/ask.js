@@ -51,7 +51,7 @@ function probabilities(layers, rgb) {  // as colorclf.core.predict.Predictor.pro
 
 const percent = (p) => `${Math.round(p * 100)}`;
 
-function describe(labels, p, sure) {  // as colorclf.core.predict.describe_answer
+function describe(labels, p, sure) {  // as colorclf.views.answer.describe_answer
   const ranked = labels.map((label, i) => [label, p[i]]).sort((a, b) => b[1] - a[1]);
   const [[best, p1], [second, p2]] = ranked;
   const headline = p1 >= sure.probability && p1 - p2 >= sure.margin ? best : 'Not sure';
