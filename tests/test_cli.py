@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorclf.cli import load_model_file, main
+from colorclf.cli import main
+from colorclf.commands import load_model_file
 from colorclf.core.errors import ModelFileError
 from colorclf.core.labels import LABELS
 
