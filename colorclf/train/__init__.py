@@ -11,3 +11,8 @@ import os
 # for a network this small they buy nothing.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# One thread per operation: this network's operations take microseconds, so handing each to
+# a pool costs more than it saves, and a trainer runs runs side by side on the cores instead
+# (bench/bench_engine.py: the tutorial's run 0.26 → 0.17 s).
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")

@@ -41,7 +41,7 @@ from colorclf.train.engine import chunk_step
 if TYPE_CHECKING:
     import keras
 
-FULL_CHUNK_BATCHES = 32  # full pace: longer chunks gain little (bench_engine) and Stop waits less
+FULL_CHUNK_BATCHES = 256  # full pace: a chunk per epoch of the presets (MAX_CHUNK_ROWS bounds it)
 LIVE_CHUNK_SECONDS = 0.1  # live pace: a chunk per redraw of the page (~10 frames a second)
 MAX_CHUNK_ROWS = 8192  # any chunk: a turn of the trainer stays a few milliseconds long
 

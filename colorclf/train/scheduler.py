@@ -223,21 +223,21 @@ class Scheduler:
 
 
 def warm_up_thread() -> None:
-    """Trace this thread's template of the default preset on a few zeros, so the first real
-    run starts at once."""
-    from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS
+    """Trace this thread's template of each preset on a few zeros, so a class's first runs
+    start at once."""
+    from colorclf.core.hyperparams import PRESETS
     from colorclf.core.labels import NUM_LABELS
     from colorclf.train.engine import chunk_step
 
-    hp = PRESETS[DEFAULT_PRESET]
-    step = chunk_step(hp)
-    n = 2 * hp.batch_size + 1
-    x = np.zeros((n, 3), dtype=np.float32)
-    y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(n, dtype=int)]
-    model = step.model
-    weights = [np.asarray(w) for w in model.get_weights()]
-    slots = [np.array(v) for v in model.optimizer.variables]
-    step.run(weights, slots, x, y, hp.batch_size, 3)
+    for hp in PRESETS.values():
+        step = chunk_step(hp)
+        n = 2 * hp.batch_size + 1
+        x = np.zeros((n, 3), dtype=np.float32)
+        y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(n, dtype=int)]
+        model = step.model
+        weights = [np.asarray(w) for w in model.get_weights()]
+        slots = [np.array(v) for v in model.optimizer.variables]
+        step.run(weights, slots, x, y, hp.batch_size, 3)
 
 
 def warm_up() -> None:
