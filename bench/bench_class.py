@@ -7,7 +7,7 @@
    ``--sessions`` sessions (default 30) open the page, and each presses ``Train`` at a random
    moment within ``--stagger`` seconds (default 2) and trains the coding-train preset on the
    built-in data; every third one moves the ``Red`` slider 5 times during its training.
-   Targets (issue 29): live pace, press → first chart row ≤ 1.5 s median and ≤ 3 s max,
+   Targets: live pace, press → first chart row ≤ 1.5 s median and ≤ 3 s max,
    every run complete within 1.5 × the run alone, no queue place shown; full pace, the last
    run complete within 1.3 × (N × one run's trainer CPU ÷ cores); server + trainer ≤ 1 GB at
    peak; no error element, no server traceback.
@@ -64,7 +64,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import _server as srv  # noqa: E402
+from tools import streamlit_client as srv  # noqa: E402
 
 TARGET_MB_PER_TRAINING = 2.0
 WARM_UP_TRAININGS = 5

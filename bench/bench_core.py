@@ -40,7 +40,7 @@ from colorclf.core.hyperparams import PRESETS, Hyperparams, preset  # noqa: E402
 from colorclf.data.sources import load_source  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "colorData.json"
-REQUIRED_ACCURACY = 0.785  # issue 12: a nearest-neighbour vote scores 0.790 on this split
+REQUIRED_ACCURACY = 0.785  # a nearest-neighbour vote scores 0.790 on this split
 REQUIRED_SECONDS = 5.0
 
 

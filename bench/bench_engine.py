@@ -17,7 +17,7 @@ contenders run round-robin on a fresh model each time, and the medians are compa
 - **NumPy floor**: the same batches, forward pass, cross-entropy gradient and update rule
   (SGD, or Adam with Keras' bias correction) in NumPy float32, no rows, no validation.
 
-Targets (issue 29): engine ≤ 0.15 × the bare fit and ≤ 4 × the NumPy floor.
+Targets: engine ≤ 0.15 × the bare fit and ≤ 4 × the NumPy floor.
 Exit status 1 when a target fails.
 """
 

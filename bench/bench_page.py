@@ -63,8 +63,9 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import _server as srv  # noqa: E402
 from _rows import BATCHES_PER_EPOCH, synthetic_rows  # noqa: E402
+
+from tools import streamlit_client as srv  # noqa: E402
 
 TARGET_RATIO = 1.15
 TARGET_STATES_PER_S = 10.0
@@ -946,7 +947,7 @@ def report(args: argparse.Namespace, cost: list[dict[str, float]], page: dict[st
 
 
 def floor_report(args: argparse.Namespace, page: dict[str, Any]) -> None:
-    """The page against the bare floor page measured in the same run (issue 10's targets)."""
+    """The page against the bare floor page measured in the same run (the targets)."""
     f = srv.fmt
     states = srv.median([r["states_per_s"] for r in page.get("b", [])])
     floor_idle = srv.median([r["states_per_s"] for r in page.get("floor_idle", [])])

@@ -39,8 +39,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import _server as srv  # noqa: E402
 from bench_page import TRAIN_ENABLED_JS, app_button, set_epochs, train_button  # noqa: E402
+
+from tools import streamlit_client as srv  # noqa: E402
 
 EPOCHS = 200  # long enough that no action comes after the run's end
 VARIANTS = {"with the private name": "streamlit_app.py", "without it": "bench/no_private_app.py"}

@@ -32,8 +32,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import _server as srv  # noqa: E402
 from bench_page import set_epochs  # noqa: E402
+
+from tools import streamlit_client as srv  # noqa: E402
 
 # Self time by the script file it was spent in; the profiler's own names for native work.
 GROUPS = (

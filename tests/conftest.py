@@ -1,7 +1,7 @@
 """Shared fixtures: a real Streamlit server and the system Chromium driven by Playwright.
 
 The helpers here (the Chromium flags and path, the server's command line, a free port, the
-idle selector) serve the benchmarks too: ``bench/_server.py`` imports them.
+idle selector) serve the benchmarks too: ``tools/streamlit_client.py`` imports them.
 """
 
 from __future__ import annotations

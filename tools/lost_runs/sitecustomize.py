@@ -1,4 +1,4 @@
-"""Fault injection for the lost-page-run defect (issue 11): put this folder on PYTHONPATH of a
+"""Fault injection for the lost-page-run defect: put this folder on PYTHONPATH of a
 ``streamlit run`` and its event loop is held up, as on a loaded server, so that Streamlit's
 race shows within one test run instead of once in a few dozen.
 
@@ -10,8 +10,8 @@ while a run is in progress wait ``COLORCLF_HOLD_EVENT_LOOP`` seconds first (abou
 event loop was seen to wait under six training sessions on two cores), and every dropped
 script-run event is written to ``COLORCLF_LOST_LOG/lost-<pid>.txt``.
 
-    COLORCLF_HOLD_EVENT_LOOP=0.1 COLORCLF_LOST_LOG=/tmp/lost PYTHONPATH=bench/lost_runs \\
-        CHROMIUM=/usr/bin/chromium .venv/bin/python bench/repeat_tests.py 2 \\
+    COLORCLF_HOLD_EVENT_LOOP=0.1 COLORCLF_LOST_LOG=/tmp/lost PYTHONPATH=tools/lost_runs \\
+        CHROMIUM=/usr/bin/chromium .venv/bin/python tools/repeat_tests.py 2 \\
         tests/test_connection.py::test_six_sessions_train_twelve_times_at_once
 
 Private Streamlit names, in a bench only: nothing in the app or the tests imports this.

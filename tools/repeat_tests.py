@@ -1,7 +1,7 @@
 """Run the browser and AppTest tests N times in a row and report every failure (flakiness).
 
-    CHROMIUM=/usr/bin/chromium .venv/bin/python bench/repeat_tests.py 20
-    .venv/bin/python bench/repeat_tests.py 5 tests/test_app.py   # other test files
+    CHROMIUM=/usr/bin/chromium .venv/bin/python tools/repeat_tests.py 20
+    .venv/bin/python tools/repeat_tests.py 5 tests/test_app.py   # other test files
 
 Each round is one ``pytest -q`` process over the files (default: the browser tests and the
 AppTest pages; not ``test_scaleout.py``, which needs nginx and PostgreSQL and runs in CI).

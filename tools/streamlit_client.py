@@ -1,4 +1,4 @@
-"""Helpers shared by ``bench_page.py`` and ``bench_class.py`` (not a benchmark itself).
+"""Test tooling shared by the page benchmarks (``bench/``): not a benchmark itself.
 
 - start / stop a real ``streamlit run streamlit_app.py`` on 127.0.0.1 (a free port, its own
   vote database in a temporary directory, logs in a temporary file);
