@@ -25,11 +25,13 @@ from colorclf.app.streamlit_private import another_run_waits
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.runs import ACTIVE, Run, RunStatus
+from colorclf.serve.gate import SHARED_GATE
 from colorclf.serve.job import TrainingJob
 from colorclf.serve.status import describe_status
 from colorclf.views import charts
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
+ADMIT_WAIT_SECONDS = 0.3  # Train waits this long at most for the run to leave the queue
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
 
 
@@ -46,6 +48,7 @@ def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None
     state["runs"].append(run)
     state["job"] = job
     job.start()
+    job.wait_admitted(ADMIT_WAIT_SECONDS)
     return job
 
 
@@ -103,6 +106,19 @@ def live_panel() -> None:
     inline_fragment(_live_panel_body, run_every=every, flag="_live_in_page_run")
 
 
+# A class trains at once: every page's redraws share the server's cores, so with more than
+# FULL_RATE_TRAININGS sessions training the live panels redraw proportionally less often
+# (bench/bench_class.py: thirty pages at ten frames a second starved the server), and the
+# views that follow the training at most every FOLLOW_SECONDS times that.
+FULL_RATE_TRAININGS = 3
+FOLLOW_SECONDS = 0.25
+
+
+def load_factor() -> float:
+    """How many times less often than their full rate the live panels redraw now."""
+    return max(1.0, SHARED_GATE.active / FULL_RATE_TRAININGS)
+
+
 # One fragment run of the live panel redraws for at most this long. A page run (Stop, a tab)
 # cuts it short at its next redraw (Streamlit does), and it ends at once when another
 # fragment waits (``another_run_waits``), so this bounds only how often the views
@@ -134,6 +150,8 @@ def _live_panel_body() -> None:
     views = FollowerDrawer(followers())  # the views that follow the training (follow.py)
     views.draw_all()
     started = time.monotonic()
+    frame_seconds = POLL_SECONDS * load_factor()
+    views_drawn = started
     frame = 0
     heartbeat = _state()["heartbeat"]
     state = st.session_state
@@ -143,7 +161,9 @@ def _live_panel_body() -> None:
     on_screen = drawn_state() if in_page_run else state_on_screen()
     while True:
         panel.draw()
-        views.draw_changed()
+        if time.monotonic() - views_drawn >= FOLLOW_SECONDS * load_factor():
+            views_drawn = time.monotonic()
+            views.draw_changed()
         heartbeat.beat()  # the tab is open: its live panel still runs
         if job.state != on_screen or (not in_page_run and job.state in FINAL_STATES):
             # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
@@ -156,7 +176,7 @@ def _live_panel_body() -> None:
         if job.predictor is not None and model_awaited():
             st.rerun(scope="app")  # the first epoch is done: a view can show its widgets
         frame += 1
-        next_frame = started + frame * POLL_SECONDS
+        next_frame = started + frame * frame_seconds
         if job.state != RunStatus.TRAINING or next_frame - started > LIVE_RUN_SECONDS:
             return
         while True:  # wait for the next frame, but give way at once to a waiting run

@@ -125,6 +125,7 @@ class TrainingJob:
         self._worker_stop: Callable[[], None] | None = None
         self._stop_asked_at: float | None = None
         self._checkpoint: Checkpoint | None = None
+        self._admitted = threading.Event()
         self._checkpoint_rows = 0
 
     # ----- what the page reads -------------------------------------------------------
@@ -198,6 +199,7 @@ class TrainingJob:
             self._stop_asked_at = None
             self.stop_reason = None
             self.run.status = RunStatus.QUEUED
+            self._admitted = threading.Event()
             self._thread = threading.Thread(
                 target=self._work, name=f"colorclf-{self.run.name}", daemon=True
             )
@@ -237,14 +239,23 @@ class TrainingJob:
         self.run.rows.append(row)
         self.progress.follow(row)
 
+    def wait_admitted(self, timeout: float) -> bool:
+        """Wait until the gate let the run in (or it left the queue); False after ``timeout``.
+        The page waits a moment after Train so that its run draws the run training, not
+        queued (each state it draws costs a whole page run)."""
+        return self._admitted.wait(timeout)
+
     def _work(self) -> None:
-        if not self._gate.acquire(self, self._should_stop):
+        admitted = self._gate.acquire(self, self._should_stop)
+        if not admitted:
             self.run.status = RunStatus.STOPPED
+            self._admitted.set()
             return
         worker: Worker | None = None
         healthy = True
         try:
             self.run.status = RunStatus.TRAINING
+            self._admitted.set()
             self.started_at = time.monotonic()
             self.starting_trainer = True
             try:
