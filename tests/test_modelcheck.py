@@ -191,7 +191,7 @@ from streamlit.testing.v1 import AppTest
 def page():
     import streamlit as st
 
-    from colorclf.app import teaching
+    from colorclf.app.tabs import model_files as teaching
 
     got = teaching.render_model_files(None, key="mf")
     if got is not None:

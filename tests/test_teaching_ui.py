@@ -81,7 +81,7 @@ def cell_colours(cells: pd.DataFrame, saturation: float) -> np.ndarray:
 
 
 def decision_map_page(predictor, dataset) -> None:
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import decision_map as teaching_ui
 
     teaching_ui.render_decision_map(predictor, key="dm", overlay_dataset=dataset)
 
@@ -132,7 +132,7 @@ def test_decision_map_without_a_model() -> None:
 
 
 def confusion_page(predictor, dataset, val_index) -> None:
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import confusion as teaching_ui
 
     teaching_ui.render_confusion_matrix(predictor, dataset, val_index)
 
@@ -191,7 +191,7 @@ def make_runs(count: int) -> list[Run]:
 
 
 def runs_page(runs) -> None:
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import runs as teaching_ui
 
     teaching_ui.render_run_comparison(runs, key="rc")
 
@@ -237,7 +237,7 @@ def test_run_comparison_without_runs() -> None:
 def explorer_page(dataset) -> None:
     import streamlit as st
 
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import explorer as teaching_ui
 
     cleaned = teaching_ui.render_explorer(dataset, key="ex")
     st.session_state["rows"] = len(cleaned)
@@ -344,7 +344,7 @@ def test_typing_a_contributor_and_enter_cannot_select_every_match() -> None:
 def model_page(model) -> None:
     import streamlit as st
 
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import model_files as teaching_ui
 
     got = teaching_ui.render_model_files(model, key="mf")
     st.session_state.setdefault("got", []).append(None if got is None else got.parameter_count)
@@ -437,7 +437,7 @@ def _check_progress_alone() -> None:
 
     import streamlit as st
 
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import model_files as teaching_ui
 
     st.session_state["script_runs"] = st.session_state.get("script_runs", 0) + 1
     if st.session_state["script_runs"] == 1:
@@ -460,7 +460,7 @@ def test_a_check_timer_after_the_check_ended_draws_the_page_again(in_page_run, p
 def switching_page(first, second) -> None:
     import streamlit as st
 
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import explorer as teaching_ui
 
     dataset = second if st.session_state.get("switch") else first
     st.session_state["rows"] = len(teaching_ui.render_explorer(dataset, key="ex"))
@@ -482,7 +482,7 @@ def test_explorer_survives_a_new_data_set() -> None:
 
 
 def test_export_is_the_cleaned_set_in_coding_train_json() -> None:
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import explorer as teaching_ui
     from colorclf.data.parse import parse_bytes
 
     dataset = random_dataset(200, seed=3)
@@ -530,7 +530,7 @@ def test_contributor_names_and_the_source_show_as_text_when_dropped() -> None:
 
 
 def network_page(predictor) -> None:
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import network as teaching_ui
 
     teaching_ui.render_network(predictor, key="net")
 
@@ -633,7 +633,7 @@ def test_explorer_states_the_crowds_ceiling() -> None:
 
 
 def runs_with_reference_page(runs, dataset) -> None:
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import runs as teaching_ui
     from colorclf.views import ceiling
 
     reference = ceiling.reference_accuracy(dataset, 0.2, 0)
@@ -658,7 +658,7 @@ def test_runs_table_has_the_nearest_neighbour_reference_line() -> None:
 
 
 def tfjs_page(predictor) -> None:
-    from colorclf.app import teaching as teaching_ui
+    from colorclf.app.tabs import model_files as teaching_ui
 
     teaching_ui.render_model_files(
         b"a .keras file", key="mf", file_name="m.keras", predictor=predictor

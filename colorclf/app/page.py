@@ -22,7 +22,7 @@ from colorclf.app.restart import note_restart_on_first_run, restart_notice, with
 from colorclf.app.runtime import prepare_runtime_once_painted
 from colorclf.app.state import page_run_finished, read_job_state, session
 from colorclf.app.style import page_style
-from colorclf.app.teaching import render_explorer, teaching_views
+from colorclf.app.tabs import clean_data, draw_views, shown_views
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams
 from colorclf.core.text import plain
 from colorclf.data.sources import SourceKind
@@ -106,12 +106,11 @@ def training_page() -> None:
 
     with page_area:
         main = st.container()
-        names = ["Decision map", "Network", "Confusion matrix", "Runs"]
-        if not presenter:
-            names += ["Data explorer", "Model files"]
+        views = shown_views(presenter)
         # The tabs tell which one is open (a click reruns the page): the network view draws,
         # and follows the training, only while its tab is open.
-        tabs = st.tabs(names, key="view_tab", on_change="rerun")
+        tabs = st.tabs([view.title for view in views], key="view_tab", on_change="rerun")
+        placed = list(zip(views, tabs, strict=True))
     with main:
         if presenter:  # the live panel across the page, the model's answer under it
             train_column, ask_column = st.container(), st.container()
@@ -125,15 +124,13 @@ def training_page() -> None:
             st.warning(f"Link: {plain(notice)}")
         if not presenter:
             summary = st.container()
-    if dataset is not None and not presenter:
-        with tabs[4]:
-            dataset = render_explorer(dataset, key="explorer")
+    dataset = clean_data(placed, dataset)
     if dataset is not None:
         with summary:
             dataset_summary(dataset, hp)
     # The views and the sliders register what follows a training (follow.py) before the
     # live panel runs: its run draws them.
-    teaching_views([*tabs[:4], None if presenter else tabs[5]], dataset)
+    draw_views(placed, dataset)
     with ask_column:
         st.subheader("Ask the model")
         ask_panel(dataset)
