@@ -14,10 +14,13 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from colorclf.app.live import LIVE_FRAGMENT
+from colorclf.app.state import TRAINING_KEY, TrainingPageState
 from colorclf.core.colour import hsl_to_rgb
 from colorclf.core.hyperparams import PRESETS
 from colorclf.core.labels import LABELS
 from colorclf.core.predict import Predictor
+from colorclf.core.runs import RunStatus
 from colorclf.data.sources import SourceKind
 from colorclf.views import charts
 from colorclf.views.ceiling import fingerprint
@@ -49,7 +52,7 @@ def wait_for_job(at: AppTest, timeout: float = 180, until=None) -> None:
     while time.monotonic() < deadline:
         at.run()
         assert not at.exception, at.exception
-        job = at.session_state["job"]
+        job = at.session_state[TRAINING_KEY].job
         if (until or (lambda j: not j.active))(job):
             # The run above may have drawn the page just before the job changed; the live
             # panel's next run draws the new state, so draw it once more, as it would.
@@ -102,7 +105,7 @@ def test_train_two_epochs_then_chart_status_and_sliders():
     set_epochs(at, 2)
     at.button(key="train").click().run()
     wait_for_job(at)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     assert job.state == "complete"
 
     assert re.fullmatch(r"Run 1: Training complete in \d+\.\d s", status_label(at))
@@ -189,7 +192,7 @@ def test_an_exact_colour_moves_the_sliders_and_the_answer_is_honest():
     data = ask_data(at)
     # The sliders are told to move there (a new serial: the browser moves them only then).
     assert data["rgb"] == [128, 128, 128] and data["rgb_serial"] == before + 1
-    assert [at.session_state[k] for k in ("red", "green", "blue")] == [128, 128, 128]
+    assert list(at.session_state[TRAINING_KEY].ask.rgb) == [128, 128, 128]
 
     # A hex code too. (A slider moved afterwards empties the field: test_lesson_browser.py.)
     at.text_input(key="ask-exact").input("#ff8000").run()
@@ -209,16 +212,16 @@ def test_slider_and_settings_during_training_neither_error_nor_lose_work():
     set_epochs(at, 30)  # long enough to be still training after a few page runs
     at.button(key="train").click().run()
     wait_for_job(at, until=lambda job: job.predictor is not None)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     assert job.active
     at.text_input(key="ask-exact").input("0, 200, 0").run()  # the sliders move
     at.number_input(key="hp_hidden_units").set_value(8).run()  # a setting for the *next* run
     assert at.button(key="train").disabled  # a second Train while one runs: not possible
     assert not at.exception
-    assert at.session_state["job"] is job
+    assert at.session_state[TRAINING_KEY].job is job
     wait_for_job(at)
     assert job.state == "complete"
-    assert len(at.session_state["runs"]) == 1
+    assert len(at.session_state[TRAINING_KEY].runs) == 1
     assert [row["epoch"] for row in job.run.epoch_rows()] == list(range(1, 31))
 
 
@@ -232,7 +235,7 @@ def test_before_the_first_epoch_the_sliders_are_there_and_no_page_run_is_awaited
     set_epochs(at, 1)
     at.button(key="train").click().run()
     wait_for_job(at)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     monkeypatch.setattr(TrainingJob, "state", property(lambda job: "training"))
     job.predictor = None  # as before the first epoch's weights arrive
     at.run()
@@ -240,11 +243,11 @@ def test_before_the_first_epoch_the_sliders_are_there_and_no_page_run_is_awaited
     data = ask_data(at)  # the sliders, and no weights to answer with yet
     assert data["model"]["layers"] is None
     assert data["waiting"] == "The answer comes with the first epoch's weights."
-    assert at.session_state["_model_awaited"] is False
+    assert at.session_state[TRAINING_KEY].model_awaited is False
     at.session_state["view_tab"] = "Network"
     at.run()
     assert not at.exception
-    assert at.session_state["_model_awaited"] is True
+    assert at.session_state[TRAINING_KEY].model_awaited is True
 
 
 def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monkeypatch):
@@ -260,7 +263,7 @@ def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monk
     wait_for_job(at, until=lambda job: job.progress.step > 10)
     at.button(key="stop").click().run()
     wait_for_job(at)
-    assert at.session_state["job"].state == "stopped"
+    assert at.session_state[TRAINING_KEY].job.state == "stopped"
 
     # One page run in which the job still looks busy while the buttons are drawn.
     still_busy = {"on": True}
@@ -316,15 +319,17 @@ def test_a_live_panel_timer_after_the_run_ended_draws_the_page_again(state):
         wait_for_job(at, until=lambda job: job.progress.step > 3)
         at.button(key="stop").click().run()
     wait_for_job(at)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     assert job.state == state
 
     for in_page_run, page_runs in ((False, 2), (True, 1)):
         alone = AppTest.from_function(_live_panel_alone, default_timeout=TIMEOUT)
-        alone.session_state["job"] = job
-        alone.session_state["_drawn_state"] = state  # what the last page run drew...
-        alone.session_state["_page_state"] = state  # ...and finished drawing
-        alone.session_state["_live_in_page_run"] = in_page_run
+        alone.session_state[TRAINING_KEY] = TrainingPageState(
+            job=job,
+            drawn_state=RunStatus(state),  # what the last page run drew...
+            page_state=RunStatus(state),  # ...and finished drawing
+            inline={LIVE_FRAGMENT} if in_page_run else set(),
+        )
         alone.run()
         assert not alone.exception
         assert alone.session_state["script_runs"] == page_runs, in_page_run
@@ -337,7 +342,7 @@ def test_stop_then_resume_finishes_the_planned_epochs():
     wait_for_job(at, until=lambda job: job.progress.step > 10)
     at.button(key="stop").click().run()
     wait_for_job(at)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     assert job.state == "stopped"
     assert job.progress.step < 20 * job.batches_per_epoch
     assert status_label(at).startswith("Run 1: Stopped at epoch ")
@@ -404,7 +409,8 @@ def test_presenter_link_hides_the_controls_but_keeps_the_settings():
     assert "Data explorer" not in [t.label for t in at.tabs]
     at.button(key="train").click().run()
     wait_for_job(at)
-    assert [row["epoch"] for row in at.session_state["job"].run.epoch_rows()] == [1, 2, 3, 4]
+    job = at.session_state[TRAINING_KEY].job
+    assert [row["epoch"] for row in job.run.epoch_rows()] == [1, 2, 3, 4]
     at.toggle(key="presenter").set_value(False).run()
     assert at.number_input(key="hp_epochs").value == 4
 
@@ -419,7 +425,7 @@ def test_views_after_training_agree_with_the_model():
     at.button(key="train").click().run()
     wait_for_job(at)
     at.run()  # the page as drawn after the end (the last poll may have started before it)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     # Confusion matrix: every validation colour counted once.
     _, matrix = next(
         (spec, table)
@@ -478,7 +484,7 @@ def test_step_trains_one_more_epoch_and_the_network_view_follows():
     assert "Step" not in [b.label for b in at.button]
     at.button(key="train").click().run()
     wait_for_job(at)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     assert job.state == "complete"
     # The network view draws only while its tab is open.
     with pytest.raises(AssertionError):
@@ -524,7 +530,7 @@ def test_patience_widget_and_early_stop_status():
     assert at.query_params["patience"] == "1"
     at.button(key="train").click().run()
     wait_for_job(at)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     k, j = job.progress.epoch, job.progress.best_epoch
     assert job.progress.stopped_early and k == j + 1
     assert status_label(at) == f"Run 1: Stopped early at epoch {k} (best: epoch {j})"

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from colorclf.app.state import TRAINING_KEY, TrainingPageState
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS
 from colorclf.core.predict import Predictor
@@ -112,7 +113,7 @@ def page_with_a_model() -> AppTest:
     """The training page asking an uploaded model (so the sliders show without a run)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.secrets["unrelated"] = "x"  # no developer's secrets.toml
-    at.session_state["uploaded_predictor"] = a_predictor()
+    at.session_state[TRAINING_KEY] = TrainingPageState(uploaded_predictor=a_predictor())
     at.run()
     assert not at.exception, at.exception
     return at
@@ -140,9 +141,7 @@ def test_the_page_sends_the_table_once_per_data_set() -> None:
     at.run()
     assert sent_crowd(at) == {"id": fingerprint(builtin)}
     # The browser said it never got it (a lost page run): it comes again.
-    from colorclf.app.ask import CROWD_SENT
-
-    del at.session_state[CROWD_SENT]
+    at.session_state[TRAINING_KEY].ask.crowd_sent = None
     at.run()
     assert_table_of(sent_crowd(at), builtin)
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from colorclf.app import label_page
+from colorclf.app.state import STUDENT_KEY
 from colorclf.core.labels import LABELS
 from colorclf.store import VoteStore
 from tests.conftest import rendered
@@ -79,7 +80,7 @@ def test_nine_buttons_named_exactly_as_the_labels(votes: VoteStore) -> None:
     for label in LABELS:
         assert at.button(key=label_page.vote_key(label)).label == label
     assert _metric(at, "Class votes") == 0
-    anon = at.session_state[label_page.ANON_KEY]
+    anon = at.session_state[STUDENT_KEY].anon_id
     assert re.fullmatch(r"anon-[0-9a-f]{8}", anon)
     assert f"Voting as: {anon}" in _texts(at)
 
@@ -91,7 +92,7 @@ def test_a_click_stores_the_vote_and_shows_the_next_colour(votes: VoteStore) -> 
     assert not at.exception
     second = _swatch_rgb(at)
     assert second != first
-    anon = at.session_state[label_page.ANON_KEY]
+    anon = at.session_state[STUDENT_KEY].anon_id
     frame = votes.all_votes()
     assert frame.values.tolist() == [[*first, "purple-ish", anon]]
     assert _metric(at, "Your votes") == 1
@@ -128,7 +129,7 @@ def test_a_typed_name_with_html_is_shown_as_text_and_stored_verbatim(
 def test_a_blank_name_falls_back_to_the_anonymous_id(votes: VoteStore) -> None:
     at = _app()
     at.text_input(key=label_page.NAME_KEY).input("    ").run()
-    anon = at.session_state[label_page.ANON_KEY]
+    anon = at.session_state[STUDENT_KEY].anon_id
     assert f"Voting as: {anon}" in _texts(at)
 
 
@@ -366,7 +367,7 @@ def test_undo_deletes_the_last_vote_from_the_database_and_shows_its_colour_again
     assert not at.exception
     assert votes.all_votes().values.tolist() == [
         [1, 2, 3, "red-ish", "someone else"],
-        [*first, "red-ish", at.session_state[label_page.ANON_KEY]],
+        [*first, "red-ish", at.session_state[STUDENT_KEY].anon_id],
     ]
     assert _swatch_rgb(at) == second  # labelled anew
     r, g, b = second

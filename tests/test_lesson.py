@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from colorclf.app.state import TRAINING_KEY
 from colorclf.core.hyperparams import PRESETS
 from colorclf.data.sources import SourceKind
 from colorclf.store import VoteStore
@@ -52,7 +53,7 @@ def test_train_trains_on_exactly_what_the_explorer_and_the_summary_say():
     assert data_summary(at).startswith(f"{kept:,} colours from 147 contributors · ")
     at.button(key="train").click().run()
     wait_for_job(at)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     assert len(job.dataset) == kept
     assert "synthetic-007" not in set(job.dataset.contributor.tolist())
     assert job.run.data_source in data_summary(at)
@@ -63,7 +64,7 @@ def test_train_trains_on_exactly_what_the_explorer_and_the_summary_say():
     assert data_summary(at).startswith("5,600 colours from 148 contributors · ")
     at.button(key="train").click().run()
     wait_for_job(at)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     assert len(job.dataset) == 5600
     assert "cleaned" not in job.run.data_source
 
@@ -123,7 +124,7 @@ def test_after_a_link_with_seed_7_the_summary_names_no_other_seed():
     assert "seed" not in summary
     at.button(key="train").click().run()
     wait_for_job(at)
-    job = at.session_state["job"]
+    job = at.session_state[TRAINING_KEY].job
     assert job.hp.seed == 7 and job.run.data_source == "built-in synthetic set"
 
 

@@ -187,13 +187,15 @@ UPLOAD_PAGE = """
 import json, os, sys
 from streamlit.testing.v1 import AppTest
 
+from colorclf.app.state import TRAINING_KEY
+
 
 def page():
     import streamlit as st
 
-    from colorclf.app.tabs import model_files as teaching
+    from colorclf.app.tabs.model_files import render_model_files
 
-    got = teaching.render_model_files(None, key="mf")
+    got = render_model_files(None, key="mf")
     if got is not None:
         st.session_state["got"] = got.parameter_count
 
@@ -211,7 +213,7 @@ sizes = [rss()]
 for name, content in (("first.keras", data), ("mine.keras", data), ("bad.keras", data[:300])):
     at.get("file_uploader")[0].set_value((name, content, "application/zip"))
     at.run()
-    assert at.session_state["mf-check"][1].wait(180)
+    assert at.session_state[TRAINING_KEY].upload_checks["mf"].check.wait(180)
     at.run()
     sizes.append(rss())
 # A training too (its results come back as NumPy weights and the .keras file's bytes).

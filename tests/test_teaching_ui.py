@@ -13,6 +13,8 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
+from colorclf.app.state import TRAINING_KEY, TrainingPageState
+from colorclf.app.tabs.model_files import CHECK_FRAGMENT
 from colorclf.core import colour
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.hyperparams import Hyperparams
@@ -279,7 +281,8 @@ def test_explorer_cleaning_counts() -> None:
     assert red.sum() > 0
     assert at.session_state["rows"] == n - theirs.sum() - red.sum()
     assert f"{red.sum()} outside hue range for red-ish" in dropped_caption(at)
-    assert at.session_state["ex"].hue_ranges == {"red-ish": (330.0, 20.0)}
+    rules = at.session_state[TRAINING_KEY].cleaning_rules["ex"]
+    assert rules.hue_ranges == {"red-ish": (330.0, 20.0)}
     tiles = next(frame for spec, frame in chart_frames(at) if "x2" in spec.get("encoding", {}))
     assert (~tiles["kept"]).sum() == (
         (dataset.label == LABELS.index("red-ish")) & (theirs | (~inside & ~grey))
@@ -372,7 +375,7 @@ def check_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 def finish_check(at: AppTest) -> None:
     """Wait for the upload's check (in a trainer process), then run the page again."""
-    check = at.session_state["mf-check"][1]
+    check = at.session_state[TRAINING_KEY].upload_checks["mf"].check
     assert check.wait(180), check.status()
     at.run(timeout=TIMEOUT)
 
@@ -408,7 +411,7 @@ def test_model_files(model, check_gate) -> None:
     assert not at.exception and not at.error and not at.info
     expected = predictor_from_model(model)
     assert at.session_state["got"][-1] == expected.parameter_count == model.count_params()
-    uploaded = at.session_state["mf-check"][1].predictor
+    uploaded = at.session_state[TRAINING_KEY].upload_checks["mf"].check.predictor
     probe = np.random.default_rng(0).integers(0, 256, (50, 3))
     np.testing.assert_allclose(
         uploaded.probabilities(probe), expected.probabilities(probe), atol=1e-7
@@ -451,7 +454,9 @@ def test_a_check_timer_after_the_check_ended_draws_the_page_again(in_page_run, p
     panel): the fragment stays registered once the check is done, and a run of its own then
     asks for the page again. Inline in a page run it does not (a loop)."""
     at = AppTest.from_function(_check_progress_alone, default_timeout=TIMEOUT)
-    at.session_state["_check_in_page_run"] = in_page_run
+    at.session_state[TRAINING_KEY] = TrainingPageState(
+        inline={CHECK_FRAGMENT} if in_page_run else set()
+    )
     at.run()
     assert not at.exception and not at.info
     assert at.session_state["script_runs"] == page_runs

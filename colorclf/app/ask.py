@@ -16,7 +16,6 @@ once per session and data set; later draws of the sliders carry only its id.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,14 @@ import streamlit as st
 
 from colorclf.app.follow import follow
 from colorclf.app.presenter import presenting
-from colorclf.app.state import asked_predictor, asked_token, current_job, drawn_state
+from colorclf.app.state import (
+    AskedModel,
+    asked_predictor,
+    asked_token,
+    current_job,
+    drawn_state,
+    training_state,
+)
 from colorclf.core.colour import parse_colour
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.errors import ColorclfError
@@ -36,10 +42,8 @@ from colorclf.views.answer import SURE_MARGIN, SURE_PROBABILITY, packed_layers
 from colorclf.views.ceiling import fingerprint
 from colorclf.views.crowd import crowd_table
 
-CHANNELS = (("Red", "red", 255), ("Green", "green", 0), ("Blue", "blue", 0))
-EXACT_KEY = "ask-exact"
-ASK_KEY = "ask-colour"
-CROWD_SENT = "_ask_crowd_sent"  # the id of the crowd table this session's page holds
+EXACT_KEY = "ask-exact"  # the exact-colour field's widget key
+ASK_KEY = "ask-colour"  # the sliders component's widget key
 WAITING = "The answer comes with the first epoch's weights."
 
 _WIDGET = Path(__file__).parent / "ask_widget"
@@ -67,32 +71,31 @@ def ask_panel(dataset: ColorDataset | None = None) -> None:
 
 def rgb() -> tuple[int, int, int]:
     """The colour asked, as the server last heard it."""
-    state = st.session_state
-    return tuple(int(state.get(key, default)) for _, key, default in CHANNELS)  # type: ignore[return-value]
+    return training_state().ask.rgb
 
 
 def asked_model() -> dict[str, Any]:
     """The asked model's weights for the browser, with a serial that grows whenever the
     model changes (the sliders keep the newest they were sent) and this session's mark (a
     reconnected page's serials start again)."""
-    state = st.session_state
+    ask = training_state().ask
     predictor = asked_predictor()
-    cached = state.get("_ask_model")
-    if cached is None or cached[0] is not predictor:  # the reference keeps the id unique
+    sent = ask.model
+    if sent is None or sent.predictor is not predictor:  # the reference keeps the id unique
         payload = {
-            "session": state.setdefault("_ask_session", secrets.token_hex(8)),
-            "serial": cached[1]["serial"] + 1 if cached else 1,
+            "session": ask.mark,
+            "serial": sent.payload["serial"] + 1 if sent else 1,
             "layers": packed_layers(predictor) if predictor is not None else None,
         }
-        state["_ask_model"] = cached = (predictor, payload)
-    return cached[1]
+        ask.model = sent = AskedModel(predictor, payload)
+    return sent.payload
 
 
 def crowd_dataset(page_dataset: ColorDataset | None) -> ColorDataset | None:
     """The data the asked model learned from: the run's (an uploaded model's is unknown, so
     the page's data stands in for it)."""
     job = current_job()
-    if job is not None and st.session_state.get("uploaded_predictor") is None:
+    if job is not None and training_state().uploaded_predictor is None:
         return job.dataset
     return page_dataset
 
@@ -108,44 +111,38 @@ def crowd_payload(dataset: ColorDataset | None) -> dict[str, Any] | None:
     if dataset is None:
         return None
     dataset_id = fingerprint(dataset)
-    state = st.session_state
-    if state.get(CROWD_SENT) == dataset_id:
+    ask = training_state().ask
+    if ask.crowd_sent == dataset_id:
         return {"id": dataset_id}
-    state[CROWD_SENT] = dataset_id
+    ask.crowd_sent = dataset_id
     return _crowd_table(dataset_id, dataset)
 
 
 def _crowd_missing() -> None:
     """The browser never got the table (a lost page run's messages): send it again."""
-    st.session_state.pop(CROWD_SENT, None)
+    training_state().ask.crowd_sent = None
 
 
 def _send_weights() -> None:
     """A follower's picture: nothing to see, the newest weights for the sliders."""
-    state = st.session_state
-    state["_ask_sends"] = state.get("_ask_sends", 0) + 1  # a new element each time it is drawn
-    _weights(data={**asked_model(), "send": state["_ask_sends"]})
-
-
-def _set_rgb(values: tuple[int, int, int]) -> None:
-    for (_, key, _), value in zip(CHANNELS, values, strict=True):
-        st.session_state[key] = value
+    ask = training_state().ask
+    ask.sends += 1  # a new element each time it is drawn
+    _weights(data={**asked_model(), "send": ask.sends})
 
 
 def _set_exact() -> None:
     """The exact-colour field moves the sliders (a new ``rgb_serial`` tells the browser)."""
-    state = st.session_state
-    text = str(state.get(EXACT_KEY) or "")
-    state["_ask_exact_problem"] = None
+    ask = training_state().ask
+    text = str(st.session_state.get(EXACT_KEY) or "")
+    ask.exact_problem = None
     if not text.strip():
         return
     try:
-        values = parse_colour(text)
+        ask.rgb = parse_colour(text)
     except ColorclfError as error:
-        state["_ask_exact_problem"] = str(error)
+        ask.exact_problem = str(error)
         return
-    _set_rgb(values)
-    state["_ask_rgb_serial"] = state.get("_ask_rgb_serial", 0) + 1
+    ask.rgb_serial += 1
 
 
 def heard_rgb(value: object) -> tuple[int, int, int] | None:
@@ -163,13 +160,13 @@ def heard_rgb(value: object) -> tuple[int, int, int] | None:
 def _sliders_rested() -> None:
     """The sliders rested on a colour: the server keeps it, and the exact-colour field no
     longer says what is shown."""
-    state = st.session_state
-    values = heard_rgb(state.get(ASK_KEY))
-    if values is None or values == rgb():
+    ask = training_state().ask
+    values = heard_rgb(st.session_state.get(ASK_KEY))
+    if values is None or values == ask.rgb:
         return
-    _set_rgb(values)
-    state[EXACT_KEY] = ""
-    state["_ask_exact_problem"] = None
+    ask.rgb = values
+    st.session_state[EXACT_KEY] = ""
+    ask.exact_problem = None
 
 
 def ask_widget(
@@ -213,7 +210,7 @@ def _ask_controls(dataset: ColorDataset | None) -> None:
         ASK_KEY,
         asked_model(),
         rgb(),
-        rgb_serial=st.session_state.get("_ask_rgb_serial", 0),
+        rgb_serial=training_state().ask.rgb_serial,
         large=presenting(),
         on_rest=_sliders_rested,
         crowd=crowd_payload(crowd_dataset(dataset)),
@@ -226,6 +223,6 @@ def _ask_controls(dataset: ColorDataset | None) -> None:
         placeholder="128, 128, 128 or #808080",
         help="Three numbers 0–255 or a hex code; Enter moves the sliders there.",
     )
-    problem = st.session_state.get("_ask_exact_problem")
+    problem = training_state().ask.exact_problem
     if problem:
         st.error(plain(problem))

@@ -13,9 +13,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 import streamlit as st
 
-from colorclf.app.label_page import (
-    db_problem,
-    get_page_store,
+from colorclf.app.label_page import show_flash
+from colorclf.app.runtime import db_problem, get_page_store
+from colorclf.app.state import board_state
+from colorclf.app.teacher_auth import (
+    Confirm,
     refusal,
     teacher_delete,
     teacher_password,
@@ -29,14 +31,13 @@ from colorclf.views import board as board_views
 from colorclf.views.compare import CURVE_METRICS
 
 REFRESH_SECONDS = 3.0
+# Widget keys (the page's own data is ``board_state()``).
 PROJECTOR_KEY = "board_projector"
-PROJECTOR_READ_KEY = "board_projector_read"
 PICK_KEY = "board_pick"
 METRIC_KEY = "board_metric"
 PASSWORD_KEY = "board_teacher_password"
 REMOVE_KEY = "board_remove_id"
 CLEAR_CONFIRM_KEY = "board_clear_confirm"
-FLASH_KEY = "board_teacher_flash"
 PROJECTOR_ROWS = 10
 # Our own constant CSS (no user text): big plain-text lines for the projector.
 PROJECTOR_CSS = (
@@ -152,7 +153,7 @@ def _on_remove() -> None:
     removed = teacher_delete(
         lambda: _board().remove(run_id),
         lambda n: "Removed one run." if n else "That run was already gone.",
-        flash_key=FLASH_KEY,
+        page=board_state(),
         password_key=PASSWORD_KEY,
         failed="Nothing removed",
     )
@@ -164,9 +165,9 @@ def _on_clear() -> None:
     teacher_delete(
         lambda: _board().clear(),
         lambda n: f"Cleared the board: deleted {count(n, 'run')}.",
-        flash_key=FLASH_KEY,
+        page=board_state(),
         password_key=PASSWORD_KEY,
-        confirm=(CLEAR_CONFIRM_KEY, "CLEAR", "clearing the board"),
+        confirm=Confirm(CLEAR_CONFIRM_KEY, "CLEAR", "clearing the board"),
     )
 
 
@@ -184,10 +185,9 @@ def _teacher_tools() -> None:
     if not unlocked(PASSWORD_KEY):
         st.error(refusal(PASSWORD_KEY))
         return
-    message = st.session_state.pop(FLASH_KEY, None)
-    if message:
-        kind, text = message
-        {"error": st.error, "success": st.success}[kind](text)
+    page = board_state()
+    message, page.teacher_flash = page.teacher_flash, None
+    show_flash(message, escape=False)
     try:
         runs = _board().runs()
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
@@ -217,11 +217,12 @@ def _teacher_tools() -> None:
 
 
 def _read_projector_link() -> None:
-    ss = st.session_state
-    if ss.get(PROJECTOR_READ_KEY):
+    page = board_state()
+    if page.projector_read:
         return
-    ss[PROJECTOR_READ_KEY] = True
-    ss[PROJECTOR_KEY] = st.query_params.get("projector", "").strip().lower() in ("1", "true")
+    page.projector_read = True
+    raw = st.query_params.get("projector", "")
+    st.session_state[PROJECTOR_KEY] = raw.strip().lower() in ("1", "true")
 
 
 def render() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from colorclf.app.state import training_state
 from colorclf.core.dataset import ColorDataset, data_warning
 from colorclf.core.errors import ColorclfError
 from colorclf.core.hyperparams import (
@@ -29,32 +30,30 @@ def _widget_key(param: Param) -> str:
 
 def apply_settings(hp: Hyperparams, preset_name: str | None = None) -> None:
     """Put settings into the widgets' session-state keys (before the widgets are drawn)."""
-    state = st.session_state
     for param in PARAMS:
-        state[_widget_key(param)] = getattr(hp, param.name)
+        st.session_state[_widget_key(param)] = getattr(hp, param.name)
     if preset_name is not None:
-        state["preset"] = preset_name
+        training_state().preset = preset_name
 
 
 def _preset_in_force() -> str:
     """The preset the widgets' values are, or "custom" once any of them differs from every
     preset: the Preset box never names settings that are no longer in force."""
-    state = st.session_state
-    values = {param.name: state.get(_widget_key(param)) for param in PARAMS}
+    values = {param.name: st.session_state.get(_widget_key(param)) for param in PARAMS}
     current, _ = Hyperparams.from_mapping(values)
     return preset_name_of(current)
 
 
 def hyperparameter_controls() -> Hyperparams:
     """``Preset`` and one widget per hyperparameter, all generated from ``PARAMS``."""
-    state = st.session_state
-    if "preset" not in state or _widget_key(PARAMS[0]) not in state:
+    state = training_state()
+    if state.preset is None or _widget_key(PARAMS[0]) not in st.session_state:
         # First run, or the widgets were hidden (presenter mode): last settings, else defaults.
         apply_settings(
-            state.get("settings", PRESETS[DEFAULT_PRESET]),
-            state.get("settings_preset", DEFAULT_PRESET),
+            state.settings or PRESETS[DEFAULT_PRESET],
+            state.settings_preset or DEFAULT_PRESET,
         )
-    name = state["preset"] = _preset_in_force()
+    name = state.preset = _preset_in_force()
     options = [*PRESETS, CUSTOM]
     # One box per name it shows (its key holds the name): when a setting's change turns
     # the box to "custom", a click that left the browser before it heard so (change a
@@ -96,6 +95,8 @@ def hyperparameter_controls() -> Hyperparams:
     return hp
 
 
+SOURCE_KEY = "source"  # the Data radio's widget key
+URL_KEY = "url"  # the URL field's widget key
 SOURCE_LABELS: dict[SourceKind, str] = {
     SourceKind.BUILTIN: "Built-in",
     SourceKind.UPLOAD: "Upload a file",
@@ -107,7 +108,7 @@ SOURCE_LABELS: dict[SourceKind, str] = {
 def data_source_controls() -> tuple[SourceKind, Any]:
     """The data source widgets; returns (kind, detail): detail is an upload, a URL or None."""
     kind = st.radio(
-        "Data", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="source", horizontal=False
+        "Data", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key=SOURCE_KEY, horizontal=False
     )
     if kind is SourceKind.UPLOAD:
         upload = st.file_uploader(
@@ -119,7 +120,7 @@ def data_source_controls() -> tuple[SourceKind, Any]:
     if kind is SourceKind.URL:
         url = st.text_input(
             "URL of a Coding Train JSON or CSV file",
-            key="url",
+            key=URL_KEY,
             placeholder=CODING_TRAIN_URL,
             help="Press Enter to load. The Coding Train community data set is at "
             + CODING_TRAIN_URL,

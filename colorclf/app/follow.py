@@ -19,39 +19,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Any
 
 import streamlit as st
 
+from colorclf.app.state import Follower, training_state
+
 FOLLOW_SECONDS = 1.0  # a follower is redrawn at most this often while its picture changes
-
-_KEY = "_followers"
-
-
-@dataclass
-class Follower:
-    """``state()`` says what the picture shows (it is redrawn when that changes);
-    ``draw()`` draws it (no widgets, no keyed elements: it may be drawn twice in a run)."""
-
-    slot: Any
-    state: Callable[[], Hashable]
-    draw: Callable[[], None]
-
 
 def reset_followers() -> None:
     """At the start of every full page run: the views register again."""
-    st.session_state[_KEY] = {}
+    training_state().followers = {}
 
 
 def follow(name: str, state: Callable[[], Hashable], draw: Callable[[], None]) -> None:
     """Register a follower whose picture goes here. Call it in the page's body, not inside a
     fragment: the container must outlive the view's own fragment runs."""
-    st.session_state.setdefault(_KEY, {})[name] = Follower(st.container(), state, draw)
+    training_state().followers[name] = Follower(st.container(), state, draw)
 
 
 def followers() -> dict[str, Follower]:
-    return dict(st.session_state.get(_KEY, {}))
+    return dict(training_state().followers)
 
 
 class FollowerDrawer:

@@ -12,20 +12,26 @@ words goes through ``colorclf.core.text.plain`` (as on the training page).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 
-import numpy as np
 import sqlalchemy as sa
 import streamlit as st
 
 from colorclf.app.restart import keep_student_in_link, student_from_link
-from colorclf.app.runtime import page_secrets
+from colorclf.app.runtime import db_problem, get_page_store
+from colorclf.app.state import (
+    Flash,
+    LastVote,
+    label_state,
+    student_state,
+)
 from colorclf.app.teacher_auth import (  # noqa: F401 (SERVER_THROTTLE, SESSION_THROTTLE: tests)
     PASSWORD_KEY,
     SERVER_THROTTLE,
     SESSION_THROTTLE,
     TEACHER_PASSWORD_ENV,
+    Confirm,
     refusal,
+    teacher_delete,
     teacher_password,
     unlocked,
 )
@@ -36,24 +42,13 @@ from colorclf.store import (
     MAX_NAME_LENGTH,
     VoteStore,
     clean_contributor,
-    database_problem,
-    database_url,
     normalise_name,
-    store_for_engine,
 )
 
-# Session-state keys, all prefixed so they never collide with the training page's.
-RNG_KEY = "label_rng"
-RGB_KEY = "label_rgb"
-ANON_KEY = "label_anon_id"
+# Widget keys, all prefixed so they never collide with the training page's (the page's own
+# data is ``label_state()``).
 NAME_KEY = "label_name"
-SAVED_NAME_KEY = "label_name_saved"  # survives a visit to another page; widget state does not
-LAST_KEY = "label_last_vote"
-VOTED_KEY = "label_voted_by_callback"
-FLASH_KEY = "label_flash"
-TEACHER_FLASH_KEY = "label_teacher_flash"
-REMOVE_KEY = "label_remove_uid"
-REMOVE_GENERATION_KEY = "label_remove_generation"  # a new selectbox after each removal
+REMOVE_KEY = "label_remove_uid"  # + the removal generation: a new selectbox after each one
 RESET_CONFIRM_KEY = "label_reset_confirm"
 DOWNLOAD_LABEL = "Download class data (Coding Train JSON)"
 RATE_LIMIT_MESSAGE = "Slow down! Take a real look at each colour before you vote."
@@ -73,24 +68,22 @@ def vote_key(label: str) -> str:
 
 
 def _init_session() -> None:
-    ss = st.session_state
-    if RNG_KEY not in ss:
-        ss[RNG_KEY] = np.random.default_rng()
-    if ANON_KEY not in ss:
+    student = student_state()
+    if student.anon_id is None:
         # A new session may be a student's after a server restart: the link keeps who they were.
         linked_id, linked_name = student_from_link()
-        ss[ANON_KEY] = linked_id or f"anon-{secrets.token_hex(4)}"
-        if linked_name and SAVED_NAME_KEY not in ss:
-            ss[SAVED_NAME_KEY] = linked_name
-    if RGB_KEY not in ss:
-        ss[RGB_KEY] = _random_rgb(ss[RNG_KEY])
-    if NAME_KEY not in ss and SAVED_NAME_KEY in ss:
-        ss[NAME_KEY] = ss[SAVED_NAME_KEY]
+        student.anon_id = linked_id or _new_anon_id()
+        if linked_name and student.saved_name is None:
+            student.saved_name = linked_name
+    page = label_state()
+    if page.rgb is None:
+        page.next_colour()
+    if NAME_KEY not in st.session_state and student.saved_name is not None:
+        st.session_state[NAME_KEY] = student.saved_name
 
 
-def _random_rgb(rng: np.random.Generator) -> tuple[int, int, int]:
-    r, g, b = (int(v) for v in rng.integers(0, 256, size=3))
-    return r, g, b
+def _new_anon_id() -> str:
+    return f"anon-{secrets.token_hex(4)}"
 
 
 def contributor(name_key: str = NAME_KEY) -> str:
@@ -100,27 +93,15 @@ def contributor(name_key: str = NAME_KEY) -> str:
     try:
         return clean_contributor(normalise_name(str(typed))[:MAX_NAME_LENGTH].strip())
     except ColorclfError:
-        return st.session_state.setdefault(ANON_KEY, f"anon-{secrets.token_hex(4)}")
+        student = student_state()
+        if student.anon_id is None:
+            student.anon_id = _new_anon_id()
+        return student.anon_id
 
 
-def _remember_name() -> None:
-    st.session_state[SAVED_NAME_KEY] = st.session_state.get(NAME_KEY) or ""
-
-
-def get_page_store() -> VoteStore:
-    """The VoteStore on ``st.connection("sql")``'s engine (one per database, shared).
-
-    The URL follows ``database_url()`` (env, then secrets, then SQLite in data/), so this
-    page, the training page and the command line all use the same database. Engine
-    settings may come from secrets: ``[connections.sql.create_engine_kwargs]``.
-    """
-    conn = st.connection("sql", type="sql", url=database_url(page_secrets()), pool_pre_ping=True)
-    return store_for_engine(conn.engine)
-
-
-def db_problem(err: Exception) -> str:
-    """What is wrong and what to do, without SQL, parameters or anything a student typed."""
-    return database_problem(err, database_url(page_secrets()))
+def remember_name(name_key: str = NAME_KEY) -> None:
+    """A name field's on_change: the name typed outlives the field (on any page)."""
+    student_state().saved_name = st.session_state.get(name_key) or ""
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -128,119 +109,88 @@ def db_problem(err: Exception) -> str:
 
 def _on_vote(label: str) -> None:
     _init_session()  # a click can arrive in a brand-new session (after a server restart)
-    ss = st.session_state
-    ss[VOTED_KEY] = True  # the click was handled here, not by the button's return value
-    r, g, b = ss[RGB_KEY]
+    page = label_state()
+    page.voted_by_callback = True  # the click was handled here, not by the button's return value
+    r, g, b = page.rgb or page.next_colour()
     try:
         stored = get_page_store().cast_vote(r, g, b, label, contributor())
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        ss[FLASH_KEY] = ("error", f"The vote was not stored ({db_problem(err)}).")
+        page.flash = Flash("error", f"The vote was not stored ({db_problem(err)}).")
         return
     if stored is None:
-        ss[FLASH_KEY] = ("warning", RATE_LIMIT_MESSAGE)
+        page.flash = Flash("warning", RATE_LIMIT_MESSAGE)
         return
     # Who voted is kept with the vote: a name typed later cannot undo it, and Undo deletes
     # this very vote by its id.
-    ss[LAST_KEY] = ((r, g, b), label, stored, contributor())
-    ss[RGB_KEY] = _random_rgb(ss[RNG_KEY])
+    page.last_vote = LastVote((r, g, b), label, stored, contributor())
+    page.next_colour()
 
 
 def _on_undo() -> None:
     """Delete this session's last vote (by its id, only if it is still this contributor's)
     and show its colour again, to be labelled anew."""
-    ss = st.session_state
-    last = ss.pop(LAST_KEY, None)
-    if not last or len(last) < 4:
+    page = label_state()
+    last, page.last_vote = page.last_vote, None
+    if last is None:
         return
-    rgb, label, vote_id, voter = last
     try:
-        undone = get_page_store().undo_vote(vote_id, voter)
+        undone = get_page_store().undo_vote(last.vote_id, last.voter)
     except (ColorclfError, sa.exc.SQLAlchemyError) as err:
-        ss[LAST_KEY] = last  # still there: the student may try again
-        ss[FLASH_KEY] = ("error", f"The vote was not undone ({db_problem(err)}).")
+        page.last_vote = last  # still there: the student may try again
+        page.flash = Flash("error", f"The vote was not undone ({db_problem(err)}).")
         return
     if not undone:
-        ss[FLASH_KEY] = ("warning", "That vote is gone already (your teacher removed it).")
+        page.flash = Flash("warning", "That vote is gone already (your teacher removed it).")
         return
-    r, g, b = rgb
-    ss[RGB_KEY] = tuple(rgb)
-    ss[FLASH_KEY] = ("success", f"Undone: rgb({r}, {g}, {b}) → {label}. Pick again.")
+    r, g, b = page.rgb = last.rgb
+    page.flash = Flash("success", f"Undone: rgb({r}, {g}, {b}) → {last.label}. Pick again.")
 
 
 def _on_skip() -> None:
     """The next colour, with no vote stored."""
     _init_session()
-    st.session_state[RGB_KEY] = _random_rgb(st.session_state[RNG_KEY])
+    label_state().next_colour()
 
 
 def _remove_key() -> str:
     """The contributor selectbox's key; it changes after a removal so the browser shows
     a fresh list instead of the removed name."""
-    return f"{REMOVE_KEY}_{st.session_state.get(REMOVE_GENERATION_KEY, 0)}"
-
-
-def teacher_delete(
-    action: Callable[[], int],
-    done: Callable[[int], str],
-    *,
-    flash_key: str,
-    password_key: str = PASSWORD_KEY,
-    confirm: tuple[str, str, str] | None = None,
-    failed: str = "Nothing deleted",
-) -> int | None:
-    """A teacher tool's deletion, for a button's callback: only with the right password in
-    ``password_key`` and, with ``confirm`` = (key, word, what), the word typed in that key.
-    The outcome (``done(count)``) or the reason goes to ``flash_key``; returns the count,
-    None when nothing was deleted."""
-    ss = st.session_state
-    if not unlocked(password_key):
-        return None
-    if confirm is not None and ss.get(confirm[0]) != confirm[1]:
-        ss[flash_key] = ("error", f"Type {confirm[1]} (in capitals) to confirm {confirm[2]}.")
-        return None
-    try:
-        removed = action()
-    except sa.exc.SQLAlchemyError as err:
-        ss[flash_key] = ("error", f"{failed} ({db_problem(err)}).")
-        return None
-    if confirm is not None:
-        ss[confirm[0]] = ""
-    ss[flash_key] = ("success", done(removed))
-    return removed
+    return f"{REMOVE_KEY}_{label_state().remove_generation}"
 
 
 def _on_remove() -> None:
-    ss = st.session_state
-    uid = ss.get(_remove_key())
+    uid = st.session_state.get(_remove_key())
     if not isinstance(uid, str):
         return
+    page = label_state()
     removed = teacher_delete(
         lambda: get_page_store().remove_contributor(uid),
         lambda n: f"Removed {_votes(n)} of one contributor.",
-        flash_key=TEACHER_FLASH_KEY,
+        page=page,
         failed="Nothing removed",
     )
     if removed is not None:
-        ss[REMOVE_GENERATION_KEY] = ss.get(REMOVE_GENERATION_KEY, 0) + 1
+        page.remove_generation += 1
 
 
 def _on_reset() -> None:
     teacher_delete(
         lambda: get_page_store().reset(),
         lambda n: f"Reset: deleted {'the only vote' if n == 1 else f'all {n:,} votes'}.",
-        flash_key=TEACHER_FLASH_KEY,
-        confirm=(RESET_CONFIRM_KEY, "RESET", "the reset"),
+        page=label_state(),
+        confirm=Confirm(RESET_CONFIRM_KEY, "RESET", "the reset"),
     )
 
 
 # ---------------------------------------------------------------------------- drawing
 
 
-def _flash(key: str) -> None:
-    message = st.session_state.pop(key, None)
-    if message:
-        kind, text = message
-        {"error": st.error, "warning": st.warning, "success": st.success}[kind](plain(text))
+def show_flash(message: Flash | None, *, escape: bool = True) -> None:
+    """A callback's message; ``escape`` shows it as plain text (it may carry a name or a
+    database's words), else as the Markdown the app wrote."""
+    if message is not None:
+        text = plain(message.text) if escape else message.text
+        {"error": st.error, "warning": st.warning, "success": st.success}[message.kind](text)
 
 
 def _swatch(rgb: tuple[int, int, int], height: int, label: str) -> str:
@@ -257,7 +207,7 @@ def _swatch(rgb: tuple[int, int, int], height: int, label: str) -> str:
 def render() -> None:
     """The labelling page: a swatch, nine label buttons, counts, download, teacher tools."""
     _init_session()
-    ss = st.session_state
+    ss, page = st.session_state, label_state()
     st.title("Label colours")
     st.caption(
         "Which name fits this colour best? Each click is one vote in the class's own "
@@ -266,13 +216,13 @@ def render() -> None:
     st.text_input(
         "Your name (optional)",
         key=NAME_KEY,
-        on_change=_remember_name,
+        on_change=remember_name,
         max_chars=MAX_NAME_LENGTH,
         placeholder="leave empty to stay anonymous",
         help="Your teacher sees it next to your votes. Leave it empty to stay anonymous.",
     )
     me = contributor()
-    keep_student_in_link(ss[ANON_KEY], str(ss.get(NAME_KEY) or ""))
+    keep_student_in_link(student_state().anon_id or me, str(ss.get(NAME_KEY) or ""))
     st.text(f"Voting as: {me}")
 
     try:
@@ -282,13 +232,16 @@ def render() -> None:
         st.error(plain(f"The vote database cannot be used ({db_problem(err)}). Ask your teacher."))
         return
 
-    _flash(FLASH_KEY)
-    st.markdown(_swatch(ss[RGB_KEY], 160, "the colour to label"), unsafe_allow_html=True)
+    message, page.flash = page.flash, None
+    show_flash(message)
+    st.markdown(
+        _swatch(page.rgb or page.next_colour(), 160, "the colour to label"), unsafe_allow_html=True
+    )
     # Three buttons a row, row by row (red, green, blue first); on a phone the grid keeps
     # three a row down to ~330 px of width, then wraps to two, never into one long column.
     # A click that reaches a session before its buttons were drawn (the first page run after
     # a server restart) has no callback to call: Streamlit only returns it as True.
-    handled = ss.pop(VOTED_KEY, False)
+    handled, page.voted_by_callback = page.voted_by_callback, False
     with st.grid(3, min_column_width=100, key="label_buttons"):
         for label in LABELS:
             clicked = st.button(
@@ -296,10 +249,10 @@ def render() -> None:
             )
             if clicked and not handled:
                 _on_vote(label)
-                ss.pop(VOTED_KEY, None)
+                page.voted_by_callback = False
                 st.rerun()  # draw the next colour and the counts with this vote
 
-    last = ss.get(LAST_KEY)
+    last = page.last_vote
     skip_column, undo_column = st.columns(2, wrap=False)
     skip_column.button(
         SKIP_LABEL,
@@ -313,11 +266,11 @@ def render() -> None:
         key="label_undo",
         on_click=_on_undo,
         width="stretch",
-        disabled=not last,
+        disabled=last is None,
         help="Delete your last vote and show its colour again.",
     )
-    if last:
-        (r, g, b), label = last[:2]
+    if last is not None:
+        (r, g, b), label = last.rgb, last.label
         st.caption(f"Saved: rgb({r}, {g}, {b}) → {label}")
     left, right = st.columns(2, wrap=False)
     left.metric("Your votes", mine)
@@ -365,7 +318,9 @@ def _teacher_tools(store: VoteStore) -> None:
     if not unlocked():
         st.error(refusal())
         return
-    _flash(TEACHER_FLASH_KEY)
+    page = label_state()
+    message, page.teacher_flash = page.teacher_flash, None
+    show_flash(message)
     counts = store.count_by_contributor()
     st.subheader("Remove one contributor's votes")
     if counts:

@@ -1,8 +1,4 @@
-"""The live panel: Train/Stop/Resume, the status element and the live loss chart.
-
-The block below moved here whole from ``colorclf/ui.py``; the names it reads from the rest of
-the page are imported under the names it used there.
-"""
+"""The live panel: Train/Stop/Resume, the status element and the live loss chart."""
 
 from __future__ import annotations
 
@@ -16,11 +12,12 @@ from colorclf.app.presenter import presenting
 from colorclf.app.state import (
     current_job,
     drawn_state,
+    in_page_run,
     inline_fragment,
     model_awaited,
     state_on_screen,
+    training_state,
 )
-from colorclf.app.state import session as _state
 from colorclf.app.streamlit_private import another_run_waits
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.hyperparams import Hyperparams
@@ -33,20 +30,20 @@ from colorclf.views import charts
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
 ADMIT_WAIT_SECONDS = 0.3  # Train waits this long at most for the run to leave the queue
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
+LIVE_FRAGMENT = "live"  # the live panel's name among the fragments drawn inline
 
 
 def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None:
     """Start a new run unless one is already queued or training (the tutorial's istraining)."""
-    state = _state()
-    job: TrainingJob | None = state["job"]
-    if job is not None and job.active:
+    state = training_state()
+    if state.job is not None and state.job.active:
         return None
-    state["uploaded_predictor"] = None  # the sliders follow the new run
-    state["_link_notices"] = []
-    run = Run(number=len(state["runs"]) + 1, hyperparams=hp, data_source=dataset.source)
-    job = TrainingJob(run, dataset, is_alive=state["heartbeat"].alive)
-    state["runs"].append(run)
-    state["job"] = job
+    state.uploaded_predictor = None  # the sliders follow the new run
+    state.link_notices = []
+    run = Run(number=len(state.runs) + 1, hyperparams=hp, data_source=dataset.source)
+    job = TrainingJob(run, dataset, is_alive=state.heartbeat.alive)
+    state.runs.append(run)
+    state.job = job
     job.start()
     job.wait_admitted(ADMIT_WAIT_SECONDS)
     return job
@@ -103,7 +100,7 @@ def live_panel() -> None:
     every = {RunStatus.TRAINING: POLL_SECONDS, RunStatus.QUEUED: QUEUE_POLL_SECONDS}.get(
         drawn_state()
     )
-    inline_fragment(_live_panel_body, run_every=every, flag="_live_in_page_run")
+    inline_fragment(_live_panel_body, run_every=every, name=LIVE_FRAGMENT)
 
 
 # A class trains at once: every page's redraws share the server's cores, so with more than
@@ -153,19 +150,18 @@ def _live_panel_body() -> None:
     frame_seconds = POLL_SECONDS * load_factor()
     views_drawn = started
     frame = 0
-    heartbeat = _state()["heartbeat"]
-    state = st.session_state
+    heartbeat = training_state().heartbeat
     # What the page shows: inline in a page run, what this run draws; in the fragment's own
     # runs, what the last page run that reached its end drew (state.state_on_screen).
-    in_page_run = bool(state.get("_live_in_page_run"))
-    on_screen = drawn_state() if in_page_run else state_on_screen()
+    inline = in_page_run(LIVE_FRAGMENT)
+    on_screen = drawn_state() if inline else state_on_screen()
     while True:
         panel.draw()
         if time.monotonic() - views_drawn >= FOLLOW_SECONDS * load_factor():
             views_drawn = time.monotonic()
             views.draw_changed()
         heartbeat.beat()  # the tab is open: its live panel still runs
-        if job.state != on_screen or (not in_page_run and job.state in FINAL_STATES):
+        if job.state != on_screen or (not inline and job.state in FINAL_STATES):
             # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
             # A run of this fragment of its own after the run ended comes from a timer the
             # browser still holds, so the page run that ended the run may never have reached
@@ -214,7 +210,7 @@ class _LivePanel:
         # What the chart shows now, in words a screen reader reads (the canvas has none).
         self.summary_slot = st.empty()
         st.caption(CHART_WORDS)
-        self.chart_data: charts.LiveChartData = _state()["charts"].setdefault(
+        self.chart_data: charts.LiveChartData = training_state().charts.setdefault(
             job.run.number, charts.LiveChartData(job.batches_per_epoch)
         )
         self.shown: dict[str, Any] = {}
@@ -247,7 +243,7 @@ class _LivePanel:
             self.progress_slot.progress(percent / 100)
         if self._changed("rows", len(job.run.rows)):
             if len(job.run.rows) < self.chart_data.consumed:  # a dead trainer's part epoch
-                self.chart_data = _state()["charts"][job.run.number] = charts.LiveChartData(
+                self.chart_data = training_state().charts[job.run.number] = charts.LiveChartData(
                     job.batches_per_epoch
                 )
             self.chart_data.update(job.run.rows)

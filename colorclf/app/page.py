@@ -3,13 +3,13 @@ the teaching views and the shareable link."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from colorclf.app import live
 from colorclf.app.ask import ask_panel
 from colorclf.app.controls import (
+    SOURCE_KEY,
+    URL_KEY,
     apply_settings,
     data_source_controls,
     dataset_summary,
@@ -17,10 +17,11 @@ from colorclf.app.controls import (
     load_dataset,
 )
 from colorclf.app.follow import reset_followers
+from colorclf.app.presenter import KEY as PRESENTER_KEY
 from colorclf.app.presenter import PAGE_KEY, large_type, presenter_toggle, presenting
 from colorclf.app.restart import note_restart_on_first_run, restart_notice, with_boot_id
 from colorclf.app.runtime import prepare_runtime_once_painted
-from colorclf.app.state import page_run_finished, read_job_state, session
+from colorclf.app.state import SourceChoice, page_run_finished, read_job_state, training_state
 from colorclf.app.style import page_style
 from colorclf.app.tabs import clean_data, draw_views, shown_views
 from colorclf.core.hyperparams import DEFAULT_PRESET, PARAMS, PRESETS, Hyperparams
@@ -32,32 +33,33 @@ def read_link_once() -> None:
     """On a session's first run, set the widgets from the page's query parameters."""
     from colorclf.core.links import read_link
 
-    state = st.session_state
-    if state.get("_link_read"):
+    state = training_state()
+    if state.link_read:
         return
-    state["_link_read"] = True
+    state.link_read = True
     query = st.query_params.to_dict()
     config = read_link(query)
-    state["_link_notices"] = list(config.notices)
-    state["presenter"] = config.presenter
+    state.link_notices = list(config.notices)
+    st.session_state[PRESENTER_KEY] = config.presenter
     if any(name in query for name in ("preset", *(p.name for p in PARAMS))):
         preset_name = config.preset or DEFAULT_PRESET
-        state["settings"], state["settings_preset"] = config.hyperparams, preset_name
+        state.settings, state.settings_preset = config.hyperparams, preset_name
         apply_settings(config.hyperparams, preset_name)
     if config.data == "builtin":
-        state["source"] = SourceKind.BUILTIN
+        st.session_state[SOURCE_KEY] = SourceKind.BUILTIN
     elif config.data:
-        state["source"], state["url"] = SourceKind.URL, config.data
+        st.session_state[SOURCE_KEY], st.session_state[URL_KEY] = SourceKind.URL, config.data
 
 
-def write_link(hp: Hyperparams, kind: SourceKind, detail: Any, presenter: bool) -> None:
+def write_link(hp: Hyperparams, choice: SourceChoice, presenter: bool) -> None:
     """Keep the page's query parameters equal to the settings, so the URL is the link."""
     from colorclf.core.links import LinkConfig, to_query
 
+    kind, detail = choice
     data = "builtin" if kind is SourceKind.BUILTIN else (detail if kind is SourceKind.URL else None)
     config = LinkConfig(
         hyperparams=hp,
-        preset=st.session_state.get("preset"),
+        preset=training_state().preset,
         data=data,
         presenter=presenter,
     )
@@ -68,7 +70,7 @@ def write_link(hp: Hyperparams, kind: SourceKind, detail: Any, presenter: bool) 
 
 def training_page() -> None:
     """The whole training page, top to bottom."""
-    state = session()
+    state = training_state()
     read_job_state()
     reset_followers()
     note_restart_on_first_run()
@@ -91,18 +93,18 @@ def training_page() -> None:
         with st.sidebar:
             presenter = presenter_toggle()
     if presenter:
-        kind, detail = state.get("source_choice", (SourceKind.BUILTIN, None))
-        hp = state.get("settings", PRESETS[DEFAULT_PRESET])
+        choice = state.source_choice or SourceChoice(SourceKind.BUILTIN, None)
+        hp = state.settings or PRESETS[DEFAULT_PRESET]
     else:
         with st.sidebar:
             st.header("Data")
-            kind, detail = data_source_controls()
+            choice = SourceChoice(*data_source_controls())
             st.header("Network")
             hp = hyperparameter_controls()
-        state["source_choice"] = (kind, detail)
-        state["settings"], state["settings_preset"] = hp, state["preset"]
-    write_link(hp, kind, detail, presenter)
-    dataset = load_dataset(kind, detail)
+        state.source_choice = choice
+        state.settings, state.settings_preset = hp, state.preset
+    write_link(hp, choice, presenter)
+    dataset = load_dataset(*choice)
 
     with page_area:
         main = st.container()
@@ -119,8 +121,8 @@ def training_page() -> None:
     with train_column:
         if not presenter:
             st.subheader(TITLE, anchor=False)
-        restart_notice(trained=bool(state["runs"]))
-        for notice in state.get("_link_notices", []):
+        restart_notice(trained=bool(state.runs))
+        for notice in state.link_notices:
             st.warning(f"Link: {plain(notice)}")
         if not presenter:
             summary = st.container()

@@ -16,12 +16,13 @@ import secrets
 
 import streamlit as st
 
+from colorclf.app.state import training_state
+
 # One per server process, the same for every session (it identifies the process, no user).
 BOOT_ID = secrets.token_hex(4)
 SERVER_PARAM = "server"
 STUDENT_PARAM = "student"
 NAME_PARAM = "name"
-RESTARTED_KEY = "_server_restarted"
 _ANON_ID = re.compile(r"anon-[0-9a-f]{8}")
 RESTART_NOTICE = (
     "The server restarted: your runs on this page were lost; shared runs and class votes "
@@ -31,15 +32,15 @@ RESTART_NOTICE = (
 
 def note_restart_on_first_run() -> None:
     """On a session's first run: remember whether its link comes from before a restart."""
-    state = st.session_state
-    if RESTARTED_KEY not in state:
+    state = training_state()
+    if state.server_restarted is None:
         seen = st.query_params.get(SERVER_PARAM)
-        state[RESTARTED_KEY] = seen is not None and seen != BOOT_ID
+        state.server_restarted = seen is not None and seen != BOOT_ID
 
 
 def restart_notice(trained: bool) -> None:
     """Say that the server restarted, until this session trains a run of its own."""
-    if st.session_state.get(RESTARTED_KEY) and not trained:
+    if training_state().server_restarted and not trained:
         st.info(RESTART_NOTICE, icon=":material/restart_alt:")
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import streamlit as st
 
+from colorclf.app.state import training_state
 from colorclf.serve.pool import SHARED_POOL
+from colorclf.store import VoteStore, database_problem, database_url, store_for_engine
 
 _runtime_ready = threading.Lock()
 _runtime_prepared = False
@@ -56,11 +58,11 @@ def _painted_signal() -> None:
 def prepare_runtime_once_painted() -> None:
     """``prepare_runtime`` once this page is on screen: at once on a session's later page
     runs, after the browser's paint on its first."""
-    state = st.session_state
-    if state.get("_page_drawn_before"):
+    state = training_state()
+    if state.page_drawn_before:
         prepare_runtime()
     else:
-        state["_page_drawn_before"] = True
+        state.page_drawn_before = True
         st.fragment(_painted_signal)()  # its run, not the page's, answers the paint
 
 
@@ -94,3 +96,19 @@ def page_secrets() -> dict[str, Any] | None:
         return st.secrets.to_dict()
     except Exception:  # a broken secrets file: fall back to the files and the default
         return None
+
+
+def get_page_store() -> VoteStore:
+    """The VoteStore on ``st.connection("sql")``'s engine (one per database, shared).
+
+    The URL follows ``database_url()`` (env, then secrets, then SQLite in data/), so this
+    page, the training page and the command line all use the same database. Engine
+    settings may come from secrets: ``[connections.sql.create_engine_kwargs]``.
+    """
+    conn = st.connection("sql", type="sql", url=database_url(page_secrets()), pool_pre_ping=True)
+    return store_for_engine(conn.engine)
+
+
+def db_problem(err: Exception) -> str:
+    """What is wrong and what to do, without SQL, parameters or anything a student typed."""
+    return database_problem(err, database_url(page_secrets()))

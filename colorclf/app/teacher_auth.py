@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import hmac
 import os
-import secrets
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
+import sqlalchemy as sa
 import streamlit as st
 
+from colorclf.app.runtime import db_problem
+from colorclf.app.state import BoardState, Flash, Judged, LabelPageState, teacher_state
 from colorclf.core.throttle import Throttle
 
 TEACHER_PASSWORD_ENV = "COLORCLF_TEACHER_PASSWORD"
-PASSWORD_KEY = "label_teacher_password"
-JUDGED_KEY = "label_teacher_judged"  # (typed password, right?): each typed value counts once
-THROTTLE_ID_KEY = "label_throttle_id"
+PASSWORD_KEY = "label_teacher_password"  # the labelling page's password field's widget key
 
 
 def teacher_password() -> str | None:
@@ -41,10 +42,7 @@ _SERVER_KEY = "server"
 
 
 def _session_key() -> str:
-    ss = st.session_state
-    if THROTTLE_ID_KEY not in ss:
-        ss[THROTTLE_ID_KEY] = secrets.token_hex(8)
-    return ss[THROTTLE_ID_KEY]
+    return teacher_state().throttle_id
 
 
 def password_wait() -> float:
@@ -66,16 +64,15 @@ def unlocked(password_key: str = PASSWORD_KEY) -> bool:
     typed = str(st.session_state.get(password_key) or "")
     if not (expected and typed):
         return False
-    judged_key = f"{JUDGED_KEY}:{password_key}"
-    judged = st.session_state.get(judged_key)
-    if judged is not None and judged[0] == typed:
+    judged = teacher_state().judged.get(password_key)
+    if judged is not None and judged.typed == typed:
         right = hmac.compare_digest(typed.encode("utf-8"), str(expected).encode("utf-8"))
-        if judged[1] == right:
+        if judged.right == right:
             return right  # this value was judged already (a rerun, a button's callback)
     if password_wait() > 0:
         return False
     right = hmac.compare_digest(typed.encode("utf-8"), str(expected).encode("utf-8"))
-    st.session_state[judged_key] = (typed, right)
+    teacher_state().judged[password_key] = Judged(typed, right)
     if right:
         SESSION_THROTTLE.succeeded(_session_key())
         SERVER_THROTTLE.succeeded(_SERVER_KEY)
@@ -88,9 +85,49 @@ def unlocked(password_key: str = PASSWORD_KEY) -> bool:
 def refusal(password_key: str = PASSWORD_KEY) -> str:
     """What to say when ``unlocked(password_key)`` is False: wrong, or wait until when."""
     wait = password_wait()
-    judged = st.session_state.get(f"{JUDGED_KEY}:{password_key}")
-    if wait > 0 and not (judged and judged[0] == st.session_state.get(password_key)):
+    judged = teacher_state().judged.get(password_key)
+    if wait > 0 and not (judged and judged.typed == st.session_state.get(password_key)):
         return wait_message(wait)  # this value was not even compared
     if wait > 0:
         return f"Wrong password. {wait_message(wait)}"
     return "Wrong password."
+
+
+class Confirm(NamedTuple):
+    """A deletion that waits for a word typed in a field."""
+
+    key: str  # the field's widget key
+    word: str  # what must be typed, in capitals
+    what: str  # the deletion, as "Type RESET to confirm …" names it
+
+
+def teacher_delete(
+    action: Callable[[], int],
+    done: Callable[[int], str],
+    *,
+    page: LabelPageState | BoardState,
+    password_key: str = PASSWORD_KEY,
+    confirm: Confirm | None = None,
+    failed: str = "Nothing deleted",
+) -> int | None:
+    """A teacher tool's deletion, for a button's callback: only with the right password in
+    ``password_key`` and, with ``confirm``, the word typed in its field. The outcome
+    (``done(count)``) or the reason goes to ``page.teacher_flash``; returns the count, None
+    when nothing was deleted."""
+    ss = st.session_state
+    if not unlocked(password_key):
+        return None
+    if confirm is not None and ss.get(confirm.key) != confirm.word:
+        page.teacher_flash = Flash(
+            "error", f"Type {confirm.word} (in capitals) to confirm {confirm.what}."
+        )
+        return None
+    try:
+        removed = action()
+    except sa.exc.SQLAlchemyError as err:
+        page.teacher_flash = Flash("error", f"{failed} ({db_problem(err)}).")
+        return None
+    if confirm is not None:
+        ss[confirm.key] = ""
+    page.teacher_flash = Flash("success", done(removed))
+    return removed

@@ -4,11 +4,11 @@ follow a training, and remembering a view's last computed frame."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Generic, NamedTuple, TypeVar
+from typing import TypeVar
 
 import streamlit as st
 
-from colorclf.app.state import drawn_state
+from colorclf.app.state import Remembered, drawn_state, training_state
 from colorclf.core.runs import RunStatus
 
 SATURATION_DEFAULT = 100  # percent
@@ -45,14 +45,6 @@ def following() -> bool:
     return drawn_state() == RunStatus.TRAINING
 
 
-class Remembered(NamedTuple, Generic[T]):
-    """One slot of ``remembered``: the inputs it was computed for and the value."""
-
-    same: tuple[object, ...]
-    equal: Hashable
-    value: T
-
-
 def remembered(
     slot: str, compute: Callable[[], T], *, same: tuple[object, ...], equal: Hashable
 ) -> T:
@@ -60,14 +52,15 @@ def remembered(
     of ``same`` is another one (compared by identity: data sets and models are large) or
     ``equal`` differs. Not ``st.cache_data``: it hashes the data on every call and returns
     a copy, where a rerun must get the very same object back."""
-    held = st.session_state.get(slot)
+    slots = training_state().remembered
+    held = slots.get(slot)
     if (
-        isinstance(held, Remembered)
+        held is not None
         and len(held.same) == len(same)
         and all(a is b for a, b in zip(held.same, same, strict=True))
         and held.equal == equal
     ):
         return held.value
     value = compute()
-    st.session_state[slot] = Remembered(same, equal, value)
+    slots[slot] = Remembered(same, equal, value)
     return value

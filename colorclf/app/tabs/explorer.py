@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from colorclf.app.state import training_state
 from colorclf.app.tabs.common import remembered, widget_key
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.labels import LABELS
@@ -35,15 +36,15 @@ def _reset_rules(key: str) -> None:
     value before the widgets are drawn. Written, not deleted: only a value written to a
     widget's key is sent to the browser; a deleted key left the browser showing the old hue
     range and contributors, and sending them back at the next touch."""
-    st.session_state[key] = cleaning.CleaningRules()
+    training_state().cleaning_rules[key] = cleaning.CleaningRules()
     st.session_state[widget_key(key, "drop")] = []
     for label in LABELS:
         st.session_state[_hue_key(key, label)] = FULL_HUE
 
 
 def _current_rules(key: str, contributors: set[str]) -> cleaning.CleaningRules:
-    rules = st.session_state.get(key)
-    if not isinstance(rules, cleaning.CleaningRules):
+    rules = training_state().cleaning_rules.get(key)
+    if rules is None:
         return cleaning.CleaningRules()
     # Contributors of an earlier data set cannot be dropped from this one.
     return rules.with_dropped(rules.drop_contributors & contributors)
@@ -84,7 +85,8 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     """Section "Explore and clean the data": counts per label and per contributor, the colours
     of one label as a mosaic, a hue range to keep per label, contributors to drop, and an
     export of the cleaned set. Returns the cleaned data set (``dataset`` itself when no rule
-    is set): that is what should train. The rules live in ``st.session_state[key]``."""
+    is set): that is what should train. The rules live in
+    ``training_state().cleaning_rules[key]``."""
     st.subheader("Explore and clean the data")
     contributors = explorer.contributor_counts(dataset)
     contributor_ids = contributors["contributor"].tolist()
@@ -144,7 +146,7 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
         select_all=False,
     )
     rules = rules.with_dropped(dropped_people)
-    st.session_state[key] = rules
+    training_state().cleaning_rules[key] = rules
     cleaned, report = _cleaned(key, dataset, rules)
     st.caption(plain(cleaning.cleaning_caption(report)))
     st.markdown("**The crowd's ceiling**")

@@ -3,18 +3,26 @@ and an uploaded model file that the sliders and views then ask."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from colorclf.app.state import current_job, inline_fragment, session
+from colorclf.app.state import (
+    UploadCheck,
+    current_job,
+    in_page_run,
+    inline_fragment,
+    training_state,
+)
 from colorclf.app.tabs.common import widget_key
 from colorclf.core.text import plain
 
 if TYPE_CHECKING:
     from colorclf.core.predict import Predictor
+    from colorclf.serve.modelcheck import ModelCheck
 
 KEY = "files"
+CHECK_FRAGMENT = "check"  # the check's progress among the fragments drawn inline
 
 
 def _tfjs_download(predictor: Predictor, file_name: str, key: str) -> None:
@@ -51,7 +59,7 @@ def render_model_files(
     fragment looks every ``CHECK_POLL_SECONDS`` and reruns the page when it is done. Returns
     the uploaded model's ``Predictor`` once, in the run after its check passed; None
     otherwise. A good file's layers are shown, a bad file's one-line error, while the file
-    stays in the uploader. The check is ``st.session_state[f"{key}-check"][1]``. The
+    stays in the uploader. The check is ``training_state().upload_checks[key].check``. The
     download is ``file_name``, by default named after the session's current run
     (``colorclf-run3-coding-train.keras``), whose model the page offers.
     """
@@ -79,38 +87,37 @@ def render_model_files(
         key=widget_key(key, "upload"),
         help="A model saved by this app: 3 inputs (r, g, b), 9 softmax outputs.",
     )
-    check_key = widget_key(key, "check")
-    held: Any = st.session_state.get(check_key)
+    checks = training_state().upload_checks
+    held = checks.get(key)
     file_id = None
     if upload is not None:
         file_id = getattr(upload, "file_id", None) or f"{upload.name}:{upload.size}"
-    if held is not None and held[0] != file_id:
-        held[1].cancel()  # the file was removed or replaced: nobody waits for that check
+    if held is not None and held.file_id != file_id:
+        held.check.cancel()  # the file was removed or replaced: nobody waits for that check
         held = None
-        del st.session_state[check_key]
+        del checks[key]
     if upload is None:
         return None
     if held is None:
-        held = [file_id, ModelCheck(upload.getvalue(), upload.name), False]
-        st.session_state[check_key] = held
-    check: ModelCheck = held[1]
+        held = checks[key] = UploadCheck(file_id, ModelCheck(upload.getvalue(), upload.name))
+    check = held.check
     # The fragment is drawn, at the same place, also once the check is done (with no timer):
     # a timer the browser still holds then finds it and asks for the page (_check_progress).
     every = None if check.done else CHECK_POLL_SECONDS
-    inline_fragment(_check_progress, check, run_every=every, flag="_check_in_page_run")
+    inline_fragment(_check_progress, check, run_every=every, name=CHECK_FRAGMENT)
     if not check.done:
         return None
     if check.predictor is None:
         st.error(plain(check.error or f"{upload.name} could not be checked"))
         return None
     st.caption(plain(f"{check.name}: {check.predictor.summary()}"))
-    if held[2]:
+    if held.handed_over:
         return None
-    held[2] = True
+    held.handed_over = True
     return check.predictor
 
 
-def _check_progress(check: Any) -> None:
+def _check_progress(check: ModelCheck) -> None:
     """While an upload's check runs, what it is doing; once it is done, the whole page runs
     again and ``render_model_files`` hands the model over.
 
@@ -118,28 +125,28 @@ def _check_progress(check: Any) -> None:
     the page again even if a page run already drew the answer: Streamlit drops a finished
     script runner's queued messages when a fragment timer starts a new runner before they
     were sent, so that page run may never have reached the browser (then: "Checking" for
-    ever; the same loss was seen in the live panel, ``ff6f31a``). Inline in a page run it
+    ever). Inline in a page run it
     draws nothing (that would loop).
     """
     if not check.done:
         st.info(plain(check.status()), icon="⏳")
-    elif not st.session_state.get("_check_in_page_run"):
+    elif not in_page_run(CHECK_FRAGMENT):
         st.rerun(scope="app")
 
 
 def render_tab(dataset: object) -> None:
     """The downloads and the uploader; an upload that passed its check replaces the trained
     model everywhere the page asks one, until the user takes the trained one back."""
-    state = session()
+    state = training_state()
     job = current_job()
     model_bytes = job.model_bytes if job is not None and not job.active else None
     predictor = job.predictor if model_bytes is not None and job is not None else None
     uploaded = render_model_files(model_bytes, key=KEY, predictor=predictor)
     if uploaded is not None:
-        state["uploaded_predictor"] = uploaded
+        state.uploaded_predictor = uploaded
         st.rerun()
-    if state.get("uploaded_predictor") is not None:
+    if state.uploaded_predictor is not None:
         st.success("The sliders, the decision map and the network ask the uploaded model.")
         if st.button("Use the trained model again", key="forget_upload"):
-            state["uploaded_predictor"] = None
+            state.uploaded_predictor = None
             st.rerun()

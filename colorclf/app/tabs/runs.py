@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from colorclf.app.share import share_panel
-from colorclf.app.state import current_job, session
+from colorclf.app.state import current_job, training_state
 from colorclf.app.tabs.common import widget_key
 from colorclf.core.runs import Run
 from colorclf.core.text import count, plain
@@ -28,15 +28,14 @@ COMPARED_AT_FIRST = 3  # the newest runs overlaid when the comparison first show
 def _join_new_runs(key: str, names: list[str]) -> str:
     """Put every run that is new since the last draw into the "Runs to compare" choice
     (before the widget is drawn), keeping what the user took out; returns ``key``."""
-    state = st.session_state
-    known_key = f"{key}-known"
-    known = state.get(known_key)
+    state, known_runs = st.session_state, training_state().known_runs
+    known = known_runs.get(key)
     if key not in state or known is None:
         state[key] = names[-COMPARED_AT_FIRST:]
     else:
         chosen = [name for name in state[key] if name in names]
         state[key] = chosen + [name for name in names if name not in known]
-    state[known_key] = list(names)
+    known_runs[key] = list(names)
     return key
 
 
@@ -118,7 +117,7 @@ def render_run_comparison(
 def render_tab(dataset: object) -> None:
     """The comparison with the nearest-neighbour reference of the current run's split, then
     the share panel."""
-    runs = session()["runs"]
+    runs = training_state().runs
     if not runs:
         st.info("Every training of this session becomes a run you can compare here.")
         return
