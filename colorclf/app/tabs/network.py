@@ -9,13 +9,7 @@ import streamlit as st
 
 from colorclf.app.follow import follow
 from colorclf.app.state import asked_predictor, asked_token, await_model
-from colorclf.app.tabs.common import (
-    following,
-    remembered,
-    saturation,
-    saturation_slider,
-    widget_key,
-)
+from colorclf.app.tabs import common
 from colorclf.views import network, summaries
 
 if TYPE_CHECKING:
@@ -49,18 +43,19 @@ def network_controls(predictor: Predictor | None, *, key: str) -> None:
     )
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
-        saturation_slider(widget_key(key, "saturation"))
+        common.saturation_slider(common.widget_key(key, "saturation"))
     if predictor is None:
         await_model()  # the Unit box comes with the first epoch's weights
     elif len(predictor.layers) >= 2:
         with right:
             names = [name for _, _, name in network.hidden_units(predictor)]
-            st.selectbox("Unit", names, key=widget_key(key, "unit"))
+            st.selectbox("Unit", names, key=common.widget_key(key, "unit"))
 
 
 def network_state(key: str) -> tuple[float, str | None]:
     """What the network view's controls ask for: the saturation (0–1) and the unit."""
-    return saturation(widget_key(key, "saturation")), st.session_state.get(widget_key(key, "unit"))
+    unit = st.session_state.get(common.widget_key(key, "unit"))
+    return common.saturation(common.widget_key(key, "saturation")), unit
 
 
 def draw_network(predictor: Predictor | None, *, key: str) -> None:
@@ -72,8 +67,8 @@ def draw_network(predictor: Predictor | None, *, key: str) -> None:
         st.info("This model has no hidden layer to look into.")
         return
     chosen_saturation, chosen = network_state(key)
-    frame = remembered(
-        widget_key(key, "frame-cache"),
+    frame = common.remembered(
+        common.widget_key(key, "frame-cache"),
         lambda: network.network_frame(predictor, chosen_saturation),
         same=(predictor,),
         equal=chosen_saturation,
@@ -108,7 +103,7 @@ def draw_network(predictor: Predictor | None, *, key: str) -> None:
 
 def _view() -> None:
     network_controls(asked_predictor(), key=KEY)
-    if not following():
+    if not common.following():
         draw_network(asked_predictor(), key=KEY)
 
 
