@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from colorclf.app.state import training_state
+from colorclf.app.state import SourceChoice, training_state
 from colorclf.core.dataset import ColorDataset, data_warning
 from colorclf.core.errors import ColorclfError
 from colorclf.core.hyperparams import (
@@ -105,8 +105,8 @@ SOURCE_LABELS: dict[SourceKind, str] = {
 }
 
 
-def data_source_controls() -> tuple[SourceKind, Any]:
-    """The data source widgets; returns (kind, detail): detail is an upload, a URL or None."""
+def data_source_controls() -> SourceChoice:
+    """The data source widgets; returns the kind and its upload, URL or None."""
     kind = st.radio(
         "Data", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key=SOURCE_KEY, horizontal=False
     )
@@ -116,7 +116,7 @@ def data_source_controls() -> tuple[SourceKind, Any]:
             type=["json", "csv"],
             key="upload",
         )
-        return kind, upload
+        return SourceChoice(kind, upload)
     if kind is SourceKind.URL:
         url = st.text_input(
             "URL of a Coding Train JSON or CSV file",
@@ -125,8 +125,8 @@ def data_source_controls() -> tuple[SourceKind, Any]:
             help="Press Enter to load. The Coding Train community data set is at "
             + CODING_TRAIN_URL,
         )
-        return kind, url.strip() or None
-    return kind, None
+        return SourceChoice(kind, url.strip() or None)
+    return SourceChoice(kind, None)
 
 
 # How long the page keeps what each source gave (the dispatcher is ``load_source``).

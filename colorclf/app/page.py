@@ -98,7 +98,7 @@ def training_page() -> None:
     else:
         with st.sidebar:
             st.header("Data")
-            choice = SourceChoice(*data_source_controls())
+            choice = data_source_controls()
             st.header("Network")
             hp = hyperparameter_controls()
         state.source_choice = choice
