@@ -26,10 +26,12 @@ run: $(STAMP)
 ## Lint and run the whole test suite (tests/test_tfjs.py runs `npm ci` in tests/tfjs once).
 test: $(DEV_STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 ## Speed and accuracy figures (see bench/README.md).
 bench: $(DEV_STAMP)

@@ -79,6 +79,7 @@ FIRST_ROW_MAX_S = 3.0
 LIVE_SLOWEST_RATIO = 1.5  # the slowest run of the class ÷ one run alone (wall time)
 FULL_CLASS_RATIO = 1.3  # full pace: the class ÷ its CPU work spread over the cores
 
+
 def student(
     session: srv.Session, start_delay: float, cap: srv.Deadline, rng: random.Random
 ) -> None:
@@ -192,13 +193,23 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
         out["rss_start_mb"] = srv.vm_rss_mb(server.pid)
         # The first training of a process waits for TensorFlow's import: not the reference.
         run_sessions(
-            server, 1, 0.0, srv.Deadline(min(300, cap.left())), args.seed, slider_every=0,
+            server,
+            1,
+            0.0,
+            srv.Deadline(min(300, cap.left())),
+            args.seed,
+            slider_every=0,
             query_string=query,
         )
         trainers = srv.descendants(server.pid)
         cpu_before = cpu_seconds(trainers)
         alone = run_sessions(
-            server, 1, 0.0, srv.Deadline(min(300, cap.left())), args.seed, slider_every=0,
+            server,
+            1,
+            0.0,
+            srv.Deadline(min(300, cap.left())),
+            args.seed,
+            slider_every=0,
             query_string=query,
         )
         session = alone["sessions"][0]
@@ -257,8 +268,10 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
     queue = max((s.max_queue for s in sessions), default=0)
     slider = [ms for s in sessions for ms in s.slider_ms]
     print()
-    print(f"== 1. A class at once, pace {pace}: {len(sessions)} sessions, Train within "
-          f"{args.stagger:.0f} s ==")
+    print(
+        f"== 1. A class at once, pace {pace}: {len(sessions)} sessions, Train within "
+        f"{args.stagger:.0f} s =="
+    )
     print(
         f"  one session alone: press → first row {f(alone['first_row_s'])} s, → complete "
         f"{f(alone['wall_s'])} s (page: {f(alone['reported_s'] or math.nan)} s), trainer CPU "
@@ -296,7 +309,8 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
             f"{pace}: all sessions finished, no error",
             f"{len(finished)}/{len(sessions)}, {len(errors)}+{len(out['server_errors'])}",
             "all, 0",
-            "PASS" if len(finished) == len(sessions) and not errors and not out["server_errors"]
+            "PASS"
+            if len(finished) == len(sessions) and not errors and not out["server_errors"]
             else "FAIL",
         ],
         [
@@ -534,7 +548,10 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=None, help="default 30 (quick 6)")
     parser.add_argument("--stagger", type=float, default=2.0, help="Train presses within s")
     parser.add_argument(
-        "--paces", nargs="+", choices=("live", "full"), default=["live", "full"],
+        "--paces",
+        nargs="+",
+        choices=("live", "full"),
+        default=["live", "full"],
         help="part 1: the paces the class trains at, each on a fresh server",
     )
     parser.add_argument("--cap", type=float, default=900.0, help="part 1 cap, seconds")

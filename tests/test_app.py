@@ -136,9 +136,7 @@ def test_train_two_epochs_then_chart_status_and_sliders():
 def assert_sent(data: dict, predictor: Predictor) -> None:
     """The page sent the sliders these weights, as trained (float32)."""
     sent = browser_predictor(data)
-    for (kernel, bias, activation), (k2, b2, a2) in zip(
-        predictor.layers, sent.layers, strict=True
-    ):
+    for (kernel, bias, activation), (k2, b2, a2) in zip(predictor.layers, sent.layers, strict=True):
         assert np.array_equal(np.float32(kernel), k2) and np.array_equal(np.float32(bias), b2)
         assert activation == a2
 
@@ -417,8 +415,6 @@ def test_presenter_link_hides_the_controls_but_keeps_the_settings():
 
 def test_views_after_training_agree_with_the_model():
     import numpy as np
-
-
 
     at = new_app()
     set_epochs(at, 2)

@@ -177,7 +177,6 @@ def test_the_best_epoch_is_marked_at_its_validation_loss():
     assert '"best epoch"' in spec and '"diamond"' in spec
 
 
-
 def test_the_pointer_picks_the_nearest_batch_along_x_and_dashes_tell_validation_apart():
     spec = charts.loss_chart_spec()
     text = json.dumps(spec)

@@ -168,9 +168,7 @@ def _assert_healthy(page, run: int, errors: list[str]) -> None:
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
 
 
-def test_a_setting_changed_then_train_clicked_before_the_page_hears_back(
-    browser, streamlit_server
-):
+def test_a_setting_changed_then_train_clicked_before_the_page_hears_back(browser, streamlit_server):
     """Change a number and click Train before the server's answer arrives (a slow network,
     or a quick hand): the click carries the Preset box's old value, "coding-train", while
     the server has already turned it into "custom". That stale value must not count as a

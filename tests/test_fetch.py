@@ -180,8 +180,14 @@ def test_the_command_line_still_fetches_loopback(net: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://[::1/", "http://[::1", "https://[fe80::1%25/x", "http://host:99999/x",
-            "http://host:port/x"]
+    "url",
+    [
+        "http://[::1/",
+        "http://[::1",
+        "https://[fe80::1%25/x",
+        "http://host:99999/x",
+        "http://host:port/x",
+    ],
 )
 def test_malformed_urls_get_one_message(url: str) -> None:
     with pytest.raises(DataError, match="not a valid URL"):
@@ -212,8 +218,16 @@ def test_any_link_text_is_refused_or_fetched_never_a_crash(tail: str) -> None:
 
 
 PRIVATE_V4 = [
-    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
-    "100.64.0.0/10", "0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4", "192.0.2.0/24",
+    "127.0.0.0/8",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "100.64.0.0/10",
+    "0.0.0.0/8",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+    "192.0.2.0/24",
 ]
 
 
@@ -240,8 +254,8 @@ def test_private_ipv6_is_refused(address: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["1.1.1.1", "8.8.8.8", "140.82.112.3", "2606:4700::1111", "::ffff:1.1.1.1",
-                "64:ff9b::101:101"]
+    "address",
+    ["1.1.1.1", "8.8.8.8", "140.82.112.3", "2606:4700::1111", "::ffff:1.1.1.1", "64:ff9b::101:101"],
 )
 def test_public_addresses_pass(address: str) -> None:
     assert is_public_address(address)

@@ -31,7 +31,6 @@ def make_job(dataset, gate=None, **changes) -> TrainingJob:
     return TrainingJob(Run(1, hp, dataset.source), dataset, **kwargs)
 
 
-
 def batch_rows(job: TrainingJob) -> list[dict]:
     return [row for row in job.run.rows if row["kind"] == "batch"]
 
@@ -239,9 +238,7 @@ def test_a_trainer_killed_after_an_epoch_leaves_the_run_resumable_from_that_epoc
 
         assert job.resume() and job.join(timeout=120)
         assert job.state == "complete", job.error
-        assert [row["step"] for row in batch_rows(job)] == list(
-            range(1, epochs * per_epoch + 1)
-        )
+        assert [row["step"] for row in batch_rows(job)] == list(range(1, epochs * per_epoch + 1))
         assert_same_weights(job, reference)
     finally:
         pool.shutdown()

@@ -82,9 +82,7 @@ def test_a_presenter_link_opens_a_projector_view_and_the_toggle_leaves_it(
         assert page.get_by_text("Run 1: Training complete").count() >= 1
 
 
-def test_a_second_run_joins_the_comparison_with_a_legend_of_what_differs(
-    browser, streamlit_server
-):
+def test_a_second_run_joins_the_comparison_with_a_legend_of_what_differs(browser, streamlit_server):
     with laptop_page(browser, f"{streamlit_server}/?epochs=2") as page:
         for run, rate in ((1, None), (2, "1")):
             if rate is not None:

@@ -58,7 +58,6 @@ def error_of(data: bytes, name: str, pool: TrainerPool, **kwargs: object) -> str
     return check.error
 
 
-
 def test_a_good_file_comes_back_as_the_same_predictor(model_and_bytes, pool) -> None:
     from colorclf.train.model import predictor_from_model
 

@@ -88,7 +88,9 @@ def test_a_shared_run_reads_back_whole(board: RunBoard) -> None:
 def test_runs_are_listed_best_first_and_diverged_runs_last(board: RunBoard) -> None:
     board.share(a_run("middle", [0.5, 0.6]))
     diverged = shared_run_from_epochs(
-        "nan", Hyperparams(), "builtin",
+        "nan",
+        Hyperparams(),
+        "builtin",
         [{"loss": math.nan, "val_loss": math.inf, "accuracy": None, "val_accuracy": math.nan}],
     )
     board.share(diverged)

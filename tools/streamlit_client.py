@@ -189,6 +189,7 @@ class Proto:
 
 ASK_COMPONENT = "colorclf_ask"  # the training page's sliders (colorclf/app/ask.py)
 
+
 @dataclass
 class Session:
     """One student: a websocket session that behaves like Streamlit's frontend."""

@@ -26,6 +26,7 @@ from colorclf.app.state import Follower, training_state
 
 FOLLOW_SECONDS = 1.0  # a follower is redrawn at most this often while its picture changes
 
+
 def reset_followers() -> None:
     """At the start of every full page run: the views register again."""
     training_state().followers = {}

@@ -262,8 +262,8 @@ def chart_summary(job: TrainingJob) -> str:
     if row is None:
         return "Chart: no epoch finished yet."
     accuracy = row["val_accuracy"]
-    validation = "no validation colours" if accuracy is None else (
-        f"validation accuracy {accuracy:.1%}"
+    validation = (
+        "no validation colours" if accuracy is None else (f"validation accuracy {accuracy:.1%}")
     )
     return (
         f"Chart: after epoch {row['epoch']} of {planned_epochs(job)}, "
@@ -308,4 +308,3 @@ def draw_loss_chart(slot: Any, data: charts.LiveChartData, *, large: bool = Fals
     """The live loss chart in ``slot``: a fixed spec and at most a few hundred points
     (``large``: presenter mode's taller chart in large type)."""
     slot.vega_lite_chart(data.table(), charts.loss_chart_spec(large), width="stretch")
-

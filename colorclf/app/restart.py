@@ -25,8 +25,7 @@ STUDENT_PARAM = "student"
 NAME_PARAM = "name"
 _ANON_ID = re.compile(r"anon-[0-9a-f]{8}")
 RESTART_NOTICE = (
-    "The server restarted: your runs on this page were lost; shared runs and class votes "
-    "were kept."
+    "The server restarted: your runs on this page were lost; shared runs and class votes were kept."
 )
 
 

@@ -51,7 +51,7 @@ def password_wait() -> float:
 
 
 def wait_message(seconds: float) -> str:
-    """"Too many wrong passwords: try again in 8 s (at 09:41:07 UTC)."."""
+    """ "Too many wrong passwords: try again in 8 s (at 09:41:07 UTC)."."""
     at = time.strftime("%H:%M:%S", time.gmtime(time.time() + seconds))
     return f"Too many wrong passwords: try again in {max(1, round(seconds))} s (at {at} UTC)."
 

@@ -93,7 +93,9 @@ def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     probs = np.asarray(probabilities, dtype=np.float64)
     probs = np.clip(probs / probs.sum(axis=1, keepdims=True), CLIP, 1 - CLIP)
     labels = np.asarray(labels)
-    picked = probs[np.arange(len(probs)), labels] if labels.ndim == 1 else (
-        np.sum(labels * probs, axis=1)
+    picked = (
+        probs[np.arange(len(probs)), labels]
+        if labels.ndim == 1
+        else (np.sum(labels * probs, axis=1))
     )
     return float(np.mean(-np.log(picked)))

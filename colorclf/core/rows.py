@@ -137,8 +137,10 @@ class Progress:
 
     def patience_ran_out(self, patience: int) -> bool:
         """Keras' rule: ``patience`` epochs in a row without a lower validation loss (0: never)."""
-        return patience > 0 and self.best_epoch_row is not None and (
-            self.epochs_since_best >= patience
+        return (
+            patience > 0
+            and self.best_epoch_row is not None
+            and (self.epochs_since_best >= patience)
         )
 
     def continue_after_stop(self) -> None:

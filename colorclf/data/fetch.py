@@ -57,9 +57,7 @@ def is_public_address(address: str | IPAddress) -> bool:
             embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         if embedded:
             return all(is_public_address(v4) for v4 in embedded)
-    return bool(
-        ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
-    )
+    return bool(ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ _KINDS[ord("{")] = 2
 _KINDS[ord(",")] = 3
 
 
-
 def parse_bytes(data: bytes, name: str) -> ColorDataset:
     """Parse JSON (by the name's ``.json`` or content starting with ``{``/``[``) or CSV.
 
@@ -214,9 +213,7 @@ def _line_too_long(name: str, line: int) -> None:
     )
 
 
-def _csv_rows(
-    text: str, raw: bytes, name: str
-) -> tuple[Iterator[tuple[Any, ...]], dict[str, int]]:
+def _csv_rows(text: str, raw: bytes, name: str) -> tuple[Iterator[tuple[Any, ...]], dict[str, int]]:
     if raw.count(b"\r") > raw.count(b"\n"):  # old Mac line ends: count lines by \r
         raw = raw.replace(b"\r", b"\n")
     _line_lengths_ok(raw, name)

@@ -24,13 +24,17 @@ UNKNOWN_LABEL = "unknown label"
 NOT_ENTRY = "not an entry"
 INVALID_TEXT = "invalid text"  # a uid that is not valid Unicode (a lone surrogate) or too long
 SKIP_REASONS: tuple[str, ...] = (
-    MISSING, NOT_INTEGER, OUT_OF_RANGE, UNKNOWN_LABEL, NOT_ENTRY, INVALID_TEXT
+    MISSING,
+    NOT_INTEGER,
+    OUT_OF_RANGE,
+    UNKNOWN_LABEL,
+    NOT_ENTRY,
+    INVALID_TEXT,
 )
 MAX_UID_LENGTH = 200
 
 ANONYMOUS = "anonymous"
 _INTEGER_TEXT = re.compile(r"\s*(?:\+?0*(\d+)|-\s*0*(\d+))(?:\.0*)?\s*", re.ASCII)
-
 
 
 def _integer(value: Any) -> int | str:

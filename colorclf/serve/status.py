@@ -58,6 +58,5 @@ def describe_status(job: TrainingJob) -> dict[str, Any]:
 
 def _epoch_label(row: Row, planned: int) -> str:
     return (
-        f"Epoch {row['epoch']}/{planned} · loss {row['loss']:.4f} · "
-        f"val_loss {row['val_loss']:.4f}"
+        f"Epoch {row['epoch']}/{planned} · loss {row['loss']:.4f} · val_loss {row['val_loss']:.4f}"
     )

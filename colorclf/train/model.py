@@ -81,6 +81,7 @@ def make_optimizer(hp: Hyperparams) -> keras.optimizers.Optimizer:
         return keras.optimizers.Adam(learning_rate=hp.learning_rate)
     return keras.optimizers.SGD(learning_rate=hp.learning_rate)
 
+
 def predictor_from_model(model: keras.Model) -> Predictor:
     """Copy the weights of a model made only of Dense layers (3 inputs, 9 outputs)."""
     import keras
@@ -99,9 +100,7 @@ def predictor_from_model(model: keras.Model) -> Predictor:
         if isinstance(activation, dict):
             activation = activation.get("config", {}).get("name", activation.get("class_name"))
         if activation not in ACTIVATIONS:
-            raise ModelFileError(
-                f"layer {layer.name!r} uses unsupported activation {activation!r}"
-            )
+            raise ModelFileError(f"layer {layer.name!r} uses unsupported activation {activation!r}")
         kernel, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
         chain.append((kernel, bias, str(activation)))
     if not chain or chain[0][0].shape[0] != 3 or chain[-1][0].shape[1] != len(LABELS):

@@ -163,9 +163,7 @@ def worker_main(conn: Connection, stops: Stops) -> None:
         threading.Thread(
             target=_heartbeat, args=(send, scheduler, checks), name="heartbeat", daemon=True
         ).start()
-        threading.Thread(
-            target=_tidy, args=(scheduler,), name="tidy", daemon=True
-        ).start()
+        threading.Thread(target=_tidy, args=(scheduler,), name="tidy", daemon=True).start()
         while True:
             message = conn.recv()
             if isinstance(message, Train):

@@ -84,9 +84,7 @@ class LiveChartData:
                 smooth = (self._ema_loss / start, self._ema_accuracy / start)
                 self._batches.append((row["step"], loss, accuracy, *smooth))
             else:
-                self._epochs.append(
-                    (row["step"], _nan(row["val_loss"]), _nan(row["val_accuracy"]))
-                )
+                self._epochs.append((row["step"], _nan(row["val_loss"]), _nan(row["val_accuracy"])))
                 if improves(row["val_loss"], self._best):
                     self._best = row
         changed = end > self.consumed
@@ -113,8 +111,10 @@ class LiveChartData:
         value = np.concatenate(values)
         keep = np.isfinite(value)
         epochs = np.concatenate(steps)[keep] / self.batches_per_epoch
-        return epochs.astype(np.float32), np.concatenate(codes)[keep], value[keep].astype(
-            np.float32
+        return (
+            epochs.astype(np.float32),
+            np.concatenate(codes)[keep],
+            value[keep].astype(np.float32),
         )
 
     def table(self) -> pa.Table:
@@ -363,9 +363,11 @@ def _hover_layers(placeholder: pd.DataFrame, x: Any) -> list[Any]:
         )
         .encode(x=x)
     )
-    points = rows.mark_point(opacity=0, size=1).encode(
-        tooltip=[alt.Tooltip(f"{field}:N", title=title) for field, title in HOVER_TOOLTIP]
-    ).add_params(hover)
+    points = (
+        rows.mark_point(opacity=0, size=1)
+        .encode(tooltip=[alt.Tooltip(f"{field}:N", title=title) for field, title in HOVER_TOOLTIP])
+        .add_params(hover)
+    )
     rule = rows.mark_rule(color="#555555", strokeWidth=1).transform_filter(hover)
     return [points, rule]
 
@@ -390,4 +392,3 @@ def _strip_data(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _strip_data(value)
-

@@ -253,4 +253,3 @@ def decision_map_spec() -> dict[str, Any]:
     coloured by their true label. Draw it with ``decision_map_frame(...)``; the spec never
     changes, so the browser keeps its view and only swaps the data."""
     return copy.deepcopy(_DECISION_MAP_SPEC)
-

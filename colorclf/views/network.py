@@ -390,4 +390,3 @@ def network_spec(layers: int = 2, height: int = 400) -> dict[str, Any]:
         ],
     }
     return copy.deepcopy(spec)
-
