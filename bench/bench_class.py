@@ -191,27 +191,17 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
     try:
         srv.log(f"[{pace}] server up (pid {server.pid}); warm-up, then a reference session alone")
         out["rss_start_mb"] = srv.vm_rss_mb(server.pid)
-        # The first training of a process waits for TensorFlow's import: not the reference.
-        run_sessions(
-            server,
-            1,
-            0.0,
-            srv.Deadline(min(300, cap.left())),
-            args.seed,
-            slider_every=0,
-            query_string=query,
-        )
+
+        def one_alone() -> dict[str, Any]:
+            deadline = srv.Deadline(min(300, cap.left()))
+            return run_sessions(
+                server, 1, 0.0, deadline, args.seed, slider_every=0, query_string=query
+            )
+
+        one_alone()  # the first training of a process waits for its trainer: not the reference
         trainers = srv.descendants(server.pid)
         cpu_before = cpu_seconds(trainers)
-        alone = run_sessions(
-            server,
-            1,
-            0.0,
-            srv.Deadline(min(300, cap.left())),
-            args.seed,
-            slider_every=0,
-            query_string=query,
-        )
+        alone = one_alone()
         session = alone["sessions"][0]
         out["alone"] = {
             "reported_s": session.reported_s,

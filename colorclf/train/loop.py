@@ -27,7 +27,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -274,6 +274,15 @@ class TrainRun:
             last_weights=last_weights,
         )
 
+    def to_end(self) -> TrainOutcome:
+        """Every chunk in this thread; a live-paced run sleeps until each is due."""
+        while not self.advance():
+            wait = self.next_due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        assert self.outcome is not None
+        return self.outcome
+
     @property
     def weights(self) -> list[np.ndarray]:
         """The run's current weights (after the last batch trained)."""
@@ -288,33 +297,8 @@ _EPOCH_LOGS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
 def train(
-    model: keras.Model,
-    split: Split,
-    hp: Hyperparams,
-    sink: Sink,
-    *,
-    progress: Progress | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    until_epoch: int | None = None,
-    best_weights: list[np.ndarray] | None = None,
-    callbacks: Sequence[keras.callbacks.Callback] = (),
+    model: keras.Model, split: Split, hp: Hyperparams, sink: Sink, **options: Any
 ) -> TrainOutcome:
-    """A whole ``TrainRun`` in this thread (the command line, the tests, the benchmarks); a
-    live-paced run sleeps between chunks."""
-    run = TrainRun(
-        model,
-        split,
-        hp,
-        sink,
-        progress=progress,
-        should_stop=should_stop,
-        until_epoch=until_epoch,
-        best_weights=best_weights,
-        callbacks=callbacks,
-    )
-    while not run.advance():
-        wait = run.next_due - time.perf_counter()
-        if wait > 0:
-            time.sleep(wait)
-    assert run.outcome is not None
-    return run.outcome
+    """``TrainRun(model, split, hp, sink, **options)`` to its end in this thread (the command
+    line, the tests, the benchmarks)."""
+    return TrainRun(model, split, hp, sink, **options).to_end()
