@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -40,6 +41,9 @@ def _kill(proc) -> None:
     proc.wait(timeout=30)
 
 
+LOOK_S = 0.3  # a student's look at a colour before voting
+
+
 def _your_votes(page) -> object:
     return page.locator('[data-testid="stMetric"]', has_text="Your votes").locator(
         '[data-testid="stMetricValue"]'
@@ -67,6 +71,9 @@ def test_after_a_kill_and_restart_the_next_click_counts_and_the_student_comes_ba
         box.press("Enter")
         expect(page.get_by_text("Voting as: Ada", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
         for votes in (1, 2):
+            # A student looks at the colour before voting: the page refuses votes of one
+            # student less than 0.15 s apart ("Slow down!"), as test_label_browser paces too.
+            time.sleep(LOOK_S)
             page.get_by_role("button", name="red-ish", exact=True).click()
             expect(_your_votes(page)).to_have_text(str(votes), timeout=TIMEOUT_MS)
         expect(page).to_have_url(re.compile(r"[?&]name=Ada(&|$)"), timeout=TIMEOUT_MS)
@@ -80,6 +87,7 @@ def test_after_a_kill_and_restart_the_next_click_counts_and_the_student_comes_ba
         wait_idle(page, TIMEOUT_MS)
         expect(page.get_by_text("Voting as: Ada", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
         expect(_your_votes(page)).to_have_text("2", timeout=TIMEOUT_MS)
+        time.sleep(LOOK_S)
         page.get_by_role("button", name="blue-ish", exact=True).click()
         expect(_your_votes(page)).to_have_text("3", timeout=TIMEOUT_MS)
         engine = sa.create_engine(database)
