@@ -78,6 +78,7 @@ def test_after_a_kill_and_restart_the_next_click_counts_and_the_student_comes_ba
             expect(_your_votes(page)).to_have_text(str(votes), timeout=TIMEOUT_MS)
         expect(page).to_have_url(re.compile(r"[?&]name=Ada(&|$)"), timeout=TIMEOUT_MS)
 
+        seen = page.locator("[data-rgb]").first.get_attribute("data-rgb")  # on screen
         _kill(proc)
         page.wait_for_function(f"() => {STATE} !== 'CONNECTED'", timeout=TIMEOUT_MS)
         proc, _ = start_streamlit(env, port=port)  # the same command, database and address
@@ -87,12 +88,18 @@ def test_after_a_kill_and_restart_the_next_click_counts_and_the_student_comes_ba
         wait_idle(page, TIMEOUT_MS)
         expect(page.get_by_text("Voting as: Ada", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
         expect(_your_votes(page)).to_have_text("2", timeout=TIMEOUT_MS)
+        # The same colour as before the restart, not one the new session drew.
+        assert page.locator("[data-rgb]").first.get_attribute("data-rgb") == seen
         time.sleep(LOOK_S)
         page.get_by_role("button", name="blue-ish", exact=True).click()
         expect(_your_votes(page)).to_have_text("3", timeout=TIMEOUT_MS)
         engine = sa.create_engine(database)
         try:
-            assert VoteStore(engine).count("Ada") == 3  # the click after the restart counted
+            store = VoteStore(engine)
+            assert store.count("Ada") == 3  # the click after the restart counted
+            last = store.all_votes().iloc[-1]
+            # ... for the colour the student saw
+            assert (last["label"], f"{last['r']},{last['g']},{last['b']}") == ("blue-ish", seen)
         finally:
             engine.dispose()
         assert page.locator('[data-testid="stException"]').count() == 0

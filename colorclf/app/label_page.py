@@ -16,7 +16,12 @@ import secrets
 import sqlalchemy as sa
 import streamlit as st
 
-from colorclf.app.restart import keep_student_in_link, student_from_link
+from colorclf.app.restart import (
+    colour_from_link,
+    keep_colour_in_link,
+    keep_student_in_link,
+    student_from_link,
+)
 from colorclf.app.runtime import db_problem, get_page_store
 from colorclf.app.state import (
     Flash,
@@ -77,7 +82,12 @@ def _init_session() -> None:
             student.saved_name = linked_name
     page = label_state()
     if page.rgb is None:
-        page.next_colour()
+        # After a restart the link says which colour the student was looking at.
+        linked = colour_from_link()
+        if linked is None:
+            page.next_colour()
+        else:
+            page.rgb = linked
     if NAME_KEY not in st.session_state and student.saved_name is not None:
         st.session_state[NAME_KEY] = student.saved_name
 
@@ -234,9 +244,9 @@ def render() -> None:
 
     message, page.flash = page.flash, None
     show_flash(message)
-    st.markdown(
-        _swatch(page.rgb or page.next_colour(), 160, "the colour to label"), unsafe_allow_html=True
-    )
+    shown = page.rgb or page.next_colour()
+    keep_colour_in_link(shown)
+    st.markdown(_swatch(shown, 160, "the colour to label"), unsafe_allow_html=True)
     # Three buttons a row, row by row (red, green, blue first); on a phone the grid keeps
     # three a row down to ~330 px of width, then wraps to two, never into one long column.
     # A click that reaches a session before its buttons were drawn (the first page run after

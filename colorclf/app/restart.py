@@ -4,7 +4,9 @@ A restarted server (a crash, ``kill -9``, a redeploy) starts with no sessions: t
 reconnects as a new session. The link (query parameters) is what survives, so:
 
 - the labelling page keeps the student's anonymous id and name in its link, and reads
-  them back in a new session (their votes, in the database, are counted again for that id);
+  them back in a new session (their votes, in the database, are counted again for that id),
+  and the colour on screen, so that the click after a restart labels the colour the student
+  saw;
 - the training page keeps this server process's boot id in its link; a new session whose
   link names another boot id was open before a restart, and says so.
 """
@@ -23,7 +25,9 @@ BOOT_ID = secrets.token_hex(4)
 SERVER_PARAM = "server"
 STUDENT_PARAM = "student"
 NAME_PARAM = "name"
+COLOUR_PARAM = "colour"
 _ANON_ID = re.compile(r"anon-[0-9a-f]{8}")
+_HEX = re.compile(r"[0-9a-f]{6}")
 RESTART_NOTICE = (
     "The server restarted: your runs on this page were lost; shared runs and class votes were kept."
 )
@@ -64,3 +68,18 @@ def keep_student_in_link(student: str, name: str) -> None:
         st.query_params[NAME_PARAM] = name
     elif not name and linked is not None:
         del st.query_params[NAME_PARAM]
+
+
+def colour_from_link() -> tuple[int, int, int] | None:
+    """The colour the link says was on screen (six hex digits), or None."""
+    text = (st.query_params.get(COLOUR_PARAM) or "").lower()
+    if not _HEX.fullmatch(text):
+        return None
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
+
+
+def keep_colour_in_link(rgb: tuple[int, int, int]) -> None:
+    """Write the colour on screen into the page's link."""
+    text = "".join(f"{int(v):02x}" for v in rgb)
+    if st.query_params.get(COLOUR_PARAM) != text:
+        st.query_params[COLOUR_PARAM] = text
