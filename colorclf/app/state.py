@@ -25,8 +25,6 @@ from colorclf.core.runs import Run, RunStatus
 from colorclf.serve.job import Heartbeat, TrainingJob
 
 if TYPE_CHECKING:
-    from streamlit.runtime.uploaded_file_manager import UploadedFile
-
     from colorclf.core.hyperparams import Hyperparams
     from colorclf.data.sources import SourceKind
     from colorclf.serve.modelcheck import ModelCheck
@@ -84,7 +82,8 @@ class SourceChoice(NamedTuple):
     """The sidebar's data source: its kind, and the upload or URL it names (else None)."""
 
     kind: SourceKind
-    detail: UploadedFile | str | None  # an upload, a URL, or None
+    # An upload (what st.file_uploader returned), a URL, or None.
+    detail: object | str | None
 
 
 @dataclass
