@@ -215,8 +215,14 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
         out["rss_before_mb"] = srv.vm_rss_mb(server.pid)
         sampler.start()
         srv.log(f"[{pace}] {args.sessions} sessions, Train within {args.stagger:.0f} s")
+        trainers = srv.descendants(server.pid)
+        cpu_before = cpu_seconds(trainers), cpu_seconds([server.pid])
         result = run_sessions(
             server, args.sessions, args.stagger, cap, args.seed, query_string=query
+        )
+        out["class_cpu_s"] = (
+            cpu_seconds(trainers) - cpu_before[0],
+            cpu_seconds([server.pid]) - cpu_before[1],
         )
         sampler.stop.set()
         out["rss_peak_mb"] = sampler.peak
@@ -268,9 +274,24 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
         f"{f(alone['trainer_cpu_s'])} s"
     )
     print(f"  finished: {len(finished)}/{len(sessions)}; largest queue place seen: {queue}")
+    end = out["result"]["finished"]
+    for s in sessions:
+        if s.complete_at is None:  # why a page never said "Training complete"
+            quiet = end - s.last_frame_at if s.last_frame_at else math.nan
+            print(
+                f"    {s.name}: last status {s.last_status!r}, {s.fragment_runs} fragment runs, "
+                f"timers {sorted(s.timers)!r}, silent the last {f(quiet)} s"
+            )
     print(
         f"  press → first chart row: median {f(srv.median(first_rows))} s, "
         f"max {f(max(first_rows, default=math.nan))} s"
+    )
+    reported = [s.reported_s for s in finished if s.reported_s is not None]
+    trainer_cpu, server_cpu = out["class_cpu_s"]
+    print(
+        f"  the pages' own \"Training complete in …\": median {f(srv.median(reported))} s, max "
+        f"{f(max(reported, default=math.nan))} s; CPU seconds meanwhile: trainer "
+        f"{f(trainer_cpu)}, web server {f(server_cpu)}"
     )
     print(
         f"  press → complete: median {f(srv.median(waits))} s, max "

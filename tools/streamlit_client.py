@@ -41,6 +41,7 @@ from tests.conftest import (
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+STATUS_RE = re.compile(rb"Run [0-9]+: [^*\n]{0,80}")
 CLIENT_COMPLETE_RE = re.compile(rb"Training complete in ([0-9.]+) s")
 QUEUE_RE = re.compile(rb"place (\d+) in the queue")
 FAILED_RE = re.compile(rb"Training failed[^\x00-\x1f]{0,200}")
@@ -216,6 +217,7 @@ class Session:
     reported_s: float | None = None
     max_queue: int = 0
     errors: list[str] = field(default_factory=list)
+    last_status: str = ""  # the newest status label the page was sent (why a page never ended)
     frames: int = 0
     bytes: int = 0
     fragment_runs: int = 0
@@ -421,6 +423,10 @@ class Session:
                         if expect and int(match.group(1)) == expect[0]:
                             self.slider_ms.append((time.perf_counter() - expect[1]) * 1000)
                             self._slider_expect = None
+        if b": Training" in data or b": Waiting" in data or b": Stopp" in data:
+            match = STATUS_RE.search(data)
+            if match:
+                self.last_status = match.group(0).decode(errors="replace")
         if b"queue" in data:
             for match in QUEUE_RE.finditer(data):
                 self.max_queue = max(self.max_queue, int(match.group(1)))
