@@ -94,3 +94,33 @@ def test_the_page_run_registers_followers_afresh(monkeypatch: pytest.MonkeyPatch
     assert list(follow.followers()) == ["map"]
     follow.reset_followers()
     assert follow.followers() == {}
+
+
+def ended_run_page_runs() -> None:
+    """A page that asks, for one run's end, how often a stale timer tick redraws the page."""
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from colorclf.app import live
+    from colorclf.core.runs import RunStatus
+
+    run = SimpleNamespace(number=1, rows=[object()] * 10)
+    job = SimpleNamespace(state=RunStatus.TRAINING, run=run)
+    answers = [live._page_again_after_end(job)]  # still training: the page is not asked for
+    job.state = RunStatus.COMPLETE
+    answers += [live._page_again_after_end(job) for _ in range(live.END_PAGE_RERUNS + 3)]
+    run.rows = [*run.rows, object()]  # resumed and ended again: a new end
+    answers += [live._page_again_after_end(job)]
+    st.session_state["answers"] = answers
+
+
+def test_ticks_after_a_run_ended_redraw_the_page_a_bounded_number_of_times() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from colorclf.app import live
+
+    at = AppTest.from_function(ended_run_page_runs).run()
+    assert not at.exception
+    bounded = [True] * live.END_PAGE_RERUNS + [False] * 3
+    assert at.session_state["answers"] == [False, *bounded, True]

@@ -97,9 +97,10 @@ def live_panel() -> None:
     redrawing for up to ``LIVE_RUN_SECONDS``; while it waits in the queue, the fragment
     looks once a second (thirty queued students polling 10×/s would keep the server too
     busy to serve the two who train)."""
-    every = {RunStatus.TRAINING: POLL_SECONDS, RunStatus.QUEUED: QUEUE_POLL_SECONDS}.get(
-        drawn_state()
-    )
+    every = {
+        RunStatus.TRAINING: POLL_SECONDS * load_factor(),
+        RunStatus.QUEUED: QUEUE_POLL_SECONDS,
+    }.get(drawn_state())
     inline_fragment(_live_panel_body, run_every=every, name=LIVE_FRAGMENT)
 
 
@@ -161,13 +162,8 @@ def _live_panel_body() -> None:
             views_drawn = time.monotonic()
             views.draw_changed()
         heartbeat.beat()  # the tab is open: its live panel still runs
-        if job.state != on_screen or (not inline and job.state in FINAL_STATES):
+        if job.state != on_screen or (not inline and _page_again_after_end(job)):
             # Out of the queue (poll faster, views follow) or finished (sliders, views, Resume).
-            # A run of this fragment of its own after the run ended comes from a timer the
-            # browser still holds, so the page run that ended the run may never have reached
-            # it: Streamlit drops a finished script runner's queued messages when a fragment
-            # timer starts a new runner before they were sent (seen: a whole page run lost,
-            # "Training complete" above a disabled Train). Draw the page again.
             st.rerun(scope="app")
         if job.predictor is not None and model_awaited():
             st.rerun(scope="app")  # the first epoch is done: a view can show its widgets
@@ -182,6 +178,29 @@ def _live_panel_body() -> None:
             if left <= 0:
                 break
             time.sleep(min(left, 0.02))
+
+
+# A run of the live panel's own after the run ended comes from a timer the browser still
+# holds, so the page run that ended the run may never have reached it: Streamlit drops a
+# finished script runner's queued messages when a fragment timer starts a new runner before
+# they were sent (seen: a whole page run lost, "Training complete" above a disabled Train).
+# Such runs draw the page again, but at most this many times per run end: under a class's
+# load every tick still in flight asked for a whole page run, which delayed the answers to
+# the next ticks and so let more ticks pile up (bench/bench_class.py: thirty pages stuck
+# redrawing for minutes, none of them reaching "Training complete").
+END_PAGE_RERUNS = 2
+
+
+def _page_again_after_end(job: TrainingJob) -> bool:
+    """Whether this run of the live panel's own, after ``job`` ended, draws the page again."""
+    if job.state not in FINAL_STATES:
+        return False
+    asked = training_state().end_reruns
+    end = (job.run.number, len(job.run.rows))
+    if asked.get(end, 0) >= END_PAGE_RERUNS:
+        return False
+    asked[end] = asked.get(end, 0) + 1
+    return True
 
 
 class _LivePanel:

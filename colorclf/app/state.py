@@ -120,6 +120,9 @@ class TrainingPageState:
     drawn_state: RunStatus | None = None  # the job's state as this page run draws it
     page_state: RunStatus | None = None  # ... as the last page run that reached its end drew it
     model_awaited: bool = False  # a view waits for the first epoch's model to draw its widgets
+    # Page runs the live panel's own runs asked for after a run's end, per (run number, rows
+    # at the end): a resumed run ends again with more rows.
+    end_reruns: dict[tuple[int, int], int] = field(default_factory=dict)
     inline: set[str] = field(default_factory=set)  # fragments running inline in this page run
     followers: dict[str, Follower] = field(default_factory=dict)  # this page run's followers
     remembered: dict[str, Remembered[Any]] = field(default_factory=dict)  # views' frames
