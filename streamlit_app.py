@@ -7,9 +7,11 @@ import streamlit as st
 
 from colorclf.app.page import training_page
 from colorclf.app.presenter import presenting
+from colorclf.app.runtime import share_the_interpreter
 from colorclf.app.style import readable_text
 
 st.set_page_config(page_title="colorclf · colour classifier", page_icon="🎨", layout="wide")
+share_the_interpreter()  # a class's many sessions share one Python interpreter
 
 
 def label_colours() -> None:
