@@ -25,6 +25,12 @@ from tests.test_app import (
 )
 
 
+def open_tab(at: AppTest, title: str) -> None:
+    """Click a tab of the page's views, as the browser does: the page runs with it open."""
+    at.session_state["view_tab"] = title
+    at.run()
+
+
 def data_summary(at: AppTest) -> str:
     """The data summary above Train ("5,600 colours from 148 contributors · …"), as shown
     (bold marks and Markdown escapes removed)."""
@@ -44,12 +50,16 @@ def dropped_caption(at: AppTest) -> str:
 def test_train_trains_on_exactly_what_the_explorer_and_the_summary_say():
     at = new_app()
     set_epochs(at, 1)
+    open_tab(at, "Data explorer")
     at.multiselect(key="explorer-drop").select("synthetic-007").run()
     shown = dropped_caption(at)
     match = re.fullmatch(r"(\d+) rows? dropped: \1 from contributor synthetic-007", shown)
     assert match, shown
     dropped = int(match.group(1))
     kept = 5600 - dropped
+    assert data_summary(at).startswith(f"{kept:,} colours from 147 contributors · ")
+    # The explorer is drawn only while its tab is open; closed, its rules still decide.
+    open_tab(at, "Decision map")
     assert data_summary(at).startswith(f"{kept:,} colours from 147 contributors · ")
     at.button(key="train").click().run()
     wait_for_job(at)
@@ -58,6 +68,8 @@ def test_train_trains_on_exactly_what_the_explorer_and_the_summary_say():
     assert "synthetic-007" not in set(job.dataset.contributor.tolist())
     assert job.run.data_source in data_summary(at)
 
+    open_tab(at, "Data explorer")
+    assert at.multiselect(key="explorer-drop").value == ["synthetic-007"]
     at.button(key="explorer-reset").click().run()
     assert dropped_caption(at) == "0 rows dropped."
     assert at.multiselect(key="explorer-drop").value == []
@@ -105,7 +117,7 @@ def test_the_summary_and_the_explorer_say_one_contributor_and_one_row_skipped():
     next(u for u in at.get("file_uploader") if u.key == "upload").set_value(
         ("mine.csv", content, "text/csv")
     )
-    at.run()
+    open_tab(at, "Data explorer")
     assert not at.exception
     summary = data_summary(at)
     assert summary.startswith("150 colours from 1 contributor · mine.csv · 1 row skipped (")
@@ -168,6 +180,7 @@ def test_a_link_with_a_preset_and_a_change_opens_as_custom():
 def test_downloads_are_named_after_the_run_and_its_preset(download_names: list[str]):
     names = download_names
     at = new_app()
+    open_tab(at, "Data explorer")
     assert "colorData-5600-colours.json" in names  # the explorer's export, nothing cleaned
     at.button(key="train").click().run()  # the tutorial's settings
     wait_for_job(at)
@@ -182,6 +195,7 @@ def test_downloads_are_named_after_the_run_and_its_preset(download_names: list[s
     assert "colorclf-run1-coding-train-history.csv" in names
     at.multiselect(key="runs-runs").set_value(["Run 1", "Run 2"]).run()
     assert "colorclf-run2-custom-history.csv" in names
+    open_tab(at, "Data explorer")
     at.multiselect(key="explorer-drop").select("synthetic-001").run()
     assert "colorData-5583-colours-cleaned.json" in names
 

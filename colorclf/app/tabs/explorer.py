@@ -206,6 +206,15 @@ def render_explorer(dataset: ColorDataset, *, key: str) -> ColorDataset:
     return cleaned
 
 
+def cleaned_quietly(dataset: ColorDataset | None) -> ColorDataset | None:
+    """The data the explorer's rules keep, drawing nothing (its tab is closed): the very data
+    set ``render_explorer`` returns for the same data and rules."""
+    if dataset is None:
+        return None
+    rules = _current_rules(KEY, set(dataset.contributor.tolist()))
+    return _cleaned(KEY, dataset, rules)[0]
+
+
 def render_tab(dataset: ColorDataset | None) -> ColorDataset | None:
     """The explorer of the page's data; returns the cleaned data, which the page trains on."""
     return None if dataset is None else render_explorer(dataset, key=KEY)
