@@ -289,7 +289,7 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
     reported = [s.reported_s for s in finished if s.reported_s is not None]
     trainer_cpu, server_cpu = out["class_cpu_s"]
     print(
-        f"  the pages' own \"Training complete in …\": median {f(srv.median(reported))} s, max "
+        f'  the pages\' own "Training complete in …": median {f(srv.median(reported))} s, max '
         f"{f(max(reported, default=math.nan))} s; CPU seconds meanwhile: trainer "
         f"{f(trainer_cpu)}, web server {f(server_cpu)}"
     )
