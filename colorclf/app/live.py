@@ -144,18 +144,21 @@ def _live_panel_body() -> None:
     if job is None:
         st.info("Press **Train** to watch the network learn the colour names.")
         return
+    # What the page shows: inline in a page run, what this run draws; in the fragment's own
+    # runs, what the last page run that reached its end drew (state.state_on_screen).
+    inline = in_page_run(LIVE_FRAGMENT)
+    on_screen = drawn_state() if inline else state_on_screen()
     panel = _LivePanel(job)
     views = FollowerDrawer(followers())  # the views that follow the training (follow.py)
-    views.draw_all()
+    if inline or job.state not in FINAL_STATES:
+        # Not in a run of its own after the run ended: a page run draws the views then (the
+        # one asked for below), or none follows the training any more.
+        views.draw_all()
     started = time.monotonic()
     frame_seconds = POLL_SECONDS * load_factor()
     views_drawn = started
     frame = 0
     heartbeat = training_state().heartbeat
-    # What the page shows: inline in a page run, what this run draws; in the fragment's own
-    # runs, what the last page run that reached its end drew (state.state_on_screen).
-    inline = in_page_run(LIVE_FRAGMENT)
-    on_screen = drawn_state() if inline else state_on_screen()
     while True:
         panel.draw()
         if time.monotonic() - views_drawn >= FOLLOW_SECONDS * load_factor():
