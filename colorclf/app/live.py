@@ -19,6 +19,7 @@ from colorclf.app.state import (
     training_state,
 )
 from colorclf.app.streamlit_private import another_run_waits
+from colorclf.core import hyperparams
 from colorclf.core.dataset import ColorDataset
 from colorclf.core.hyperparams import Hyperparams
 from colorclf.core.runs import ACTIVE, Run, RunStatus
@@ -104,17 +105,14 @@ def live_panel() -> None:
     inline_fragment(_live_panel_body, run_every=every, name=LIVE_FRAGMENT)
 
 
-# A class trains at once: every page's redraws share the server's cores, so with more than
-# FULL_RATE_TRAININGS sessions training the live panels redraw proportionally less often
-# (bench/bench_class.py: thirty pages at ten frames a second starved the server), and the
-# views that follow the training at most every FOLLOW_SECONDS times that.
-FULL_RATE_TRAININGS = 3
+# Every page's redraws share the server's cores: the views that follow the training redraw
+# at most every FOLLOW_SECONDS times the load factor.
 FOLLOW_SECONDS = 0.25
 
 
 def load_factor() -> float:
     """How many times less often than their full rate the live panels redraw now."""
-    return max(1.0, SHARED_GATE.active / FULL_RATE_TRAININGS)
+    return hyperparams.load_factor(SHARED_GATE.active)
 
 
 # One fragment run of the live panel redraws for at most this long. A page run (Stop, a tab)
@@ -187,18 +185,24 @@ def _live_panel_body() -> None:
 # holds, so the page run that ended the run may never have reached it: Streamlit drops a
 # finished script runner's queued messages when a fragment timer starts a new runner before
 # they were sent (seen: a whole page run lost, "Training complete" above a disabled Train).
-# Such runs draw the page again, but at most this many times per run end: under a class's
-# load every tick still in flight asked for a whole page run, which delayed the answers to
-# the next ticks and so let more ticks pile up (bench/bench_class.py: thirty pages stuck
-# redrawing for minutes, none of them reaching "Training complete").
+# Such runs draw the page again, but at most this many times per run end, and only once
+# the page run that drew the end is older than STALE_TICK_SECONDS: ticks the browser sent
+# before that page run reached it are still on their way. Under a class's load every tick in
+# flight asked for a whole page run, which delayed the answers to the next ticks and so let
+# more ticks pile up (bench/bench_class.py: thirty pages stuck redrawing for minutes, none of
+# them reaching "Training complete").
 END_PAGE_RERUNS = 2
+STALE_TICK_SECONDS = 3.0
 
 
 def _page_again_after_end(job: TrainingJob) -> bool:
     """Whether this run of the live panel's own, after ``job`` ended, draws the page again."""
     if job.state not in FINAL_STATES:
         return False
-    asked = training_state().end_reruns
+    state = training_state()
+    if time.monotonic() - state.page_finished_at < STALE_TICK_SECONDS:
+        return False
+    asked = state.end_reruns
     end = (job.run.number, len(job.run.rows))
     if asked.get(end, 0) >= END_PAGE_RERUNS:
         return False

@@ -12,6 +12,7 @@ Beside the state: the job's state as this page run draws it, and the fragments d
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
@@ -119,6 +120,7 @@ class TrainingPageState:
     server_restarted: bool | None = None  # the link came from before a restart (None: unread)
     drawn_state: RunStatus | None = None  # the job's state as this page run draws it
     page_state: RunStatus | None = None  # ... as the last page run that reached its end drew it
+    page_finished_at: float = 0.0  # time.monotonic() when that page run ended
     model_awaited: bool = False  # a view waits for the first epoch's model to draw its widgets
     # Page runs the live panel's own runs asked for after a run's end, per (run number, rows
     # at the end): a resumed run ends again with more rows.
@@ -260,6 +262,7 @@ def page_run_finished() -> None:
     """Call last in a page run: the buttons and polling on screen now are this run's."""
     state = training_state()
     state.page_state = state.drawn_state
+    state.page_finished_at = time.monotonic()
 
 
 def state_on_screen() -> RunStatus | None:
