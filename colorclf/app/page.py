@@ -130,14 +130,16 @@ def training_page() -> None:
     if dataset is not None:
         with summary:
             dataset_summary(dataset, hp)
+    # The buttons before the views and the sliders (each has its own container, so the
+    # layout is the same): a Train click draws the page again at once, not after the views.
+    with buttons_area if presenter else train_column:
+        live.training_buttons(dataset, hp)
     # The views and the sliders register what follows a training (follow.py) before the
     # live panel runs: its run draws them.
     draw_views(placed, dataset)
     with ask_column:
         st.subheader("Ask the model")
         ask_panel(dataset)
-    with buttons_area if presenter else train_column:
-        live.training_buttons(dataset, hp)
     with train_column:
         live.live_panel()
     st.caption(
