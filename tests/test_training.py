@@ -389,14 +389,19 @@ def test_the_scheduler_takes_every_run_in_turns() -> None:
     turns each go round robin, in the order they came."""
     import threading
 
+    from colorclf.core.hyperparams import load_factor
     from colorclf.train.scheduler import Scheduler
 
     turns: list[int] = []
+    stretches: list[float] = []
     finished = threading.Event()
 
     class Recorded:
         def __init__(self, number: int) -> None:
             self.number, self.left, self.due = number, 3, 0.0
+
+        def stretch(self, factor: float) -> None:
+            stretches.append(factor)
 
         def turn(self) -> bool:
             turns.append(self.number)
@@ -416,3 +421,7 @@ def test_the_scheduler_takes_every_run_in_turns() -> None:
     assert finished.wait(30)
     assert turns == list(range(30)) * 3
     assert scheduler.idle.wait(5) and scheduler.active == 0
+    # Live chunks stretch with the runs sharing the trainer, and shrink back as they end.
+    assert stretches[1] == load_factor(30) == 10.0  # the blocker has ended
+    assert stretches[-1] == load_factor(1) == 1.0
+    assert stretches[1:] == sorted(stretches[1:], reverse=True)

@@ -248,6 +248,18 @@ PRESETS: dict[str, Hyperparams] = {
 DEFAULT_PRESET = "coding-train"
 # ``live``: this many epochs a second at most, so the tutorial's 10 epochs animate for ~5 s.
 LIVE_EPOCHS_PER_SECOND = 2.0
+# A class trains at once: with more than this many runs at once, the live panels redraw, and
+# the trainer hands a paced run's rows over, proportionally less often (load_factor).
+FULL_RATE_RUNS = 3
+
+
+def load_factor(active_runs: int) -> float:
+    """How many times less often than at their full rate the live runs are drawn and chunked
+    while ``active_runs`` train at once (bench/bench_class.py: thirty pages at ten frames a
+    second, fed ten chunks a second each, starved the server)."""
+    return max(1.0, active_runs / FULL_RATE_RUNS)
+
+
 # The name of settings that are no preset's (the Preset box shows it once a setting changes).
 CUSTOM = "custom"
 

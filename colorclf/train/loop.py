@@ -119,7 +119,11 @@ class TrainRun:
         self.per_epoch = batches_per_epoch(self.n, hp.batch_size)
         self.rate = batches_per_second(hp, self.per_epoch)
         batches = math.ceil(self.rate * LIVE_CHUNK_SECONDS) if self.rate else FULL_CHUNK_BATCHES
-        self.chunk_batches = max(1, min(batches, MAX_CHUNK_ROWS // hp.batch_size))
+        self._most_batches = max(1, MAX_CHUNK_ROWS // hp.batch_size)
+        self.chunk_batches = min(batches, self._most_batches)
+        # Live pace: chunks this many times longer while many runs share the trainer (the
+        # pages then redraw as much less often: core.hyperparams.load_factor).
+        self.stretch = 1.0
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         self._weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
@@ -216,7 +220,11 @@ class TrainRun:
     def _train_chunk(self) -> None:
         hp, progress = self.hp, self.progress
         first = progress.batch
-        count = min(self.chunk_batches, self.per_epoch - first)
+        size = self.chunk_batches
+        if self.rate is not None and self.stretch > 1.0 and self._batches_trained:
+            # Not the first chunk: the first rows reach the page at once, whatever the load.
+            size = min(math.ceil(size * self.stretch), self._most_batches)
+        count = min(size, self.per_epoch - first)
         rows = self._epoch_order()[first * hp.batch_size : (first + count) * hp.batch_size]
         x, y = self.split.x_train[rows], self.split.y_train[rows]
         step = chunk_step(hp)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from colorclf.core.errors import ModelFileError
+from colorclf.core.hyperparams import load_factor
 from colorclf.core.protocol import (
     Checkpoint,
     Done,
@@ -54,10 +55,17 @@ class ActiveRun:
         self.should_stop = should_stop
         self._run: TrainRun | None = None
         self._pending: list[Row] = []
+        self._stretch = 1.0
 
     @property
     def due(self) -> float:
         return 0.0 if self._run is None else self._run.next_due
+
+    def stretch(self, factor: float) -> None:
+        """A live-paced run's chunks are ``factor`` times longer from its next turn."""
+        self._stretch = factor
+        if self._run is not None:
+            self._run.stretch = factor
 
     def _start(self) -> TrainRun:
         from colorclf.train.loop import TrainRun
@@ -67,7 +75,7 @@ class ActiveRun:
         model = build_model(task.hp)
         if task.state is not None:
             restore_state(model, task.state)
-        return TrainRun(
+        run = TrainRun(
             model,
             task.split,
             task.hp,
@@ -77,6 +85,8 @@ class ActiveRun:
             until_epoch=task.until_epoch,
             best_weights=task.state.best_weights if task.state is not None else None,
         )
+        run.stretch = self._stretch
+        return run
 
     def _sink(self, row: Row) -> None:
         self._pending.append(row)
@@ -207,6 +217,7 @@ class Scheduler:
         warmed.wait()
         while True:
             run = self._take()
+            run.stretch(load_factor(self._active))
             ended = run.turn()
             with self._cond:
                 if ended:
