@@ -176,8 +176,8 @@ def _live_panel_body() -> None:
             if another_run_waits():
                 return
             left = next_frame - time.monotonic()
-            if left <= 0:
-                break
+            if left <= 0 or job.state != RunStatus.TRAINING:
+                break  # the end is drawn at once, not a frame later (a second under load)
             time.sleep(min(left, 0.02))
 
 
