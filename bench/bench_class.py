@@ -33,11 +33,17 @@
    after its ``gc.collect`` + ``malloc_trim``) and ``recycled`` (the shipped pool: a fresh
    trainer after ``WORKER_MAX_TASKS`` trainings gives everything back).
 
+3. **Stop** (``--part stop``, run only when asked). A run of the coding-train preset through
+   ``TrainingJob`` and a ``TrainerPool``, stopped mid-run ``--trials`` times at each pace:
+   ``job.stop()`` (the Stop button's callback) → the job reads "stopped" back from the
+   trainer. Target (the issue's, absolute): ≤ 100 ms.
+
 Usage:
     .venv/bin/python bench/bench_class.py --quick            # 6 sessions, 20 trainings
     .venv/bin/python bench/bench_class.py                    # 30 sessions, 50 trainings
     .venv/bin/python bench/bench_class.py --part class --sessions 30 --stagger 2
     .venv/bin/python bench/bench_class.py --part memory --trainings 50 --variants all
+    .venv/bin/python bench/bench_class.py --part stop --trials 10
 
 Bounded: part 1 stops at ``--cap`` seconds (default 900) and reports what it saw; part 2
 at ``--memory-cap`` (default 1800). Talks to 127.0.0.1 only.
@@ -552,10 +558,79 @@ def report_memory(args: argparse.Namespace, results: list[dict[str, Any]]) -> li
     return rows
 
 
+# ----- part 3: Stop -----------------------------------------------------------------------
+STOP_TARGET_MS = 100.0  # the issue's: the trainer stops within 100 ms of the click
+
+
+def stop_part(args: argparse.Namespace) -> dict[str, list[float]]:
+    """``--part stop``: a run of the coding-train preset through ``TrainingJob`` and a
+    ``TrainerPool``, as the server runs it, stopped mid-run ``--trials`` times at each pace:
+    the milliseconds from ``job.stop()`` (the Stop button's callback) to the job's state
+    "stopped" (the trainer's answer read back by the server)."""
+    from colorclf.core.hyperparams import PRESETS
+    from colorclf.core.runs import Run, RunStatus
+    from colorclf.data.builtin import builtin_dataset
+    from colorclf.serve.gate import FairGate
+    from colorclf.serve.job import TrainingJob
+    from colorclf.serve.pool import TrainerPool
+
+    dataset = builtin_dataset()
+    pool = TrainerPool(1)
+    pool.prestart()
+    gate = FairGate(2)
+    rng = random.Random(args.seed)
+    out: dict[str, list[float]] = {}
+    try:
+        for pace in args.paces:
+            # Full pace runs 200 epochs (~4 s): long enough to be stopped mid-run.
+            hp = PRESETS["coding-train"].replace(pace=pace, epochs=10 if pace == "live" else 200)
+            times = out.setdefault(pace, [])
+            for trial in range(args.trials + 1):  # the first trains a fresh trainer's first run
+                run = Run(number=trial + 1, hyperparams=hp, data_source=dataset.source)
+                job = TrainingJob(run, dataset, gate=gate, pool=pool)
+                job.start()
+                while len(run.rows) < 50 and job.active:
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, 0.3))
+                asked = time.perf_counter()
+                job.stop()
+                while job.state != RunStatus.STOPPED and job.active:
+                    time.sleep(0.001)
+                stopped = time.perf_counter()
+                job.join(10)
+                if trial and job.state == RunStatus.STOPPED:
+                    times.append((stopped - asked) * 1000)
+    finally:
+        pool.shutdown()
+    return out
+
+
+def report_stop(results: dict[str, list[float]]) -> list[list[str]]:
+    rows = []
+    print()
+    print("== 3. Stop: job.stop() → the trainer's stop read back by the server ==")
+    for pace, times in results.items():
+        print(
+            f"  {pace}: {len(times)} stops, median {srv.fmt(srv.median(times), 0)} ms, max "
+            f"{srv.fmt(max(times, default=math.nan), 0)} ms"
+        )
+        worst = max(times, default=math.nan)
+        rows.append(
+            [
+                f"{pace}: Stop → stopped, max ms",
+                srv.fmt(worst, 0),
+                f"≤ {STOP_TARGET_MS:.0f}",
+                srv.verdict(worst, STOP_TARGET_MS),
+            ]
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="6 sessions, 20 trainings")
-    parser.add_argument("--part", choices=("class", "memory", "both"), default="both")
+    parser.add_argument("--part", choices=("class", "memory", "stop", "both"), default="both")
+    parser.add_argument("--trials", type=int, default=10, help="part 3: stops at each pace")
     parser.add_argument("--sessions", type=int, default=None, help="default 30 (quick 6)")
     parser.add_argument("--stagger", type=float, default=2.0, help="Train presses within s")
     parser.add_argument(
@@ -597,6 +672,8 @@ def main() -> None:
     if args.part in ("memory", "both"):
         results = memory_part(args)
         summary += report_memory(args, results)
+    if args.part == "stop":
+        summary += report_stop(stop_part(args))
     print()
     print("== Summary ==")
     srv.print_table(summary, ["figure", "value", "target", "verdict"])
