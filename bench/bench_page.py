@@ -37,6 +37,7 @@ one run. The script stops by itself (``--timeout``, default 1500 s) and only tal
 
 Usage:
     .venv/bin/python bench/bench_page.py --quick        # 1 repeat, 10 key presses (~3 min)
+    .venv/bin/python bench/bench_page.py --pace full    # figure 1 as the issue asks: Pace full
     .venv/bin/python bench/bench_page.py                # 3 repeats, 30 key presses
     .venv/bin/python bench/bench_page.py --repeats 5 --epochs 10 --presses 30
     .venv/bin/python bench/bench_page.py --app /tmp/variant.py   # try a change first
@@ -619,7 +620,7 @@ def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, 
                 server = srv.launch_server(script=args.app)
                 healthy = srv.wait_healthy(server, timeout=min(120, deadline.left()))
                 goto_at = time.perf_counter()
-                page.goto(server.url)
+                page.goto(f"{server.url}/?pace={args.pace}")
                 train_button(page).wait_for(state="visible", timeout=120_000)
                 page.wait_for_function(TRAIN_ENABLED_JS, polling=20, timeout=120_000)
                 visible = time.perf_counter() - server.launched_at
@@ -715,7 +716,8 @@ def browser_part(args: argparse.Namespace, deadline: srv.Deadline) -> dict[str, 
             # 4. slider latency, after training and while a run trains.
             if deadline.left() > 30:
                 out["slider"] = slider_latency(page, args.presses, deadline)
-            if deadline.left() > 90:
+            # (A run at full pace is over before a slider could be moved during it.)
+            if deadline.left() > 90 and args.pace == "live":
                 out["slider_training"] = slider_latency_while_training(page, args.presses, deadline)
             if deadline.left() > 30:
                 out["floor_slider"] = slider_latency(floor_page, args.presses, deadline)
@@ -1059,6 +1061,13 @@ def main() -> None:
         "--cold-starts", type=int, default=None, help="floor/page cold-start pairs (3)"
     )
     parser.add_argument("--quick", action="store_true", help="1 repeat, 10 presses")
+    parser.add_argument(
+        "--pace",
+        choices=("live", "full"),
+        default="live",
+        help="the page's Pace (its link): live for the chart's states/s, full for figure 1's "
+        "training cost against the bare fit",
+    )
     parser.add_argument(
         "--no-breakdown",
         dest="breakdown",
