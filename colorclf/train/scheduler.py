@@ -64,8 +64,6 @@ class ActiveRun:
     def stretch(self, factor: float) -> None:
         """A live-paced run's chunks are ``factor`` times longer from its next turn."""
         self._stretch = factor
-        if self._run is not None:
-            self._run.stretch = factor
 
     def _start(self) -> TrainRun:
         from colorclf.train.loop import TrainRun
@@ -75,7 +73,7 @@ class ActiveRun:
         model = build_model(task.hp)
         if task.state is not None:
             restore_state(model, task.state)
-        run = TrainRun(
+        return TrainRun(
             model,
             task.split,
             task.hp,
@@ -85,8 +83,6 @@ class ActiveRun:
             until_epoch=task.until_epoch,
             best_weights=task.state.best_weights if task.state is not None else None,
         )
-        run.stretch = self._stretch
-        return run
 
     def _sink(self, row: Row) -> None:
         self._pending.append(row)
@@ -121,6 +117,7 @@ class ActiveRun:
         try:
             if self._run is None:
                 self._run = self._start()
+            self._run.stretch = self._stretch
             ended = self._run.advance()
             self._flush()
             if ended:
