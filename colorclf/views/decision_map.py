@@ -144,14 +144,18 @@ def decision_map_frame(
     n_data = len(points)
     x = np.concatenate([grid["hue_start"], points["hue"].to_numpy(dtype=np.float64)])
     y = np.concatenate([grid["lightness_start"], points["lightness"].to_numpy(dtype=np.float64)])
-    labels = np.concatenate([LABEL_ARRAY[best], points["label"].to_numpy(dtype=object)])
+    # Categories from their codes: from 2,100 strings pandas took most of the frame's time.
+    point_codes = pd.Categorical(points["label"], dtype=_LABEL_TYPE).codes
+    labels = np.concatenate([best, point_codes])
     rgb = np.concatenate([np.full(n_map, None, dtype=object), points["rgb"].to_numpy(dtype=object)])
     return pd.DataFrame(
         {
-            "layer": pd.Categorical(np.repeat(["map", "data"], [n_map, n_data]), dtype=_LAYER_TYPE),
+            "layer": pd.Categorical.from_codes(
+                np.repeat([0, 1], [n_map, n_data]), dtype=_LAYER_TYPE
+            ),
             "x": x.astype(np.float32),
             "y": y.astype(np.float32),
-            "label": pd.Categorical(labels, dtype=_LABEL_TYPE),
+            "label": pd.Categorical.from_codes(labels, dtype=_LABEL_TYPE),
             "probability": np.concatenate([probability, np.full(n_data, np.nan)]).astype(
                 np.float32
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from colorclf.app.follow import follow
@@ -81,9 +82,24 @@ def draw_decision_map(
     overlay = None
     if overlay_dataset is not None and show_overlay:
         overlay = _overlay(key, overlay_dataset, chosen_saturation)
+    table, summary = remembered(
+        widget_key(key, "drawn"),
+        lambda: _drawn_map(predictor, chosen_saturation, overlay),
+        same=(predictor, overlay),
+        equal=chosen_saturation,
+    )
+    st.vega_lite_chart(table, decision_map.decision_map_spec(), width="stretch")
+    st.caption(summary)  # the canvas in words, for a screen reader
+
+
+def _drawn_map(
+    predictor: Predictor, chosen_saturation: float, overlay: pd.DataFrame | None
+) -> tuple[pa.Table, str]:
+    """The map's data as Arrow (what ``st.vega_lite_chart`` makes of a frame) and its
+    summary: every run of the live panel's fragment draws the map again, mostly of the same
+    weights, and building it took a fifth of a class's web-server time (bench_class)."""
     frame = decision_map.decision_map_frame(predictor, chosen_saturation, overlay)
-    st.vega_lite_chart(frame, decision_map.decision_map_spec(), width="stretch")
-    st.caption(summaries.decision_map_summary(frame))  # the canvas in words, for a screen reader
+    return pa.Table.from_pandas(frame), summaries.decision_map_summary(frame)
 
 
 def _overlay(key: str, dataset: ColorDataset, chosen_saturation: float) -> pd.DataFrame:
