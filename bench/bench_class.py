@@ -97,6 +97,7 @@ def student(
     if cap.expired():
         return
     session.pressed_at = time.perf_counter()
+    session.runs_at_press = (session.page_runs, session.fragment_runs)
     if not session.press("Train"):
         session.errors.append("no Train button")
         return
@@ -304,6 +305,13 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
         f"{f(max(waits, default=math.nan))} s ({f(slowest_ratio)} × alone)"
     )
     print(f"  first press → last complete {f(last_done - first_press)} s")
+    page_runs = [s.page_runs - s.runs_at_press[0] for s in sessions if s.pressed_at]
+    fragment_runs = [s.fragment_runs - s.runs_at_press[1] for s in sessions if s.pressed_at]
+    print(
+        f"  script runs per session from the press on: page runs median "
+        f"{f(srv.median(page_runs), 0)} (max {max(page_runs, default=0)}), fragment runs median "
+        f"{f(srv.median(fragment_runs), 0)} (max {max(fragment_runs, default=0)})"
+    )
     print(
         f"  slider rests during training → fragment run done: median "
         f"{f(srv.median(slider), 0)} ms ({len(slider)} answered)"

@@ -221,6 +221,8 @@ class Session:
     frames: int = 0
     bytes: int = 0
     fragment_runs: int = 0
+    page_runs: int = 0  # full-app runs the server started for this page
+    runs_at_press: tuple[int, int] = (0, 0)  # (page runs, fragment runs) when Train was pressed
     last_frame_at: float | None = None
     longest_silence: float = 0.0  # seconds without a frame while training or queued
     run_ms: list[float] = field(default_factory=list)  # fragment runs: new_session → finished
@@ -355,6 +357,7 @@ class Session:
             if msg.new_session.page_script_hash:
                 self.page_hash = msg.new_session.page_script_hash
             if not msg.metadata.run.fragment_ids:  # a full-app run clears the timers
+                self.page_runs += 1
                 with self.lock:
                     self.timers.clear()
             else:
