@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import heapq
 import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from colorclf.core.protocol import (
 )
 
 if TYPE_CHECKING:
+    from colorclf.core.hyperparams import Hyperparams
     from colorclf.core.predict import Predictor
     from colorclf.core.rows import Row
     from colorclf.train.loop import TrainRun
@@ -160,7 +162,7 @@ class Scheduler:
     first served, a run back at the end of the line after its turn (or, live-paced, once its
     next chunk is due)."""
 
-    def __init__(self, threads: int, warm: Callable[[], None] | None = None) -> None:
+    def __init__(self, threads: int, warm: Sequence[Callable[[], None]] = ()) -> None:
         self._cond = threading.Condition()
         self._ready: deque[ActiveRun] = deque()
         self._later: list[tuple[float, int, ActiveRun]] = []  # (due, order, run): a heap
@@ -168,12 +170,14 @@ class Scheduler:
         self._active = 0
         self.idle = threading.Event()
         self.idle.set()
-        warmed = threading.Barrier(threads + 1)
+        warmed = threading.Event()
         for index in range(threads):
             threading.Thread(
                 target=self._serve, args=(warm, warmed), name=f"trainer-{index}", daemon=True
             ).start()
-        warmed.wait()  # every thread has traced the default template
+        # Ready once one thread has taken the first step (the default template): a first click
+        # on a cold server waited for every thread to trace every preset, ~0.4 s more.
+        warmed.wait()
 
     @property
     def active(self) -> int:
@@ -207,11 +211,14 @@ class Scheduler:
                     return self._ready.popleft()
                 self._cond.wait(self._later[0][0] - now if self._later else None)
 
-    def _serve(self, warm: Callable[[], None] | None, warmed: threading.Barrier) -> None:
-        with contextlib.suppress(Exception):  # only a head start: the first run traces if need be
-            if warm is not None:
-                warm()
-        warmed.wait()
+    def _serve(self, warm: Sequence[Callable[[], None]], warmed: threading.Event) -> None:
+        for index, step in enumerate(warm):
+            if index and self._active:
+                break  # runs wait: each traces what it needs, not what a preset might
+            with contextlib.suppress(Exception):  # a head start: a first run traces if need be
+                step()
+            warmed.set()
+        warmed.set()
         while True:
             run = self._take()
             run.stretch(load_factor(self._active))
@@ -230,22 +237,28 @@ class Scheduler:
                 self._cond.notify()
 
 
-def warm_up_thread() -> None:
-    """Trace this thread's template of each preset on a few zeros, so a class's first runs
-    start at once."""
-    from colorclf.core.hyperparams import PRESETS
+def warm_up_steps() -> list[Callable[[], None]]:
+    """What each trainer thread does before it serves: trace its template of each preset on a
+    few zeros, the default first, so a class's first runs start at once."""
+    from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS
+
+    names = [DEFAULT_PRESET, *(name for name in PRESETS if name != DEFAULT_PRESET)]
+    return [functools.partial(trace_template, PRESETS[name]) for name in names]
+
+
+def trace_template(hp: Hyperparams) -> None:
+    """This thread's template for ``hp``, traced on a few zeros."""
     from colorclf.core.labels import NUM_LABELS
     from colorclf.train.engine import chunk_step
 
-    for hp in PRESETS.values():
-        step = chunk_step(hp)
-        n = 2 * hp.batch_size + 1
-        x = np.zeros((n, 3), dtype=np.float32)
-        y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(n, dtype=int)]
-        model = step.model
-        weights = [np.asarray(w) for w in model.get_weights()]
-        slots = [np.array(v) for v in model.optimizer.variables]
-        step.run(weights, slots, x, y, hp.batch_size, 3)
+    step = chunk_step(hp)
+    n = 2 * hp.batch_size + 1
+    x = np.zeros((n, 3), dtype=np.float32)
+    y = np.eye(NUM_LABELS, dtype=np.float32)[np.zeros(n, dtype=int)]
+    model = step.model
+    weights = [np.asarray(w) for w in model.get_weights()]
+    slots = [np.array(v) for v in model.optimizer.variables]
+    step.run(weights, slots, x, y, hp.batch_size, 3)
 
 
 def warm_up() -> None:

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from colorclf.core.errors import ModelFileError
 from colorclf.core.protocol import Alive, Check, Checked, CheckTask, Failed, Ready, Train
-from colorclf.train.scheduler import ActiveRun, Scheduler, Send, warm_up, warm_up_thread
+from colorclf.train.scheduler import ActiveRun, Scheduler, Send, warm_up, warm_up_steps
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -155,11 +155,13 @@ def worker_main(conn: Connection, stops: Stops) -> None:
 
     try:
         warm_up()
-        scheduler = Scheduler(trainer_threads(), warm_up_thread)
+        scheduler = Scheduler(trainer_threads(), warm_up_steps())
         stops.on_stop = scheduler.wake
-        gc.collect()
-        gc.freeze()  # TensorFlow's objects: out of every later collection's way
         send(Ready(os.getpid()))
+        # TensorFlow's objects: out of every later collection's way (after Ready: the
+        # collection takes ~0.1 s that a first click on a cold server would wait for).
+        gc.collect()
+        gc.freeze()
         threading.Thread(
             target=_heartbeat, args=(send, scheduler, checks), name="heartbeat", daemon=True
         ).start()
