@@ -76,7 +76,8 @@ def start_streamlit(
     With ``log``, the server's stderr goes to that file (for checking it after the tests).
     """
     port = port or free_port()
-    env = {**os.environ, **(env_extra or {})}
+    # A server that crashes in C code (a segfault) then leaves its stack in the log.
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1", **(env_extra or {})}
     proc = subprocess.Popen(
         streamlit_command(script, port),
         cwd=ROOT,
@@ -118,7 +119,10 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield url
     finally:
+        exited = proc.poll()
         stop_streamlit(proc)
+    log_tail = log.read_text(errors="replace")[-3000:]
+    assert exited is None, f"the server exited on its own ({exited}):\n{log_tail}"
     # An exception in a script run (a fragment's included) never reaches the page's users
     # (showErrorDetails = none), so the server's log is where it must not appear.
     text = log.read_text(errors="replace")

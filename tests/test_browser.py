@@ -331,18 +331,21 @@ def _trainers_of(pid: int) -> list[int]:
     return found
 
 
-def test_a_warm_trainer_starts_once_the_first_page_is_painted(browser, tmp_path):
-    """Nobody clicks: the painted page alone (its paint signal, no second page run) starts a
-    trainer warming up, so the first Train does not wait for TensorFlow's import."""
+def test_a_warm_trainer_starts_with_the_server_before_any_page_opens(browser, tmp_path):
+    """Nobody opens a page: the server's start alone (st.App's lifespan) starts a trainer
+    warming up, so the first Train of the day does not wait for TensorFlow's import; the
+    page then opens as always."""
     database = f"sqlite:///{tmp_path / 'votes.sqlite'}"
     proc, url = start_streamlit({"COLORCLF_DB_URL": database})
     try:
-        assert _trainers_of(proc.pid) == []  # the server alone starts none
+        assert wait_until(lambda: _trainers_of(proc.pid), timeout=60), (
+            "no trainer process started with the server"
+        )
+        warm = _trainers_of(proc.pid)
         context, page = open_page(browser, url, size=(1366, 768))
         try:
-            assert wait_until(lambda: _trainers_of(proc.pid), timeout=60), (
-                "no trainer process started after the page was painted"
-            )
+            page.get_by_role("button", name="Train").wait_for(state="visible", timeout=60_000)
+            assert _trainers_of(proc.pid) == warm  # the page uses it: no second one starts
             assert_no_error(page)
         finally:
             context.close()

@@ -425,3 +425,32 @@ def test_the_scheduler_takes_every_run_in_turns() -> None:
     assert stretches[1] == load_factor(30) == 10.0  # the blocker has ended
     assert stretches[-1] == load_factor(1) == 1.0
     assert stretches[1:] == sorted(stretches[1:], reverse=True)
+
+
+def test_the_trainer_is_ready_once_one_thread_has_taken_the_first_warm_up_step():
+    """A first click on a cold server waits for Ready: not for every thread to trace every
+    preset (the default template is the first step)."""
+    import threading
+
+    from colorclf.train.scheduler import Scheduler
+
+    later_step = threading.Event()  # holds every thread's second step until the test ends
+    first_steps: list[str] = []
+    ran: list[int] = []
+
+    class OneTurn:
+        number, due = 1, 0.0
+
+        def stretch(self, factor: float) -> None:
+            pass
+
+        def turn(self) -> bool:
+            ran.append(self.number)
+            return True
+
+    scheduler = Scheduler(threads=2, warm=[lambda: first_steps.append("default"), later_step.wait])
+    assert first_steps  # a thread took the first step ...
+    assert not later_step.is_set()  # ... and Ready did not wait for the second
+    later_step.set()
+    scheduler.add(OneTurn())
+    assert scheduler.idle.wait(10) and ran == [1]

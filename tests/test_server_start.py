@@ -1,0 +1,34 @@
+"""The first click of the day: a trainer warms up when the web server starts, before any page
+opens (tests/test_browser.py checks that on a real server), and its TensorFlow import gives
+way to the first browser's page load."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+def test_tensorflow_is_imported_at_a_lower_priority_in_a_thread_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from colorclf.train import worker
+
+    calls: list[tuple[int, int]] = []
+    setpriority = os.setpriority
+
+    def recording(which: int, who: int, priority: int) -> None:
+        calls.append((who, priority))
+        setpriority(which, who, priority)
+
+    monkeypatch.setattr(os, "setpriority", recording)
+    me = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, me)
+    worker.import_gently()
+    assert "keras" in sys.modules and "tensorflow" in sys.modules
+    ((importer, priority),) = calls
+    assert importer != me and priority == worker.IMPORT_NICE
+    assert os.getpriority(os.PRIO_PROCESS, me) == before  # the trainer's own threads: as before
