@@ -15,8 +15,12 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -213,6 +217,13 @@ def rendered(markdown: str) -> str:
     tags = set(re.findall(r"</?([a-z0-9]+)", out))
     assert tags <= {"p"}, f"{markdown!r} renders as {out!r}"
     return html.unescape(re.sub(r"</?p>", "", out))
+
+
+def open_tab(at: AppTest, title: str) -> None:
+    """Click a tab of the training page's views, as the browser does: the page runs with it
+    open (a closed tab's view is not drawn)."""
+    at.session_state["view_tab"] = title
+    at.run()
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 60.0) -> bool:

@@ -24,7 +24,7 @@ from colorclf.core.runs import RunStatus
 from colorclf.data.sources import SourceKind
 from colorclf.views import charts
 from colorclf.views.ceiling import fingerprint
-from tests.conftest import rendered
+from tests.conftest import open_tab, rendered
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # importing TensorFlow alone takes seconds
@@ -422,6 +422,7 @@ def test_views_after_training_agree_with_the_model():
     wait_for_job(at)
     at.run()  # the page as drawn after the end (the last poll may have started before it)
     job = at.session_state[TRAINING_KEY].job
+    open_tab(at, "Confusion matrix")  # drawn while open, as the decision map always is
     # Confusion matrix: every validation colour counted once.
     _, matrix = next(
         (spec, table)
@@ -444,6 +445,7 @@ def test_views_after_training_agree_with_the_model():
     predicted = np.array(LABELS)[job.predictor.predict_labels(rgb)]
     assert (frame["label"].to_numpy() == predicted).all()
     # Run comparison lists the run.
+    open_tab(at, "Runs")
     assert any("Run 1" in str(df.value) for df in at.dataframe)
 
 

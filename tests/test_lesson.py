@@ -14,7 +14,7 @@ from colorclf.app.state import TRAINING_KEY
 from colorclf.core.hyperparams import PRESETS
 from colorclf.data.sources import SourceKind
 from colorclf.store import VoteStore
-from tests.conftest import rendered
+from tests.conftest import open_tab, rendered
 from tests.test_app import (
     find_chart,
     link_app,
@@ -23,12 +23,6 @@ from tests.test_app import (
     set_epochs,
     wait_for_job,
 )
-
-
-def open_tab(at: AppTest, title: str) -> None:
-    """Click a tab of the page's views, as the browser does: the page runs with it open."""
-    at.session_state["view_tab"] = title
-    at.run()
 
 
 def data_summary(at: AppTest) -> str:
@@ -188,7 +182,7 @@ def test_downloads_are_named_after_the_run_and_its_preset(download_names: list[s
     at.button(key="train").click().run()  # custom settings
     wait_for_job(at)
     names.clear()
-    at.run()
+    open_tab(at, "Runs")  # the Runs tab's downloads are drawn while it is open
     assert not at.exception
     assert "colorclf-run2-custom.keras" in names
     assert "colorclf-run2-custom-tfjs.zip" in names  # the same model for TensorFlow.js
@@ -206,14 +200,17 @@ def test_a_new_run_joins_the_comparison_and_a_run_taken_out_stays_out():
     for _ in range(2):
         at.button(key="train").click().run()
         wait_for_job(at)
-    at.run()
+    open_tab(at, "Runs")
     assert at.multiselect(key="runs-runs").value == ["Run 1", "Run 2"]
     at.multiselect(key="runs-runs").unselect("Run 1").run()
+    at.radio(key="runs-metric").set_value("Accuracy").run()
+    open_tab(at, "Decision map")  # the choices outlive the tab being closed
     at.number_input(key="hp_learning_rate").set_value(1.0).run()
     at.button(key="train").click().run()
     wait_for_job(at)
-    at.run()
+    open_tab(at, "Runs")
     assert at.multiselect(key="runs-runs").value == ["Run 2", "Run 3"]
+    assert at.radio(key="runs-metric").value == "Accuracy"
     _, curves = find_chart(at, "set")  # the Runs tab's curves: the legend names what differs
     assert set(curves.column("run").to_pylist()) == {
         "Run 2 · learning rate 0.25",

@@ -131,6 +131,9 @@ class TrainingPageState:
     upload_checks: dict[str, UploadCheck] = field(default_factory=dict)  # per Model files key
     cleaning_rules: dict[str, CleaningRules] = field(default_factory=dict)  # per explorer key
     known_runs: dict[str, list[str]] = field(default_factory=dict)  # per comparison: runs seen
+    # Widgets' last values by key, for a tab drawn only while open: Streamlit forgets a widget
+    # that a page run does not draw.
+    kept_choices: dict[str, Any] = field(default_factory=dict)
     shared_numbers: set[int] = field(default_factory=set)  # runs this session shared
     share_flash: Flash | None = None  # the outcome of the last Share click
     page_drawn_before: bool = False  # the page ran once (the first waits for the paint)

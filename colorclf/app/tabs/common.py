@@ -36,6 +36,22 @@ def saturation_slider(key: str) -> float:
     return saturation(key)
 
 
+def kept(key: str) -> str:
+    """A widget key whose value outlives its tab being closed (such a tab is drawn only
+    while open, and Streamlit forgets a widget a page run does not draw): the last value is
+    put back before the widget is drawn. Call ``keep(key)`` once it is drawn."""
+    state, choices = st.session_state, training_state().kept_choices
+    if key not in state and key in choices:
+        state[key] = choices[key]
+    return key
+
+
+def keep(key: str) -> None:
+    """Remember the widget ``key``'s value for ``kept``."""
+    if key in st.session_state:
+        training_state().kept_choices[key] = st.session_state[key]
+
+
 def saturation(key: str) -> float:
     return float(st.session_state.get(key, SATURATION_DEFAULT)) / 100.0
 

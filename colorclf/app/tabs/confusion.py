@@ -62,6 +62,9 @@ def render_confusion_matrix(
     return confusion
 
 
+CLOSED_NOTE = "The confusion matrix: open this tab to see it."
+
+
 def _draw() -> None:
     job = current_job()
     if job is None or job.predictor is None:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from colorclf.app.share import share_panel
 from colorclf.app.state import current_job, training_state
-from colorclf.app.tabs.common import widget_key
+from colorclf.app.tabs.common import keep, kept, widget_key
 from colorclf.core.runs import Run
 from colorclf.core.text import count, plain
 from colorclf.views import ceiling, compare
@@ -22,6 +22,7 @@ def _history_csv(run: Run) -> bytes:
     return run.history_frame().to_csv(index=False).encode()
 
 
+CLOSED_NOTE = "Every run of this session: open this tab to compare them."
 COMPARED_AT_FIRST = 3  # the newest runs overlaid when the comparison first shows
 
 
@@ -29,6 +30,7 @@ def _join_new_runs(key: str, names: list[str]) -> str:
     """Put every run that is new since the last draw into the "Runs to compare" choice
     (before the widget is drawn), keeping what the user took out; returns ``key``."""
     state, known_runs = st.session_state, training_state().known_runs
+    kept(key)  # the choice outlives the tab being closed
     known = known_runs.get(key)
     if key not in state or known is None:
         state[key] = names[-COMPARED_AT_FIRST:]
@@ -81,16 +83,15 @@ def render_run_comparison(
         )
     by_name = {run.name: run for run in runs}
     names = list(by_name)
-    chosen_names = st.multiselect(
-        "Runs to compare", names, key=_join_new_runs(widget_key(key, "runs"), names)
-    )
+    runs_key, metric_key = widget_key(key, "runs"), widget_key(key, "metric")
+    chosen_names = st.multiselect("Runs to compare", names, key=_join_new_runs(runs_key, names))
+    keep(runs_key)
     chosen = [by_name[name] for name in chosen_names if name in by_name]
     metric = (
-        st.radio(
-            "Curve", list(compare.CURVE_METRICS), horizontal=True, key=widget_key(key, "metric")
-        )
+        st.radio("Curve", list(compare.CURVE_METRICS), horizontal=True, key=kept(metric_key))
         or "Loss"
     )
+    keep(metric_key)
     curves = compare.run_curves(chosen, metric)
     if chosen and curves.empty:
         st.caption("The chosen runs have no finished epoch yet.")
