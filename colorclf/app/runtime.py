@@ -34,8 +34,8 @@ def share_the_interpreter() -> None:
 def prepare_runtime() -> None:
     """Process-wide set-up, done once: nothing here belongs to a user.
 
-    - A trainer process starts warming up (importing TensorFlow, one tiny fit) while the
-      page paints; the server itself never imports TensorFlow (trainings and uploaded model
+    - A trainer process starts warming up (importing TensorFlow, tracing the default
+      template) when the server starts; the server itself never imports TensorFlow (trainings and uploaded model
       files both go to trainer processes), so Streamlit's after-run Keras clean-up never
       runs here.
     """
@@ -48,12 +48,12 @@ def prepare_runtime() -> None:
     threading.Thread(target=_prepare_first_training, name="colorclf-preload", daemon=True).start()
 
 
-# A page's first run ends before the browser has painted it: the browser still fetches and
-# renders its parts for another ~0.5 s, and a trainer importing TensorFlow on one of two
-# cores then delays the Train button by ~0.4 s (bench/bench_page.py, cold starts). So the
-# first page asks for the set-up once the browser has painted (two animation frames after
-# this mounts), and any later page run of the session does it in any case (no JavaScript,
-# AppTest): the trainer still starts seconds before a first click can need it.
+# `streamlit run streamlit_app.py` does the set-up when the server starts (server_start.py).
+# Where no server start ran it (AppTest, the script served some other way), the first page
+# asks for it once the browser has painted (two animation frames after this mounts): a
+# page's first run ends before the browser has painted it, and a trainer importing
+# TensorFlow meanwhile delayed the Train button by ~0.4 s (bench/bench_page.py, cold
+# starts). Any later page run of the session does it in any case (no JavaScript, AppTest).
 _painted = st.components.v2.component(
     "colorclf_painted",
     js="""export default function ({ setStateValue }) {
