@@ -35,9 +35,9 @@ def prepare_runtime() -> None:
     """Process-wide set-up, done once: nothing here belongs to a user.
 
     - A trainer process starts warming up (importing TensorFlow, tracing the default
-      template) when the server starts; the server itself never imports TensorFlow (trainings and uploaded model
-      files both go to trainer processes), so Streamlit's after-run Keras clean-up never
-      runs here.
+      template) when the server starts; the server itself never imports TensorFlow
+      (trainings and uploaded model files both go to trainer processes), so Streamlit's
+      after-run Keras clean-up never runs here.
     """
     global _runtime_prepared
     with _runtime_ready:
