@@ -506,3 +506,19 @@ def test_anything_else_is_one_plain_message(text: str) -> None:
     message = str(caught.value)
     assert "\n" not in message and 0 < len(message) < 120
     assert message.startswith(("Type three numbers", "Each of red"))
+
+
+def test_the_decision_map_summary_counts_only_the_cells() -> None:
+    from colorclf.views import summaries
+
+    dataset = random_dataset(3000)
+    predictor = random_predictor()
+    overlay = decision_map.overlay_frame(dataset, 0.5, window=0.1, max_points=200)
+    table = decision_map.decision_map_table(predictor, 0.5, overlay)
+    cells = decision_map.decision_map_frame(predictor, 0.5, overlay).query("layer == 'map'")
+    shares = cells["label"].value_counts(normalize=True)
+    unsure = (cells["probability"] < 0.5).mean()
+    summary = summaries.decision_map_summary(table)
+    top = shares.index[0]  # the points' labels never count
+    assert summary.startswith(f"Decision map: most colours are called {top} {shares[top]:.0%}")
+    assert summary.endswith(f"unsure on {unsure:.0%} of them.")

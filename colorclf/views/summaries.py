@@ -4,20 +4,26 @@ own): the page draws the line under its chart and updates it with the chart."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from colorclf.core.predict import Predictor
 
 
-def decision_map_summary(frame: pd.DataFrame, top: int = 3) -> str:
+def decision_map_summary(table: pa.Table, top: int = 3) -> str:
     """The labels covering most of the map and how much of it the model is unsure about
-    (below 50 %), from ``decision_map_frame``'s cells."""
-    cells = frame[frame["layer"] == "map"]
-    if cells.empty:
+    (below 50 %), from ``decision_map_table``'s cells."""
+    layer = table.column("layer").combine_chunks()
+    cells = layer.indices.to_numpy(zero_copy_only=False) == layer.dictionary.index("map").as_py()
+    if not cells.any():
         return "Decision map: no cells."
-    shares = cells["label"].value_counts(normalize=True, sort=True).head(top)
-    named = ", ".join(f"{label} {share:.0%}" for label, share in shares.items() if share > 0)
-    unsure = float((cells["probability"] < 0.5).mean())
+    label = table.column("label").combine_chunks()
+    names = label.dictionary.to_pylist()
+    codes = label.indices.to_numpy(zero_copy_only=False)[cells]
+    shares = np.bincount(codes, minlength=len(names)) / len(codes)
+    most = np.argsort(-shares, kind="stable")[:top]
+    named = ", ".join(f"{names[i]} {shares[i]:.0%}" for i in most if shares[i] > 0)
+    probability = table.column("probability").to_numpy(zero_copy_only=False)[cells]
+    unsure = float((probability < 0.5).mean())
     return f"Decision map: most colours are called {named}; unsure on {unsure:.0%} of them."
 
 

@@ -95,11 +95,11 @@ def draw_decision_map(
 def _drawn_map(
     predictor: Predictor, chosen_saturation: float, overlay: pd.DataFrame | None
 ) -> tuple[pa.Table, str]:
-    """The map's data as Arrow (what ``st.vega_lite_chart`` makes of a frame) and its
-    summary: every run of the live panel's fragment draws the map again, mostly of the same
-    weights, and building it took a fifth of a class's web-server time (bench_class)."""
-    frame = decision_map.decision_map_frame(predictor, chosen_saturation, overlay)
-    return pa.Table.from_pandas(frame), summaries.decision_map_summary(frame)
+    """The map's data and its summary: every run of the live panel's fragment draws the map
+    again, mostly of the same weights, and building it took a fifth of a class's web-server
+    time (bench_class)."""
+    table = decision_map.decision_map_table(predictor, chosen_saturation, overlay)
+    return table, summaries.decision_map_summary(table)
 
 
 def _overlay(key: str, dataset: ColorDataset, chosen_saturation: float) -> pd.DataFrame:
