@@ -97,7 +97,7 @@ def test_the_page_run_registers_followers_afresh(monkeypatch: pytest.MonkeyPatch
 
 
 def ended_run_page_runs() -> None:
-    """A page that asks, for one run's end, when a stale timer tick redraws the page."""
+    """A page that asks, for one run's end, how often a stale timer tick redraws the page."""
     import time
     from types import SimpleNamespace
 
@@ -107,23 +107,25 @@ def ended_run_page_runs() -> None:
     from colorclf.app.state import training_state
     from colorclf.core.runs import RunStatus
 
-    state = training_state()
-    job = SimpleNamespace(state=RunStatus.TRAINING)
+    run = SimpleNamespace(number=1, rows=[object()] * 10)
+    job = SimpleNamespace(state=RunStatus.TRAINING, run=run)
     answers = [live._page_again_after_end(job)]  # still training: the page is not asked for
     job.state = RunStatus.COMPLETE
-    state.page_finished_at = time.monotonic()  # a tick sent before that page run
+    training_state().page_finished_at = time.monotonic()  # a tick sent before that page run
     answers += [live._page_again_after_end(job)]
-    state.page_finished_at = time.monotonic() - live.STALE_TICK_SECONDS - 1
-    answers += [live._page_again_after_end(job) for _ in range(3)]  # once, not per tick
-    # Ticks still coming a while later: the asked-for page run never reached the browser.
-    state.end_page_asked_at -= live.STALE_TICK_SECONDS + 1
-    answers += [live._page_again_after_end(job) for _ in range(2)]
+    training_state().page_finished_at = time.monotonic() - live.STALE_TICK_SECONDS - 1
+    answers += [live._page_again_after_end(job) for _ in range(live.END_PAGE_RERUNS + 3)]
+    run.rows = [*run.rows, object()]  # resumed and ended again: a new end
+    answers += [live._page_again_after_end(job)]
     st.session_state["answers"] = answers
 
 
-def test_ticks_after_a_run_ended_redraw_the_page_at_most_once_in_a_while() -> None:
+def test_ticks_after_a_run_ended_redraw_the_page_a_bounded_number_of_times() -> None:
     from streamlit.testing.v1 import AppTest
+
+    from colorclf.app import live
 
     at = AppTest.from_function(ended_run_page_runs).run()
     assert not at.exception
-    assert at.session_state["answers"] == [False, False, True, False, False, True, False]
+    bounded = [True] * live.END_PAGE_RERUNS + [False] * 3
+    assert at.session_state["answers"] == [False, False, *bounded, True]

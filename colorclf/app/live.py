@@ -189,14 +189,14 @@ def _live_panel_body() -> None:
 # A run of the live panel's own after the run ended comes from a timer the browser still
 # holds, so the page run that ended the run may never have reached it: Streamlit drops a
 # finished script runner's queued messages when a fragment timer starts a new runner before
-# they were sent (seen: a whole page run lost, "Training complete" above a disabled Train,
-# also twice in a row for one run's end in tests/test_connection.py). Such runs draw the
-# page again, as long as the ticks keep coming, but at most once every STALE_TICK_SECONDS,
-# and only once the page run that drew the end is that old: ticks the browser sent before
-# that page run reached it are still on their way. Under a class's load every tick in flight
-# asked for a whole page run, which delayed the answers to the next ticks and so let more
-# ticks pile up (bench/bench_class.py: thirty pages stuck redrawing for minutes, none of
+# they were sent (seen: a whole page run lost, "Training complete" above a disabled Train).
+# Such runs draw the page again, but at most this many times per run end, and only once
+# the page run that drew the end is older than STALE_TICK_SECONDS: ticks the browser sent
+# before that page run reached it are still on their way. Under a class's load every tick in
+# flight asked for a whole page run, which delayed the answers to the next ticks and so let
+# more ticks pile up (bench/bench_class.py: thirty pages stuck redrawing for minutes, none of
 # them reaching "Training complete").
+END_PAGE_RERUNS = 2
 STALE_TICK_SECONDS = 3.0
 
 
@@ -205,10 +205,13 @@ def _page_again_after_end(job: TrainingJob) -> bool:
     if job.state not in FINAL_STATES:
         return False
     state = training_state()
-    now = time.monotonic()
-    if now - max(state.page_finished_at, state.end_page_asked_at) < STALE_TICK_SECONDS:
+    if time.monotonic() - state.page_finished_at < STALE_TICK_SECONDS:
         return False
-    state.end_page_asked_at = now
+    asked = state.end_reruns
+    end = (job.run.number, len(job.run.rows))
+    if asked.get(end, 0) >= END_PAGE_RERUNS:
+        return False
+    asked[end] = asked.get(end, 0) + 1
     return True
 
 

@@ -122,7 +122,9 @@ class TrainingPageState:
     page_state: RunStatus | None = None  # ... as the last page run that reached its end drew it
     page_finished_at: float = 0.0  # time.monotonic() when that page run ended
     model_awaited: bool = False  # a view waits for the first epoch's model to draw its widgets
-    end_page_asked_at: float = 0.0  # when a stale tick last asked for a page run (live.py)
+    # Page runs the live panel's own runs asked for after a run's end, per (run number, rows
+    # at the end): a resumed run ends again with more rows.
+    end_reruns: dict[tuple[int, int], int] = field(default_factory=dict)
     inline: set[str] = field(default_factory=set)  # fragments running inline in this page run
     followers: dict[str, Follower] = field(default_factory=dict)  # this page run's followers
     remembered: dict[str, Remembered[Any]] = field(default_factory=dict)  # views' frames
