@@ -148,6 +148,9 @@ def run_sessions(
         session.connect()
     for session in sessions:  # everyone has the page before the first press
         session.loaded.wait(timeout=max(1.0, cap.left()))
+    if count > 1:
+        loaded = time.perf_counter() - opened
+        srv.log(f"{count} pages loaded in {loaded:.1f} s; Train presses begin")
     for session in sessions:
         delay = rng.uniform(0, stagger)
         thread = threading.Thread(
@@ -179,6 +182,37 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+class CpuTimeline(threading.Thread):
+    """CPU seconds used so far by the trainers, the web server and this bench, sampled every
+    ``every`` seconds, so the CPU of any stretch of the class (e.g. first press → last
+    complete, without the pages' loading) can be read off afterwards."""
+
+    def __init__(self, trainers: list[int], server: int, every: float = 0.05) -> None:
+        super().__init__(name="cpu-timeline", daemon=True)
+        self.pids = (trainers, [server], [os.getpid()])
+        self.every = every
+        self.samples: list[tuple[float, float, float, float]] = []
+        self.stop = threading.Event()
+
+    def sample(self) -> None:
+        trainers, server, clients = (cpu_seconds(pids) for pids in self.pids)
+        self.samples.append((time.perf_counter(), trainers, server, clients))
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.sample()
+            time.sleep(self.every)
+        self.sample()
+
+    def between(self, start: float, end: float) -> tuple[float, float, float]:
+        """(trainers, server, clients) CPU seconds from the last sample at or before ``start``
+        to the first one at or after ``end``."""
+        before = [s for s in self.samples if s[0] <= start] or self.samples[:1]
+        after = [s for s in self.samples if s[0] >= end] or self.samples[-1:]
+        a, b = before[-1], after[0]
+        return (b[1] - a[1], b[2] - a[2], b[3] - a[3])
 
 
 def class_part(args: argparse.Namespace) -> dict[str, Any]:
@@ -224,9 +258,14 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
         srv.log(f"[{pace}] {args.sessions} sessions, Train within {args.stagger:.0f} s")
         trainers = srv.descendants(server.pid)
         cpu_before = cpu_seconds(trainers), cpu_seconds([server.pid]), cpu_seconds([os.getpid()])
+        timeline = CpuTimeline(trainers, server.pid)
+        timeline.start()
         result = run_sessions(
             server, args.sessions, args.stagger, cap, args.seed, query_string=query
         )
+        timeline.stop.set()
+        timeline.join()
+        out["timeline"] = timeline
         out["class_cpu_s"] = (
             cpu_seconds(trainers) - cpu_before[0],
             cpu_seconds([server.pid]) - cpu_before[1],
@@ -308,6 +347,25 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
         f"{f(max(waits, default=math.nan))} s ({f(slowest_ratio)} × alone)"
     )
     print(f"  first press → last complete {f(last_done - first_press)} s")
+    timeline: CpuTimeline = out["timeline"]
+    window = timeline.between(first_press, last_done)
+    print(
+        "  CPU seconds from the first press to the last complete (the pages' loading left "
+        f"out): trainer {f(window[0])}, web server {f(window[1])}, simulated browsers "
+        f"{f(window[2])}"
+    )
+    if args.timeline:
+        print("  CPU per 0.5 s from the first press (trainer / web server / browsers), runs done:")
+        done_at = sorted(s.complete_at for s in finished)
+        start = first_press
+        while start < last_done:
+            cpu = timeline.between(start, start + 0.5)
+            done = sum(1 for t in done_at if t < start + 0.5)
+            print(
+                f"    +{start - first_press:4.1f} s  {cpu[0]:.2f} / {cpu[1]:.2f} / {cpu[2]:.2f}"
+                f"  {done:2d} done"
+            )
+            start += 0.5
     page_runs = [s.page_runs - s.runs_at_press[0] for s in sessions if s.pressed_at]
     fragment_runs = [s.fragment_runs - s.runs_at_press[1] for s in sessions if s.pressed_at]
     print(
@@ -382,9 +440,9 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
                 srv.verdict(ratio, FULL_CLASS_RATIO),
             ]
         )
-        # Information: the class against every CPU second spent meanwhile (trainer, web server
-        # and this bench's browsers) spread over the cores, the most this machine could do.
-        spent = (sum(out["class_cpu_s"]) + out["clients_cpu_s"]) / cores
+        # Information: the class against every CPU second spent from the first press to the last
+        # complete (trainer, web server and this bench's browsers) spread over the cores.
+        spent = sum(timeline.between(first_press, last_done)) / cores
         took = last_done - first_press
         rows.append(
             [
@@ -664,6 +722,9 @@ def main() -> None:
         help="part 1: the paces the class trains at, each on a fresh server",
     )
     parser.add_argument("--cap", type=float, default=900.0, help="part 1 cap, seconds")
+    parser.add_argument(
+        "--timeline", action="store_true", help="part 1: print the CPU per 0.5 s of the class"
+    )
     parser.add_argument("--trainings", type=int, default=None, help="default 50 (quick 20)")
     parser.add_argument("--variants", choices=("auto", "all", *VARIANTS), default="auto")
     parser.add_argument("--pairs", action="store_true", help="part 2: two trainings at a time")
