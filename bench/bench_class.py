@@ -257,7 +257,7 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
         sampler.start()
         srv.log(f"[{pace}] {args.sessions} sessions, Train within {args.stagger:.0f} s")
         trainers = srv.descendants(server.pid)
-        cpu_before = cpu_seconds(trainers), cpu_seconds([server.pid]), cpu_seconds([os.getpid()])
+        # The thirty simulated browsers run on the same cores: what they cost is not the app's.
         timeline = CpuTimeline(trainers, server.pid)
         timeline.start()
         result = run_sessions(
@@ -266,12 +266,6 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
         timeline.stop.set()
         timeline.join()
         out["timeline"] = timeline
-        out["class_cpu_s"] = (
-            cpu_seconds(trainers) - cpu_before[0],
-            cpu_seconds([server.pid]) - cpu_before[1],
-        )
-        # The thirty simulated browsers run on the same cores: what they cost is not the app's.
-        out["clients_cpu_s"] = cpu_seconds([os.getpid()]) - cpu_before[2]
         sampler.stop.set()
         out["rss_peak_mb"] = sampler.peak
         out["tree_peak_mb"] = sampler.tree_peak
@@ -335,19 +329,19 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
         f"max {f(max(first_rows, default=math.nan))} s"
     )
     reported = [s.reported_s for s in finished if s.reported_s is not None]
-    trainer_cpu, server_cpu = out["class_cpu_s"]
+    timeline: CpuTimeline = out["timeline"]
+    trainer_cpu, server_cpu, clients_cpu = timeline.between(-math.inf, math.inf)
     print(
         f'  the pages\' own "Training complete in …": median {f(srv.median(reported))} s, max '
         f"{f(max(reported, default=math.nan))} s; CPU seconds meanwhile: trainer "
         f"{f(trainer_cpu)}, web server {f(server_cpu)}, this bench's simulated browsers "
-        f"{f(out['clients_cpu_s'])}"
+        f"{f(clients_cpu)}"
     )
     print(
         f"  press → complete: median {f(srv.median(waits))} s, max "
         f"{f(max(waits, default=math.nan))} s ({f(slowest_ratio)} × alone)"
     )
     print(f"  first press → last complete {f(last_done - first_press)} s")
-    timeline: CpuTimeline = out["timeline"]
     window = timeline.between(first_press, last_done)
     print(
         "  CPU seconds from the first press to the last complete (the pages' loading left "
