@@ -436,7 +436,7 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
         )
         # Information: the class against every CPU second spent from the first press to the last
         # complete (trainer, web server and this bench's browsers) spread over the cores.
-        spent = sum(timeline.between(first_press, last_done)) / cores
+        spent = sum(window) / cores
         took = last_done - first_press
         rows.append(
             [
