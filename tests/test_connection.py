@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -221,6 +222,33 @@ def test_six_sessions_train_twelve_times_at_once(browser, streamlit_server):
     finally:
         for context, _, _ in sessions:
             context.close()
+
+
+@pytest.fixture(scope="module")
+def late_events_server() -> Iterator[str]:
+    """The app on a server whose script runners' messages reach the browser late (see
+    ``tests/late_events/sitecustomize.py``): a timer tick then often lands just after a page
+    run's runner stopped, and Streamlit drops that page run's last messages."""
+    proc, url = start_streamlit({"PYTHONPATH": str(Path(__file__).parent / "late_events")})
+    try:
+        yield url
+    finally:
+        stop_streamlit(proc)
+
+
+def test_a_run_end_whose_page_run_streamlit_dropped_is_drawn_again(browser, late_events_server):
+    """The live panel's own run after the end, on the runner that replaced the page run's,
+    draws the page again; without that, most of these twelve trainings left one page on
+    "Training complete" above a disabled Train, with nothing polling."""
+    context, page, errors = _open_training_page(browser, late_events_server)
+    try:
+        for run in range(1, 13):
+            _assert_healthy(page, run, errors)
+            page.get_by_role("button", name="Train").click(timeout=TIMEOUT_MS)
+            _wait_complete(page, run, errors)
+        _assert_healthy(page, 12, errors)
+    finally:
+        context.close()
 
 
 def test_a_dropped_connection_comes_back_with_the_sessions_runs(browser, streamlit_server):

@@ -12,6 +12,7 @@ Beside the state: the job's state as this page run draws it, and the fragments d
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class TrainingPageState:
     drawn_state: RunStatus | None = None  # the job's state as this page run draws it
     page_state: RunStatus | None = None  # ... as the last page run that reached its end drew it
     page_finished_at: float = 0.0  # time.monotonic() when that page run ended
+    page_thread: threading.Thread | None = None  # the script thread that ran it
     model_awaited: bool = False  # a view waits for the first epoch's model to draw its widgets
     # Page runs the live panel's own runs asked for after a run's end, per (run number, rows
     # at the end): a resumed run ends again with more rows.
@@ -266,6 +268,7 @@ def page_run_finished() -> None:
     state = training_state()
     state.page_state = state.drawn_state
     state.page_finished_at = time.monotonic()
+    state.page_thread = threading.current_thread()
 
 
 def state_on_screen() -> RunStatus | None:
