@@ -97,8 +97,7 @@ def test_the_page_run_registers_followers_afresh(monkeypatch: pytest.MonkeyPatch
 
 
 def ended_run_page_runs() -> None:
-    """A page that asks, for one run's end, how often a timer tick redraws the page."""
-    import threading
+    """A page that asks, for one run's end, how often a stale timer tick redraws the page."""
     import time
     from types import SimpleNamespace
 
@@ -108,23 +107,14 @@ def ended_run_page_runs() -> None:
     from colorclf.app.state import training_state
     from colorclf.core.runs import RunStatus
 
-    state = training_state()
     run = SimpleNamespace(number=1, rows=[object()] * 10)
     job = SimpleNamespace(state=RunStatus.TRAINING, run=run)
     answers = [live._page_again_after_end(job)]  # still training: the page is not asked for
     job.state = RunStatus.COMPLETE
-    # A tick sent before the page run that drew the end, taken by that page run's runner.
-    state.page_finished_at = time.monotonic()
-    state.page_thread = threading.current_thread()
+    training_state().page_finished_at = time.monotonic()  # a tick sent before that page run
     answers += [live._page_again_after_end(job)]
-    # The same tick taken by a new runner (another script thread): that page run's last
-    # messages may have been dropped.
-    state.page_thread = threading.Thread(target=lambda: None)
-    answers += [live._page_again_after_end(job)]
-    # A tick long after that page run, from the same runner: the browser never had it.
-    state.page_thread = threading.current_thread()
-    state.page_finished_at = time.monotonic() - live.STALE_TICK_SECONDS - 1
-    answers += [live._page_again_after_end(job) for _ in range(live.END_PAGE_RERUNS + 2)]
+    training_state().page_finished_at = time.monotonic() - live.STALE_TICK_SECONDS - 1
+    answers += [live._page_again_after_end(job) for _ in range(live.END_PAGE_RERUNS + 3)]
     run.rows = [*run.rows, object()]  # resumed and ended again: a new end
     answers += [live._page_again_after_end(job)]
     st.session_state["answers"] = answers
@@ -137,6 +127,5 @@ def test_ticks_after_a_run_ended_redraw_the_page_a_bounded_number_of_times() -> 
 
     at = AppTest.from_function(ended_run_page_runs).run()
     assert not at.exception
-    # Once for the new runner, then up to the bound for the stale ticks, then a new end.
-    bounded = [True] * (live.END_PAGE_RERUNS - 1) + [False] * 3
-    assert at.session_state["answers"] == [False, False, True, *bounded, True]
+    bounded = [True] * live.END_PAGE_RERUNS + [False] * 3
+    assert at.session_state["answers"] == [False, False, *bounded, True]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -103,7 +102,17 @@ def live_panel() -> None:
         RunStatus.TRAINING: POLL_SECONDS * load_factor(),
         RunStatus.QUEUED: QUEUE_POLL_SECONDS,
     }.get(drawn_state())
-    inline_fragment(_live_panel_body, run_every=every, name=LIVE_FRAGMENT)
+    # Once the run has ended, not a fragment: a timer tick sent before this page run reached
+    # the browser then finds no fragment and is dropped. With the fragment registered, a tick
+    # that arrived just after this run's script runner stopped started a new runner, and
+    # Streamlit dropped this run's unsent end: "Training complete" above a disabled Train,
+    # with nothing polling (tests/test_connection.py, tests/late_events).
+    inline_fragment(
+        _live_panel_body,
+        run_every=every,
+        name=LIVE_FRAGMENT,
+        fragment_only_with_timer=True,
+    )
 
 
 # Every page's redraws share the server's cores: the views that follow the training redraw
@@ -182,23 +191,17 @@ def _live_panel_body() -> None:
             time.sleep(min(left, 0.02))
 
 
-# A run of the live panel's own after the run ended comes from a timer tick the browser sent
-# before the page run that drew the end reached it. That page run may never reach it: when
-# such a tick arrives just after the page run's script runner stopped, Streamlit starts a
-# new runner for it and drops the old runner's messages not yet sent (its own comment in
-# ``AppSession.request_rerun``); the browser has cleared its timers at that page run's start,
-# so the page stays on "Training complete" above a disabled Train, with nothing polling
-# (tests/test_connection.py, about one run end in 400 on a busy machine). So a run of the
-# panel's own asks for the page again when it runs on another script thread than that page
-# run (a new runner: Streamlit starts one thread per runner), or when that page run is older
-# than STALE_TICK_SECONDS (the browser still ticks: it never had that page run at all). A
-# tick the same runner took needs nothing: its messages all go out, and a burst of ticks
-# queues behind the one that started the runner, so they cost one page run, not one each.
-# Ticks end once any page run's start reaches the browser; END_PAGE_RERUNS only guards
-# against a loop (under a class's load, a page run per tick in flight once kept thirty pages
-# redrawing for minutes: bench/bench_class.py). Each asked-for page run can lose its own
-# last messages to the next tick in flight the same way, so the bound is not 1.
-END_PAGE_RERUNS = 8
+# A run of the live panel's own after the run ended comes from a timer the browser still
+# holds, so the page run that ended the run may never have reached it: Streamlit drops a
+# finished script runner's queued messages when a fragment timer starts a new runner before
+# they were sent (seen: a whole page run lost, "Training complete" above a disabled Train).
+# Such runs draw the page again, but at most this many times per run end, and only once
+# the page run that drew the end is older than STALE_TICK_SECONDS: ticks the browser sent
+# before that page run reached it are still on their way. Under a class's load every tick in
+# flight asked for a whole page run, which delayed the answers to the next ticks and so let
+# more ticks pile up (bench/bench_class.py: thirty pages stuck redrawing for minutes, none of
+# them reaching "Training complete").
+END_PAGE_RERUNS = 2
 STALE_TICK_SECONDS = 3.0
 
 
@@ -207,8 +210,7 @@ def _page_again_after_end(job: TrainingJob) -> bool:
     if job.state not in FINAL_STATES:
         return False
     state = training_state()
-    new_runner = threading.current_thread() is not state.page_thread
-    if not new_runner and time.monotonic() - state.page_finished_at < STALE_TICK_SECONDS:
+    if time.monotonic() - state.page_finished_at < STALE_TICK_SECONDS:
         return False
     asked = state.end_reruns
     end = (job.run.number, len(job.run.rows))

@@ -12,7 +12,6 @@ Beside the state: the job's state as this page run draws it, and the fragments d
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -122,7 +121,6 @@ class TrainingPageState:
     drawn_state: RunStatus | None = None  # the job's state as this page run draws it
     page_state: RunStatus | None = None  # ... as the last page run that reached its end drew it
     page_finished_at: float = 0.0  # time.monotonic() when that page run ended
-    page_thread: threading.Thread | None = None  # the script thread that ran it
     model_awaited: bool = False  # a view waits for the first epoch's model to draw its widgets
     # Page runs the live panel's own runs asked for after a run's end, per (run number, rows
     # at the end): a resumed run ends again with more rows.
@@ -268,7 +266,6 @@ def page_run_finished() -> None:
     state = training_state()
     state.page_state = state.drawn_state
     state.page_finished_at = time.monotonic()
-    state.page_thread = threading.current_thread()
 
 
 def state_on_screen() -> RunStatus | None:
@@ -309,17 +306,30 @@ def asked_token() -> tuple[int, int]:
 
 
 def inline_fragment(
-    body: Callable[..., None], *args: object, run_every: float | None, name: str
+    body: Callable[..., None],
+    *args: object,
+    run_every: float | None,
+    name: str,
+    fragment_only_with_timer: bool = False,
 ) -> None:
     """Draw ``body(*args)`` as a fragment in this page run, with ``name`` in
     ``training_state().inline`` only while it runs inline here (``in_page_run(name)``): the
     body tells a run of its own (a timer the browser still holds) from this one, and may then
     ask for the page again (a page run can be lost: Streamlit drops a finished runner's queued
-    messages when a fragment timer starts a new runner) without looping."""
+    messages when a fragment timer starts a new runner) without looping.
+
+    With ``fragment_only_with_timer`` and no ``run_every``, ``body`` runs as plain code of
+    this page run, and no fragment is left registered once the run ends: Streamlit then
+    ignores the ticks of the timer the browser held until now that are still on their way,
+    instead of starting a new script runner for one and dropping this run's unsent end.
+    """
     inline = training_state().inline
     inline.add(name)
     try:
-        st.fragment(body, run_every=run_every)(*args)
+        if run_every is None and fragment_only_with_timer:
+            body(*args)
+        else:
+            st.fragment(body, run_every=run_every)(*args)
     finally:
         inline.discard(name)
 
