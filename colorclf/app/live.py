@@ -15,6 +15,7 @@ from colorclf.app.state import (
     in_page_run,
     inline_fragment,
     model_awaited,
+    read_job_state,
     state_on_screen,
     training_state,
 )
@@ -32,6 +33,7 @@ POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
 ADMIT_WAIT_SECONDS = 0.3  # Train waits this long at most for the run to leave the queue
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
 LIVE_FRAGMENT = "live"  # the live panel's name among the fragments drawn inline
+TRAIN_KEY = "train"
 
 
 def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None:
@@ -56,21 +58,24 @@ def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
 
     Train acts in the script run (not an ``on_click`` callback) so that it trains the
     settings of this run: a value typed and a click sent together reach the callback's
-    arguments one run late.
+    arguments one run late. It acts before its button is drawn, so this same run draws the
+    new run (Train disabled, Stop, the live panel polling): a second page run per Train cost
+    a class's web server a third of its page runs (bench/bench_class.py).
     """
+    if st.session_state.get(TRAIN_KEY) and dataset is not None and drawn_state() not in ACTIVE:
+        start_training(dataset, hp)
+        read_job_state()  # everything drawn from here on draws the new run
     job = current_job()
     drawn = drawn_state()
     busy = drawn in ACTIVE
     left, middle, right = st.columns(3)
-    if left.button(
+    left.button(
         "Train",
         type="primary",
         disabled=busy or dataset is None,
         width="stretch",
-        key="train",
-    ):
-        start_training(dataset, hp)  # type: ignore[arg-type]
-        st.rerun()  # draw the page again with Train disabled and the live panel polling
+        key=TRAIN_KEY,
+    )
     if busy:
         # Outside the polling fragment: a button redrawn 10×/s is hard to click.
         middle.button(
