@@ -205,7 +205,9 @@ def _live_panel_body() -> None:
 # before that page run reached it are still on their way. Under a class's load every tick in
 # flight asked for a whole page run, which delayed the answers to the next ticks and so let
 # more ticks pile up (bench/bench_class.py: thirty pages stuck redrawing for minutes, none of
-# them reaching "Training complete").
+# them reaching "Training complete"). Since the page run that draws a run's end leaves no live
+# fragment (live_panel), Streamlit drops those ticks before they run, so this is a bounded
+# safety net for a run of its own that still comes after an end.
 END_PAGE_RERUNS = 2
 STALE_TICK_SECONDS = 3.0
 
