@@ -454,3 +454,45 @@ def test_the_trainer_is_ready_once_one_thread_has_taken_the_first_warm_up_step()
     later_step.set()
     scheduler.add(OneTurn())
     assert scheduler.idle.wait(10) and ran == [1]
+
+
+class _Recorder(keras.callbacks.Callback):
+    """Every batch event, as a callback sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, int, dict]] = []
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self.events.append(("begin", batch, dict(logs or {})))
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.events.append(("end", batch, dict(logs or {})))
+
+
+def test_batch_callbacks_tell_a_callback_what_keras_callback_list_tells_it(split) -> None:
+    """The loop's ``BatchCallbacks`` leaves out Keras' per-batch log conversion: for the
+    loop's float logs, every callback still sees what Keras' own ``CallbackList`` shows it."""
+    from colorclf.train.callback import BatchCallbacks
+
+    through_loop = _Recorder()
+    train(build_model(HP), split, HP, [].append, callbacks=[through_loop])
+    ends = [event for event in through_loop.events if event[0] == "end"]
+    assert len(ends) == HP.epochs * batches_per_epoch(len(split.x_train), HP.batch_size)
+    assert all(set(logs) == {"loss", "accuracy"} for _, _, logs in ends)
+    assert all(type(value) is float for _, _, logs in ends for value in logs.values())
+
+    ours, theirs = _Recorder(), _Recorder()
+    model = build_model(HP)
+    our_list = BatchCallbacks([ours], model=model)
+    their_list = keras.callbacks.CallbackList([theirs], model=model)
+    for kind, batch, logs in through_loop.events:
+        for callbacks in (our_list, their_list):
+            if kind == "begin":
+                callbacks.on_train_batch_begin(batch)
+            else:
+                callbacks.on_train_batch_end(batch, logs)
+    assert ours.events == theirs.events == through_loop.events
+    assert [list(logs) for _, _, logs in ours.events] == [
+        list(logs) for _, _, logs in theirs.events
+    ]

@@ -4,9 +4,9 @@ to Keras callbacks batch by batch, as Keras' own loops drive them.
 ``TrainRun`` trains over a seeded permutation per epoch (``core.rows.epoch_order``), so a run
 stopped at epoch k, batch b resumes at batch b+1 of the same permutation: a resumed run sees
 the same batches as one that was never stopped. Each ``advance`` trains one chunk
-(``train.engine``), then calls ``on_train_batch_begin/end`` of a ``keras.callbacks.CallbackList``
-once per batch with Keras' logs (the running means over the epoch so far); ``LossStream``
-turns those into the rows described in ``colorclf.core.rows``. A callback that sets
+(``train.engine``), then calls ``on_train_batch_begin/end`` of a Keras ``CallbackList``
+(``BatchCallbacks``) once per batch with Keras' logs (the running means over the epoch so far);
+``LossStream`` turns those into the rows described in ``colorclf.core.rows``. A callback that sets
 ``model.stop_training`` stops the run after that very batch: the chunk is trained again from
 its start up to that batch, so Stop keeps exactly the weights of the last batch shown.
 
@@ -35,7 +35,7 @@ from colorclf.core.dataset import Split
 from colorclf.core.hyperparams import LIVE_EPOCHS_PER_SECOND, Hyperparams
 from colorclf.core.predict import cross_entropy
 from colorclf.core.rows import Progress, Row, Sink, batches_per_epoch, epoch_order
-from colorclf.train.callback import LossStream
+from colorclf.train.callback import BatchCallbacks, LossStream
 from colorclf.train.engine import chunk_step
 
 if TYPE_CHECKING:
@@ -108,8 +108,6 @@ class TrainRun:
         best_weights: list[np.ndarray] | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
     ) -> None:
-        import keras
-
         self.model, self.split, self.hp, self.sink = model, split, hp, sink
         self.progress = progress or Progress(epochs_planned=hp.epochs)
         self.should_stop = should_stop
@@ -146,7 +144,7 @@ class TrainRun:
             clock=self.clock,
             should_stop=should_stop,
         )
-        self.callbacks = keras.callbacks.CallbackList([stream, *callbacks], model=model)
+        self.callbacks = BatchCallbacks([stream, *callbacks], model=model)
         model.stop_training = False
 
     # ----- time ----------------------------------------------------------------------
@@ -234,7 +232,7 @@ class TrainRun:
             self._seen += size
             self._loss_sum += float(result.losses[i]) * size
             self._acc_sum += float(result.accuracies[i]) * size
-            logs = {"loss": self._loss_sum / self._seen, "accuracy": self._acc_sum / self._seen}
+            logs = {"accuracy": self._acc_sum / self._seen, "loss": self._loss_sum / self._seen}
             self.callbacks.on_train_batch_begin(first + i)
             self.callbacks.on_train_batch_end(first + i, logs)
             if self.model.stop_training and i < count - 1:
