@@ -483,9 +483,26 @@ class Scheduler(threading.Thread):
             time.sleep(0.005)
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size of ``pid`` in MB (``Pss`` in ``/proc/<pid>/smaps_rollup``: each
+    page shared with other processes counted as its share); nan if gone or unreadable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return math.nan
+
+
 class RssSampler(threading.Thread):
     """Peak resident memory of a process (``peak``) and of it with all its descendants, the
-    trainer processes of a server (``tree_peak``), sampled every ``every`` seconds."""
+    trainer processes of a server, sampled every ``every`` seconds: as the sum of their
+    resident sizes (``tree_peak``), which counts a page that two of them share (a library
+    both load) twice, and as the sum of their proportional sizes (``tree_pss_peak``), which
+    counts it once, split between them (the page cache of a library this bench also loads is
+    split with it too)."""
 
     def __init__(self, pid: int, every: float = 0.25) -> None:
         super().__init__(name="rss", daemon=True)
@@ -493,6 +510,7 @@ class RssSampler(threading.Thread):
         self.every = every
         self.peak = 0.0
         self.tree_peak = 0.0
+        self.tree_pss_peak = 0.0
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -500,10 +518,11 @@ class RssSampler(threading.Thread):
             rss = vm_rss_mb(self.pid)
             if rss == rss:
                 self.peak = max(self.peak, rss)
-                tree = rss + sum(
-                    value for child in descendants(self.pid) if (value := vm_rss_mb(child)) == value
-                )
-                self.tree_peak = max(self.tree_peak, tree)
+                tree = [self.pid, *descendants(self.pid)]
+                rss_sum = sum(value for pid in tree if (value := vm_rss_mb(pid)) == value)
+                pss_sum = sum(value for pid in tree if (value := pss_mb(pid)) == value)
+                self.tree_peak = max(self.tree_peak, rss_sum)
+                self.tree_pss_peak = max(self.tree_pss_peak, pss_sum)
             time.sleep(self.every)
 
 
