@@ -496,3 +496,37 @@ def test_batch_callbacks_tell_a_callback_what_keras_callback_list_tells_it(split
     assert [list(logs) for _, _, logs in ours.events] == [
         list(logs) for _, _, logs in theirs.events
     ]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_kept_model_trains_exactly_the_run_a_new_one_would(split, optimizer: str) -> None:
+    """The trainer keeps the models of ended runs (``BuiltModels``): one taken again, after a
+    run that moved its weights and optimizer slots on, trains exactly the run of a model just
+    built; no more than ``most`` are kept."""
+    from colorclf.train.model import BuiltModels
+
+    hp = HP.replace(optimizer=optimizer, learning_rate=0.05)
+    models = BuiltModels(most=2)
+    first = models.take(hp)
+    train(first, split, hp, [].append)
+    models.give_back(hp, first)
+    kept = models.take(hp)
+    assert kept is first
+    kept_rows: list[dict] = []
+    new_rows: list[dict] = []
+    train(kept, split, hp, kept_rows.append)
+    new = build_model(hp)
+    train(new, split, hp, new_rows.append)
+    assert _strip_seconds(kept_rows) == _strip_seconds(new_rows)
+    for a, b in zip(kept.get_weights(), new.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(kept.optimizer.variables) == len(new.optimizer.variables)
+    for a, b in zip(kept.optimizer.variables, new.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(np.array(a), np.array(b))
+
+    extra = build_model(hp)
+    for model in (kept, new, extra):
+        models.give_back(hp, model)
+    taken = [models.take(hp) for _ in range(3)]
+    assert taken[:2] == [new, kept]  # the two kept; the third was not
+    assert all(taken[2] is not model for model in (kept, new, extra))

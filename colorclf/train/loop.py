@@ -33,7 +33,7 @@ import numpy as np
 
 from colorclf.core.dataset import Split
 from colorclf.core.hyperparams import LIVE_EPOCHS_PER_SECOND, Hyperparams
-from colorclf.core.predict import cross_entropy
+from colorclf.core.predict import Predictor, cross_entropy
 from colorclf.core.rows import Progress, Row, Sink, batches_per_epoch, epoch_order
 from colorclf.train.callback import BatchCallbacks, LossStream
 from colorclf.train.engine import chunk_step
@@ -66,14 +66,12 @@ class TrainOutcome:
         return self.progress.last_epoch_row
 
 
-def evaluate_arrays(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def evaluate_arrays(predictor: Predictor, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Categorical cross-entropy and accuracy on one-hot ``y``, computed as Keras does (the
     forward pass in NumPy: a Keras call cost ~20 ms an epoch, more than the epoch's chunks)."""
-    from colorclf.train.model import predictor_from_model
-
     if len(x) == 0:
         return math.nan, math.nan
-    probs = predictor_from_model(model).forward(x)
+    probs = predictor.forward(x)
     accuracy = float(np.mean(np.argmax(probs, axis=1) == np.argmax(y, axis=1)))
     return cross_entropy(probs, y), accuracy
 
@@ -125,6 +123,11 @@ class TrainRun:
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         self._weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
+        # The layers' activations: each epoch's predictor is built from the NumPy weights
+        # rather than read back out of the model (twice an epoch, in Keras' variable reads).
+        from colorclf.train.model import predictor_from_model
+
+        self._activations = tuple(act for _, _, act in predictor_from_model(model).layers)
         self._slots = [np.array(v) for v in model.optimizer.variables]
         self._base_seconds = self.progress.seconds
         self._started: float | None = None  # perf_counter at the first chunk
@@ -246,8 +249,9 @@ class TrainRun:
     def _close_epoch(self) -> None:
         hp, progress = self.hp, self.progress
         self._epoch_open = False
-        self.model.set_weights(self._weights)
-        val_loss, val_accuracy = evaluate_arrays(self.model, self.split.x_val, self.split.y_val)
+        self.model.set_weights(self._weights)  # the sink and callbacks may read them
+        split = self.split
+        val_loss, val_accuracy = evaluate_arrays(self.predictor(), split.x_val, split.y_val)
         row = progress.epoch_done(val_loss, val_accuracy, self.clock())
         self.sink(row)
         self.callbacks.on_epoch_end(row["epoch"] - 1, {k: row[k] for k in _EPOCH_LOGS})
@@ -293,6 +297,16 @@ class TrainRun:
     def weights(self) -> list[np.ndarray]:
         """The run's current weights (after the last batch trained)."""
         return self._weights
+
+    def predictor(self) -> Predictor:
+        """The run's current weights as the page's NumPy forward pass."""
+        pairs = zip(self._weights[0::2], self._weights[1::2], strict=True)
+        return Predictor(
+            tuple(
+                (np.asarray(kernel, dtype=np.float64), np.asarray(bias, dtype=np.float64), act)
+                for (kernel, bias), act in zip(pairs, self._activations, strict=True)
+            )
+        )
 
     @property
     def optimizer_state(self) -> list[np.ndarray]:

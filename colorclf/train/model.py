@@ -8,6 +8,7 @@ which resets Keras' automatic name counters) and every initialiser its own seed 
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -126,6 +127,53 @@ def capture_state(
 def restore_state(model: keras.Model, state: ModelState) -> None:
     model.set_weights(state.weights)
     if state.optimizer:
-        model.optimizer.build(model.trainable_variables)
+        if not model.optimizer.built:  # building twice would add a second set of slots
+            model.optimizer.build(model.trainable_variables)
         for variable, value in zip(model.optimizer.variables, state.optimizer, strict=True):
             variable.assign(value)
+
+
+KEPT_MODELS = 32  # a class's runs at once (~5 MB for 30 models of the default preset)
+
+
+class BuiltModels:
+    """Keras models of ended runs, kept for the next run with the same settings.
+
+    Building and compiling a model cost ~17 ms, about a tenth of a class's run at full pace
+    (bench/bench_class.py); a kept model is put back exactly where ``build_model`` starts
+    (the seeded initial weights, a fresh optimizer with its slots built), so a run on it is
+    the run on a new one. At most ``most`` models are kept, whatever their settings.
+    """
+
+    def __init__(self, most: int = KEPT_MODELS) -> None:
+        self._most = most
+        self._lock = threading.Lock()
+        self._kept: dict[Hyperparams, list[keras.Model]] = {}
+        self._fresh: dict[Hyperparams, ModelState] = {}  # what build_model gives, per setting
+
+    def take(self, hp: Hyperparams) -> keras.Model:
+        """A model as ``build_model(hp)`` gives it, its optimizer built."""
+        with self._lock:
+            kept = self._kept.get(hp)
+            model = kept.pop() if kept else None
+            fresh = self._fresh.get(hp)
+        if model is None or fresh is None:
+            model = build_model(hp)
+            model.optimizer.build(model.trainable_variables)
+            with self._lock:
+                if len(self._fresh) >= self._most:
+                    self._fresh.clear()
+                self._fresh.setdefault(hp, capture_state(model))
+            return model
+        restore_state(model, fresh)
+        model.stop_training = False
+        return model
+
+    def give_back(self, hp: Hyperparams, model: keras.Model) -> None:
+        """A model whose run has ended and that nothing uses any more."""
+        with self._lock:
+            if sum(len(kept) for kept in self._kept.values()) < self._most:
+                self._kept.setdefault(hp, []).append(model)
+
+
+BUILT_MODELS = BuiltModels()  # the trainer's: every scheduler thread takes from it

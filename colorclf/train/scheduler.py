@@ -69,10 +69,10 @@ class ActiveRun:
 
     def _start(self) -> TrainRun:
         from colorclf.train.loop import TrainRun
-        from colorclf.train.model import build_model, restore_state
+        from colorclf.train.model import BUILT_MODELS, restore_state
 
         task = self.task
-        model = build_model(task.hp)
+        model = BUILT_MODELS.take(task.hp)
         if task.state is not None:
             restore_state(model, task.state)
         return TrainRun(
@@ -95,8 +95,6 @@ class ActiveRun:
     def _epoch_end(self) -> tuple[Predictor, Checkpoint]:
         """The weights for the page, and the point a Resume goes on from should this trainer
         die before the run's next epoch ends."""
-        from colorclf.train.model import predictor_from_model
-
         run = self._run
         assert run is not None
         progress = run.progress
@@ -107,7 +105,7 @@ class ActiveRun:
             optimizer=[s.copy() for s in run.optimizer_state],
             best_weights=best,
         )
-        return predictor_from_model(run.model), Checkpoint(copy.deepcopy(progress), state)
+        return run.predictor(), Checkpoint(copy.deepcopy(progress), state)
 
     def _flush(self) -> None:
         if self._pending:
@@ -124,6 +122,7 @@ class ActiveRun:
             self._flush()
             if ended:
                 self.send(Done(self.number, self._result()))
+                self._give_back_model()
         except ModelFileError as error:
             ended = True
             self.send(Failed(self.number, str(error)))
@@ -131,6 +130,12 @@ class ActiveRun:
             ended = True
             self.send(Failed(self.number, f"{type(error).__name__}: {error}"))
         return ended
+
+    def _give_back_model(self) -> None:
+        from colorclf.train.model import BUILT_MODELS
+
+        assert self._run is not None
+        BUILT_MODELS.give_back(self.task.hp, self._run.model)
 
     def _result(self) -> TrainResult:
         from colorclf.train.model import capture_state, predictor_from_model
