@@ -129,3 +129,40 @@ def test_ticks_after_a_run_ended_redraw_the_page_a_bounded_number_of_times() -> 
     assert not at.exception
     bounded = [True] * live.END_PAGE_RERUNS + [False] * 3
     assert at.session_state["answers"] == [False, False, *bounded, True]
+
+
+def test_the_first_rows_and_the_end_are_drawn_without_waiting_for_the_next_frame() -> None:
+    """Under a class's load a live panel draws a frame a second; the first rows (while the
+    chart shows none) and the run's end are drawn when they come, other rows at the frame."""
+    from types import SimpleNamespace
+
+    from colorclf.app.live import wait_for_frame
+    from colorclf.core.runs import RunStatus
+
+    now = [0.0]
+    job = SimpleNamespace(state=RunStatus.TRAINING, run=SimpleNamespace(rows=[]))
+
+    def clock() -> float:
+        return now[0]
+
+    def rows_come_at_0_3(seconds: float) -> None:
+        now[0] += seconds
+        if now[0] >= 0.3:
+            job.run.rows.append({"kind": "batch"})
+
+    def wait(rows_shown: bool, sleep, run_waits=lambda: False) -> bool:
+        now[0] = 0.0
+        return wait_for_frame(1.0, job, rows_shown, clock=clock, sleep=sleep, run_waits=run_waits)
+
+    assert wait(False, rows_come_at_0_3) and 0.3 <= now[0] < 0.35  # not at the frame (1.0)
+    assert wait(True, rows_come_at_0_3) and now[0] >= 1.0  # more rows: at the frame
+
+    def ends_at_0_5(seconds: float) -> None:
+        now[0] += seconds
+        if now[0] >= 0.5:
+            job.state = RunStatus.COMPLETE
+
+    assert wait(True, ends_at_0_5) and 0.5 <= now[0] < 0.55
+    job.state = RunStatus.TRAINING
+    assert not wait(True, rows_come_at_0_3, run_waits=lambda: True)  # gives way at once
+    assert now[0] == 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -187,13 +188,32 @@ def _live_panel_body() -> None:
         next_frame = started + frame * frame_seconds
         if job.state != RunStatus.TRAINING or next_frame - started > LIVE_RUN_SECONDS:
             return
-        while True:  # wait for the next frame, but give way at once to a waiting run
-            if another_run_waits():
-                return
-            left = next_frame - time.monotonic()
-            if left <= 0 or job.state != RunStatus.TRAINING:
-                break  # the end is drawn at once, not a frame later (a second under load)
-            time.sleep(min(left, 0.02))
+        if not wait_for_frame(next_frame, job, panel.rows_shown):
+            return
+
+
+def wait_for_frame(
+    due: float,
+    job: TrainingJob,
+    rows_shown: bool,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    run_waits: Callable[[], bool] = another_run_waits,
+) -> bool:
+    """Wait until the next frame is ``due`` (a ``clock`` time); True to draw it, False when
+    another run waits (this run gives way at once). A run's end, and its first rows while the
+    chart shows none, are drawn at once, not a frame later: a frame comes every second under
+    a class's load, and the first rows are what thirty students wait for."""
+    while True:
+        if run_waits():
+            return False
+        left = due - clock()
+        if left <= 0 or job.state != RunStatus.TRAINING:
+            return True
+        if not rows_shown and job.run.rows:
+            return True
+        sleep(min(left, 0.02))
 
 
 # A run of the live panel's own after the run ended comes from a timer the browser still
@@ -257,6 +277,11 @@ class _LivePanel:
             job.run.number, charts.LiveChartData(job.batches_per_epoch)
         )
         self.shown: dict[str, Any] = {}
+
+    @property
+    def rows_shown(self) -> bool:
+        """Whether the chart shows any row yet."""
+        return bool(self.shown.get("rows"))
 
     def _changed(self, part: str, value: Any) -> bool:
         if part in self.shown and self.shown[part] == value:
