@@ -566,3 +566,32 @@ def test_the_status_answers_a_stop_at_once_and_names_the_first_epoch(small_data)
     job.run.status = "stopped"  # the trainer's answer
     assert not job.stopping
     assert describe_status(job)["label"].startswith("Stopped at epoch")
+
+
+def test_the_page_can_wait_for_a_runs_first_rows_and_not_for_its_end(small_data):
+    """Train's page run waits for the first rows (``wait_first_rows``), so it draws the chart
+    with rows in it: they come while a live-paced run still trains, and a job that ends
+    without rows (it left the queue) ends the wait too."""
+    job = make_job(small_data, epochs=10, pace="live")
+    assert job.start()
+    try:
+        assert job.wait_first_rows(timeout=60)
+        assert job.run.rows and job.active
+    finally:
+        job.stop()
+        job.join(timeout=60)
+
+    gate = FairGate(1)
+    blocker = make_job(small_data, gate=gate, epochs=10, pace="live")
+    waiting = make_job(small_data, gate=gate)
+    assert blocker.start()
+    try:
+        assert blocker.wait_admitted(60)
+        assert waiting.start()
+        assert not waiting.wait_first_rows(timeout=0.3)  # queued: no rows
+        waiting.stop()
+        assert waiting.wait_first_rows(timeout=60)
+        assert not waiting.run.rows and waiting.state == "stopped"
+    finally:
+        blocker.stop()
+        blocker.join(timeout=60)

@@ -32,6 +32,7 @@ from colorclf.views import charts
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
 ADMIT_WAIT_SECONDS = 0.3  # Train waits this long at most for the run to leave the queue
+FIRST_ROWS_WAIT_SECONDS = 0.5  # and then for its first rows (alone they take ~0.15 s)
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
 LIVE_FRAGMENT = "live"  # the live panel's name among the fragments drawn inline
 TRAIN_KEY = "train"
@@ -49,7 +50,8 @@ def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None
     state.runs.append(run)
     state.job = job
     job.start()
-    job.wait_admitted(ADMIT_WAIT_SECONDS)
+    if job.wait_admitted(ADMIT_WAIT_SECONDS):
+        job.wait_first_rows(FIRST_ROWS_WAIT_SECONDS)
     return job
 
 

@@ -126,6 +126,7 @@ class TrainingJob:
         self._stop_asked_at: float | None = None
         self._checkpoint: Checkpoint | None = None
         self._admitted = threading.Event()
+        self._rows_came = threading.Event()  # this start's first rows are here, or it ended
         self._checkpoint_rows = 0
 
     # ----- what the page reads -------------------------------------------------------
@@ -200,6 +201,7 @@ class TrainingJob:
             self.stop_reason = None
             self.run.status = RunStatus.QUEUED
             self._admitted = threading.Event()
+            self._rows_came = threading.Event()
             self._thread = threading.Thread(
                 target=self._work, name=f"colorclf-{self.run.name}", daemon=True
             )
@@ -245,7 +247,20 @@ class TrainingJob:
         queued (each state it draws costs a whole page run)."""
         return self._admitted.wait(timeout)
 
+    def wait_first_rows(self, timeout: float) -> bool:
+        """Wait until the first rows of this start are here, or the job ended; False after
+        ``timeout``. The page waits a moment after Train so that its run draws the chart
+        with rows: otherwise the live panel's timer draws them, a second later under a
+        class's load (bench/bench_class.py)."""
+        return self._rows_came.wait(timeout)
+
     def _work(self) -> None:
+        try:
+            self._work_admitted()
+        finally:
+            self._rows_came.set()
+
+    def _work_admitted(self) -> None:
         admitted = self._gate.acquire(self, self._should_stop)
         if not admitted:
             self.run.status = RunStatus.STOPPED
@@ -315,6 +330,7 @@ class TrainingJob:
                 elif isinstance(message, Rows):
                     for row in message.rows:
                         self._on_row(row)
+                    self._rows_came.set()
                 elif isinstance(message, EpochEnd):
                     self.predictor = message.predictor
                     self._checkpoint = message.checkpoint
