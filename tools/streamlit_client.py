@@ -486,14 +486,7 @@ class Scheduler(threading.Thread):
 def pss_mb(pid: int) -> float:
     """Proportional set size of ``pid`` in MB (``Pss`` in ``/proc/<pid>/smaps_rollup``: each
     page shared with other processes counted as its share); nan if gone or unreadable."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return math.nan
+    return _proc_mb(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 class RssSampler(threading.Thread):
@@ -582,11 +575,15 @@ def train_headless(
 # ----- memory ------------------------------------------------------------------------------
 def vm_rss_mb(pid: int | None = None) -> float:
     """Resident set size of ``pid`` (default: this process) in MB, from /proc; nan if gone."""
-    path = f"/proc/{pid if pid is not None else 'self'}/status"
+    return _proc_mb(f"/proc/{pid if pid is not None else 'self'}/status", "VmRSS:")
+
+
+def _proc_mb(path: str, field: str) -> float:
+    """The ``field`` line of a /proc file (a size in kB) in MB; nan if gone or unreadable."""
     try:
-        with open(path) as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
+        with open(path) as lines:
+            for line in lines:
+                if line.startswith(field):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         pass

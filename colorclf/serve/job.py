@@ -255,16 +255,11 @@ class TrainingJob:
         return self._rows_came.wait(timeout)
 
     def _work(self) -> None:
-        try:
-            self._work_admitted()
-        finally:
-            self._rows_came.set()
-
-    def _work_admitted(self) -> None:
         admitted = self._gate.acquire(self, self._should_stop)
         if not admitted:
             self.run.status = RunStatus.STOPPED
             self._admitted.set()
+            self._rows_came.set()
             return
         worker: Worker | None = None
         healthy = True
@@ -294,6 +289,7 @@ class TrainingJob:
             self.error = f"an unexpected error in the server ({type(error).__name__})"
             self.run.status = RunStatus.FAILED
         finally:
+            self._rows_came.set()
             self._worker_stop = None
             if worker is not None:
                 self._pool.release(worker, healthy=healthy)

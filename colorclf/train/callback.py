@@ -89,8 +89,8 @@ class BatchCallbacks(keras.callbacks.CallbackList):
     Keras' own list converts each batch's logs with ``pythonify_logs``, whose
     ``tf.is_tensor`` per value checks a runtime ``typing.Protocol``: 30 µs a batch on
     Python 3.11, a third of the trainer's Python time in a class (bench/bench_engine.py
-    --callbacks). For floats that conversion changes nothing, so it is left out here; every
-    other event goes through Keras unchanged.
+    shows the engine on Keras' own list beside it). For floats that conversion changes
+    nothing, so it is left out here; every other event goes through Keras unchanged.
     """
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
