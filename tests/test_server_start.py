@@ -30,5 +30,24 @@ def test_tensorflow_is_imported_at_a_lower_priority_in_a_thread_of_its_own(
     worker.import_gently()
     assert "keras" in sys.modules and "tensorflow" in sys.modules
     ((importer, priority),) = calls
-    assert importer != me and priority == worker.IMPORT_NICE
+    assert importer != me and priority == worker.BACKGROUND_NICE
     assert os.getpriority(os.PRIO_PROCESS, me) == before  # the trainer's own threads: as before
+
+
+def test_an_idle_trainer_stocks_default_models_while_it_stays_idle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The class's press takes models the idle trainer built (``stock_models``): it builds
+    only while idle, and the ones it built are the default preset's, ready to take."""
+    from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS
+    from colorclf.train import model, worker
+
+    kept = model.BuiltModels()
+    monkeypatch.setattr(model, "BUILT_MODELS", kept)
+    answers = iter([True, True, False, True])
+    assert worker.stock_models(lambda: next(answers)) == 2
+    assert worker.stock_models(lambda: False) == 0
+    hp = PRESETS[DEFAULT_PRESET]
+    first, second = kept.take(hp), kept.take(hp)
+    assert first is not second
+    assert kept.stock(hp, 1) is True  # both stocked models were taken: none is left

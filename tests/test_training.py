@@ -530,3 +530,21 @@ def test_a_kept_model_trains_exactly_the_run_a_new_one_would(split, optimizer: s
     taken = [models.take(hp) for _ in range(3)]
     assert taken[:2] == [new, kept]  # the two kept; the third was not
     assert all(taken[2] is not model for model in (kept, new, extra))
+
+
+def test_stocked_models_train_the_run_a_new_one_would(split) -> None:
+    """An idle trainer stocks models (``BuiltModels.stock``): one at a time up to the number
+    asked and never past ``most``; a stocked model trains exactly a new one's run."""
+    from colorclf.train.model import BuiltModels
+
+    models = BuiltModels(most=3)
+    assert [models.stock(HP, 2) for _ in range(3)] == [True, True, False]
+    other = HP.replace(hidden_units=HP.hidden_units + 1)
+    assert [models.stock(other, 5) for _ in range(2)] == [True, False]  # most: 3 in all
+    stocked_rows: list[dict] = []
+    new_rows: list[dict] = []
+    stocked = models.take(HP)
+    train(stocked, split, HP, stocked_rows.append)
+    train(build_model(HP), split, HP, new_rows.append)
+    assert _strip_seconds(stocked_rows) == _strip_seconds(new_rows)
+    assert models.take(HP) is not stocked  # the second stocked one

@@ -140,10 +140,11 @@ def trainer_threads() -> int:
     return max(1, len(affinity(0)) if affinity else os.cpu_count() or 1)
 
 
-# The import's priority (a nice value): a trainer that starts with the server imports
-# TensorFlow (~2.5 s of a core) while the first browser loads the page, and at the default
-# priority it delayed the page's Train button by ~0.4 s (bench/bench_page.py, cold starts).
-IMPORT_NICE = 10
+# The priority (a nice value) of the trainer's background work, the import and the idle
+# stocking: a trainer that starts with the server imports TensorFlow (~2.5 s of a core) while
+# the first browser loads the page, and at the default priority it delayed the page's Train
+# button by ~0.4 s (bench/bench_page.py, cold starts).
+BACKGROUND_NICE = 10
 
 
 def import_gently() -> None:
@@ -153,7 +154,7 @@ def import_gently() -> None:
 
     def gently() -> None:
         with contextlib.suppress(OSError):  # elsewhere the id is no process: import as is
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), IMPORT_NICE)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
         import keras  # noqa: F401  (imports TensorFlow, its backend)
 
     importer = threading.Thread(target=gently, name="import", daemon=True)
@@ -219,13 +220,29 @@ def _heartbeat(send: Send, scheduler: Scheduler, checks: list[int]) -> None:
 
 
 def _tidy(scheduler: Scheduler) -> None:
-    """Give memory back whenever the trainer falls idle (a collection would pause every
-    running thread, so never while runs train)."""
+    """Whenever the trainer falls idle, give memory back (a collection would pause every
+    running thread, so never while runs train), then stock models for the next class."""
+    with contextlib.suppress(OSError):  # at a lower priority: the server's pages come first
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
     while True:
         scheduler.idle.wait()
         release_memory()
+        stock_models(scheduler.idle.is_set)
         while scheduler.idle.is_set():
             time.sleep(0.5)
+
+
+def stock_models(idle: Callable[[], bool]) -> int:
+    """Build models of the default preset while ``idle()``, one at a time (a Train that comes
+    meanwhile waits for one build at most, ~20 ms), until ``KEPT_MODELS`` are kept; how many
+    it built."""
+    from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS
+    from colorclf.train.model import BUILT_MODELS, KEPT_MODELS
+
+    built = 0
+    while idle() and BUILT_MODELS.stock(PRESETS[DEFAULT_PRESET], KEPT_MODELS):
+        built += 1
+    return built
 
 
 def _follow_stdin(stops: Stops) -> None:
