@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +34,9 @@ from colorclf.views import charts
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
 ADMIT_WAIT_SECONDS = 0.3  # Train waits this long at most for the run to leave the queue
 FIRST_ROWS_WAIT_SECONDS = 0.5  # and then for its first rows (alone they take ~0.15 s)
+# How often a waiting live panel looks for a click that asks for another run, times the load
+# factor: under a class's load a frame comes only every second anyway.
+CLICK_POLL_SECONDS = 0.02
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
 LIVE_FRAGMENT = "live"  # the live panel's name among the fragments drawn inline
 TRAIN_KEY = "train"
@@ -200,13 +204,19 @@ def wait_for_frame(
     rows_shown: bool,
     *,
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     run_waits: Callable[[], bool] = another_run_waits,
+    poll: float | None = None,
 ) -> bool:
     """Wait until the next frame is ``due`` (a ``clock`` time); True to draw it, False when
-    another run waits (this run gives way at once). A run's end, and its first rows while the
-    chart shows none, are drawn at once, not a frame later: a frame comes every second under
-    a class's load, and the first rows are what thirty students wait for."""
+    another run waits (this run gives way within ``poll`` seconds). A run's end, and its
+    first rows while the chart shows none, are drawn at once, not a frame later: a frame comes
+    every second under a class's load, and the first rows are what thirty students wait for.
+    ``sleep(s)`` waits up to s seconds (default: until the job has such news)."""
+    if sleep is None:
+        sleep = functools.partial(job.wait_news, rows_shown=rows_shown)
+    if poll is None:
+        poll = CLICK_POLL_SECONDS * load_factor()
     while True:
         if run_waits():
             return False
@@ -215,7 +225,7 @@ def wait_for_frame(
             return True
         if not rows_shown and job.run.rows:
             return True
-        sleep(min(left, 0.02))
+        sleep(min(left, poll))
 
 
 # A run of the live panel's own after the run ended comes from a timer the browser still

@@ -127,6 +127,7 @@ class TrainingJob:
         self._checkpoint: Checkpoint | None = None
         self._admitted = threading.Event()
         self._rows_came = threading.Event()  # this start's first rows are here, or it ended
+        self._ended = threading.Event()  # this start ended: complete, stopped or failed
         self._checkpoint_rows = 0
 
     # ----- what the page reads -------------------------------------------------------
@@ -202,6 +203,7 @@ class TrainingJob:
             self.run.status = RunStatus.QUEUED
             self._admitted = threading.Event()
             self._rows_came = threading.Event()
+            self._ended = threading.Event()
             self._thread = threading.Thread(
                 target=self._work, name=f"colorclf-{self.run.name}", daemon=True
             )
@@ -254,12 +256,20 @@ class TrainingJob:
         class's load (bench/bench_class.py)."""
         return self._rows_came.wait(timeout)
 
+    def wait_news(self, timeout: float, *, rows_shown: bool) -> bool:
+        """Wait up to ``timeout`` for what the live panel draws at once: this start's end,
+        and, unless ``rows_shown``, its first rows; False if none came (a wait on an event,
+        not a poll: thirty live panels polling fifty times a second cost the server about a
+        seventh of its CPU, bench/bench_class.py under py-spy)."""
+        return (self._ended if rows_shown else self._rows_came).wait(timeout)
+
     def _work(self) -> None:
         admitted = self._gate.acquire(self, self._should_stop)
         if not admitted:
             self.run.status = RunStatus.STOPPED
             self._admitted.set()
             self._rows_came.set()
+            self._ended.set()
             return
         worker: Worker | None = None
         healthy = True
@@ -290,6 +300,7 @@ class TrainingJob:
             self.run.status = RunStatus.FAILED
         finally:
             self._rows_came.set()
+            self._ended.set()
             self._worker_stop = None
             if worker is not None:
                 self._pool.release(worker, healthy=healthy)
