@@ -87,6 +87,7 @@ FIRST_ROW_MEDIAN_S = 1.5  # live pace: every student sees the chart move at once
 FIRST_ROW_MAX_S = 3.0
 LIVE_SLOWEST_RATIO = 1.5  # the slowest run of the class ÷ one run alone (wall time)
 FULL_CLASS_RATIO = 1.3  # full pace: the class ÷ its CPU work spread over the cores
+FLOOR_APP = "bench/class_floor_app.py"  # full pace: the same class on a bare page
 
 
 def student(
@@ -292,7 +293,39 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
     finally:
         sampler.stop.set()
         srv.stop_server(server)
+    if pace == "full":
+        out["floor"] = floor_class(args, out["alone"]["reported_s"] or 0.2)
     return out
+
+
+def floor_class(args: argparse.Namespace, run_seconds: float) -> dict[str, float]:
+    """The same class on a bare page that does only what a press of Train must
+    (``class_floor_app.py``: one page run, one chart of the whole run, no trainer): the web
+    server's and the simulated browsers' CPU from the first press to the last complete."""
+    cap = srv.Deadline(args.cap)
+    server = srv.start_server({"FLOOR_RUN_SECONDS": f"{run_seconds:.2f}"}, script=FLOOR_APP)
+    try:
+        srv.log("[floor] a bare page's class: warm-up, then the sessions")
+        run_sessions(server, 1, 0.0, srv.Deadline(min(120, cap.left())), args.seed)
+        timeline = CpuTimeline([], server.pid)
+        timeline.start()
+        result = run_sessions(server, args.sessions, args.stagger, cap, args.seed)
+        timeline.stop.set()
+        timeline.join()
+    finally:
+        srv.stop_server(server)
+    sessions: list[srv.Session] = result["sessions"]
+    pressed = [s.pressed_at for s in sessions if s.pressed_at is not None]
+    done = [s.complete_at for s in sessions if s.complete_at is not None]
+    first, last = min(pressed, default=math.nan), max(done, default=math.nan)
+    _, server_cpu, clients_cpu = timeline.between(first, last)
+    return {
+        "finished": len(done),
+        "sessions": len(sessions),
+        "took_s": last - first,
+        "server_cpu_s": server_cpu,
+        "clients_cpu_s": clients_cpu,
+    }
 
 
 def _since_press(session: srv.Session, moment: float | None) -> float:
@@ -469,7 +502,37 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
                 "—",
             ]
         )
+        rows += report_floor(out["floor"], ideal * cores * FULL_CLASS_RATIO - window[0], window)
     return rows
+
+
+def report_floor(
+    floor: dict[str, float], left: float, window: tuple[float, float, float]
+) -> list[list[str]]:
+    """What the full-pace target leaves for the web server and the browsers (``left``: the
+    CPU seconds the cores give in the target's time, less the class's trainer CPU), against
+    what this page and a bare page spend on them."""
+    f = srv.fmt
+    bare = floor["server_cpu_s"] + floor["clients_cpu_s"]
+    print(
+        f"  the same class on a bare page ({FLOOR_APP}: one page run and one chart a press, "
+        f"no trainer): {floor['finished']}/{floor['sessions']} complete in "
+        f"{f(floor['took_s'])} s; CPU seconds: web server {f(floor['server_cpu_s'])}, "
+        f"simulated browsers {f(floor['clients_cpu_s'])}"
+    )
+    print(
+        f"  CPU seconds the full-pace target leaves for the web server and the browsers "
+        f"(cores × its time, less the class's trainer CPU): {f(left)}; this page spent "
+        f"{f(window[1] + window[2])}, the bare page {f(bare)}"
+    )
+    return [
+        [
+            "full: server + browsers CPU s the target leaves: this page / bare page",
+            f"{f(left)}: {f(window[1] + window[2])} / {f(bare)}",
+            "(info)",
+            "—",
+        ]
+    ]
 
 
 # ----- part 2: memory over a term -----------------------------------------------------------
