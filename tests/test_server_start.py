@@ -51,3 +51,23 @@ def test_an_idle_trainer_stocks_default_models_while_it_stays_idle(
     first, second = kept.take(hp), kept.take(hp)
     assert first is not second
     assert kept.stock(hp, 1) is True  # both stocked models were taken: none is left
+
+
+def test_stocking_ends_quietly_when_a_build_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that fails (a model file's check capped the process's memory meanwhile) ends
+    the idle stocking, never the trainer's tidy thread."""
+    from colorclf.train import model, worker
+
+    class Failing:
+        calls = 0
+
+        def stock(self, hp: object, want: int) -> bool:
+            self.calls += 1
+            if self.calls == 3:
+                raise MemoryError
+            return True
+
+    failing = Failing()
+    monkeypatch.setattr(model, "BUILT_MODELS", failing)
+    assert worker.stock_models(lambda: True) == 2
+    assert failing.calls == 3

@@ -188,7 +188,7 @@ def worker_main(conn: Connection, stops: Stops) -> None:
         threading.Thread(
             target=_heartbeat, args=(send, scheduler, checks), name="heartbeat", daemon=True
         ).start()
-        threading.Thread(target=_tidy, args=(scheduler,), name="tidy", daemon=True).start()
+        threading.Thread(target=_tidy, args=(scheduler, checks), name="tidy", daemon=True).start()
         while True:
             message = conn.recv()
             if isinstance(message, Train):
@@ -219,15 +219,16 @@ def _heartbeat(send: Send, scheduler: Scheduler, checks: list[int]) -> None:
         time.sleep(HEARTBEAT_SECONDS)
 
 
-def _tidy(scheduler: Scheduler) -> None:
+def _tidy(scheduler: Scheduler, checks: list[int]) -> None:
     """Whenever the trainer falls idle, give memory back (a collection would pause every
-    running thread, so never while runs train), then stock models for the next class."""
+    running thread, so never while runs train), then stock models for the next class (not
+    while a model file is checked: its memory cap holds for the whole process)."""
     with contextlib.suppress(OSError):  # at a lower priority: the server's pages come first
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
     while True:
         scheduler.idle.wait()
         release_memory()
-        stock_models(scheduler.idle.is_set)
+        stock_models(lambda: scheduler.idle.is_set() and not checks[0])
         while scheduler.idle.is_set():
             time.sleep(0.5)
 
@@ -235,13 +236,16 @@ def _tidy(scheduler: Scheduler) -> None:
 def stock_models(idle: Callable[[], bool]) -> int:
     """Build models of the default preset while ``idle()``, one at a time (a Train that comes
     meanwhile waits for one build at most, ~20 ms), until ``KEPT_MODELS`` are kept; how many
-    it built."""
+    it built. A build that fails (no memory) ends the stocking: the runs build their own."""
     from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS
     from colorclf.train.model import BUILT_MODELS, KEPT_MODELS
 
     built = 0
-    while idle() and BUILT_MODELS.stock(PRESETS[DEFAULT_PRESET], KEPT_MODELS):
-        built += 1
+    try:
+        while idle() and BUILT_MODELS.stock(PRESETS[DEFAULT_PRESET], KEPT_MODELS):
+            built += 1
+    except Exception:  # MemoryError and the like: stocking is only a head start
+        pass
     return built
 
 
