@@ -189,6 +189,11 @@ def test_the_pointer_picks_the_nearest_batch_along_x_and_dashes_tell_validation_
     assert "y" not in points["encoding"]  # nearest along x alone: anywhere up the plot
     assert {"filter": {"param": charts.HOVER, "empty": False}} in rule["transform"]
     assert "transform" not in points and len(json.dumps(pointer["transform"])) > 1000
+    # The series' colours and dashes are the whole chart's; the pointer, with no series, draws
+    # in its own colour rather than the series scale's (it adds nothing to the legend).
+    assert spec["encoding"]["color"]["field"] == spec["encoding"]["strokeDash"]["field"] == "series"
+    assert pointer["encoding"]["color"] == {"value": charts.HOVER_COLOR}
+    assert "value" in pointer["encoding"]["strokeDash"]
     titles = [tip["title"] for tip in points["encoding"]["tooltip"]]
     assert titles[0] == "epoch" and "val loss" in titles and "batch loss" in titles
     dashes = dict(zip(charts.SERIES, charts.SERIES_DASHES, strict=True))

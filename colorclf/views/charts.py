@@ -298,9 +298,13 @@ def loss_chart_spec(large: bool = False) -> dict[str, Any]:
     _strip_data(spec)
     for panel_spec in spec["layer"][:2]:
         _share_encodings(panel_spec, ("x", "y", "color", "strokeDash"))
-    spec["layer"][2:] = [_share_transforms(spec["layer"][2:])]
-    _share_encodings(spec["layer"][2], ("x",))
-    _share_encodings(spec, ("x",))  # the panels' and the pointer's epoch axis: one
+    pointer = _share_transforms(spec["layer"][2:])
+    spec["layer"][2:] = [pointer]
+    # One epoch axis and one legend for the whole chart: the panels' series colours and dashes
+    # (the same in both) go up too, and the pointer, which has no series, draws in its own.
+    _share_encodings(pointer, ("x",))
+    _share_encodings(spec, ("x", "color", "strokeDash"))
+    pointer["encoding"] = {"color": {"value": HOVER_COLOR}, "strokeDash": {"value": [1, 0]}}
     # Ten redraws a second cost the browser far less on a canvas than as SVG nodes, and
     # without ARIA attributes for every point (Streamlit passes embedOptions to vega-embed).
     spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
@@ -308,6 +312,7 @@ def loss_chart_spec(large: bool = False) -> dict[str, Any]:
     return spec
 
 
+HOVER_COLOR = "#555555"  # the rule at the batch the pointer picked
 # The hover tooltip's lines: (field computed in ``_hover_layers``, title).
 HOVER_TOOLTIP = (
     ("at", "epoch"),
@@ -371,7 +376,7 @@ def _hover_layers(placeholder: pd.DataFrame, x: Any) -> list[Any]:
         .encode(tooltip=[alt.Tooltip(f"{field}:N", title=title) for field, title in HOVER_TOOLTIP])
         .add_params(hover)
     )
-    rule = rows.mark_rule(color="#555555", strokeWidth=1).transform_filter(hover)
+    rule = rows.mark_rule(color=HOVER_COLOR, strokeWidth=1).transform_filter(hover)
     return [points, rule]
 
 
@@ -383,7 +388,9 @@ def _share_encodings(panel: dict[str, Any], channels: tuple[str, ...]) -> None:
     for leaf in panel["layer"]:
         for channel in channels:
             if channel in leaf.get("encoding", {}):
-                shared.setdefault(channel, leaf["encoding"].pop(channel))
+                encoding = leaf["encoding"].pop(channel)
+                if shared.setdefault(channel, encoding) != encoding:
+                    raise ValueError(f"the layers' {channel} encodings differ: none is shared")
     panel["encoding"] = {**panel.get("encoding", {}), **shared}
 
 
