@@ -577,12 +577,10 @@ def test_the_page_can_wait_for_a_runs_first_rows_and_not_for_its_end(small_data)
     try:
         assert job.wait_first_rows(timeout=60)
         assert job.run.rows and job.active
-        # The live panel's wait between frames: the first rows are news only while the chart
-        # shows none; the end always is.
-        assert job.wait_news(0.01, rows_shown=False)
-        assert not job.wait_news(0.2, rows_shown=True) and job.active
+        # The live panel's wait between frames once the chart shows rows: the run's end.
+        assert not job.wait_ended(0.2) and job.active
         job.stop()
-        assert job.wait_news(60, rows_shown=True) and not job.active
+        assert job.wait_ended(60) and not job.active
     finally:
         job.stop()
         job.join(timeout=60)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -214,7 +213,7 @@ def wait_for_frame(
     every second under a class's load, and the first rows are what thirty students wait for.
     ``sleep(s)`` waits up to s seconds (default: until the job has such news)."""
     if sleep is None:
-        sleep = functools.partial(job.wait_news, rows_shown=rows_shown)
+        sleep = job.wait_ended if rows_shown else job.wait_first_rows  # both end at the end
     if poll is None:
         poll = CLICK_POLL_SECONDS * load_factor()
     while True:

@@ -256,12 +256,11 @@ class TrainingJob:
         class's load (bench/bench_class.py)."""
         return self._rows_came.wait(timeout)
 
-    def wait_news(self, timeout: float, *, rows_shown: bool) -> bool:
-        """Wait up to ``timeout`` for what the live panel draws at once: this start's end,
-        and, unless ``rows_shown``, its first rows; False if none came (a wait on an event,
-        not a poll: thirty live panels polling fifty times a second cost the server about a
-        seventh of its CPU, bench/bench_class.py under py-spy)."""
-        return (self._ended if rows_shown else self._rows_came).wait(timeout)
+    def wait_ended(self, timeout: float) -> bool:
+        """Wait until this start ended (complete, stopped or failed); False after ``timeout``.
+        The live panel waits on it between frames rather than polling: thirty panels polling
+        fifty times a second cost the server about a seventh of its CPU (bench_class)."""
+        return self._ended.wait(timeout)
 
     def _work(self) -> None:
         admitted = self._gate.acquire(self, self._should_stop)
