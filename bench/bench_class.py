@@ -87,7 +87,8 @@ FIRST_ROW_MEDIAN_S = 1.5  # live pace: every student sees the chart move at once
 FIRST_ROW_MAX_S = 3.0
 LIVE_SLOWEST_RATIO = 1.5  # the slowest run of the class ÷ one run alone (wall time)
 FULL_CLASS_RATIO = 1.3  # full pace: the class ÷ its CPU work spread over the cores
-FLOOR_APP = "bench/class_floor_app.py"  # full pace: the same class on a bare page
+FLOOR_APP = "bench/floor_app.py"  # full pace: the same class on a bare page (bench_page's)
+FLOOR_BATCHES = 1580  # a coding-train run on the built-in data: 10 epochs of 158 batches
 
 
 def student(
@@ -299,11 +300,13 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
 
 
 def floor_class(args: argparse.Namespace, run_seconds: float) -> dict[str, float]:
-    """The same class on a bare page that does only what a press of Train must
-    (``class_floor_app.py``: one page run, one chart of the whole run, no trainer): the web
-    server's and the simulated browsers' CPU from the first press to the last complete."""
+    """The same class on a bare page with the page's widgets and chart and no trainer
+    (``floor_app.py``: a press draws the chart of a whole run for as long as a run alone
+    takes): the web server's and the simulated browsers' CPU from the first press to the
+    last complete."""
     cap = srv.Deadline(args.cap)
-    server = srv.start_server({"FLOOR_RUN_SECONDS": f"{run_seconds:.2f}"}, script=FLOOR_APP)
+    env = {"FLOOR_SECONDS": f"{run_seconds:.2f}", "FLOOR_BATCHES": str(FLOOR_BATCHES)}
+    server = srv.start_server(env, script=FLOOR_APP)
     try:
         srv.log("[floor] a bare page's class: warm-up, then the sessions")
         run_sessions(server, 1, 0.0, srv.Deadline(min(120, cap.left())), args.seed)
@@ -515,8 +518,8 @@ def report_floor(
     f = srv.fmt
     bare = floor["server_cpu_s"] + floor["clients_cpu_s"]
     print(
-        f"  the same class on a bare page ({FLOOR_APP}: one page run and one chart a press, "
-        f"no trainer): {floor['finished']}/{floor['sessions']} complete in "
+        f"  the same class on a bare page ({FLOOR_APP}: the page's widgets and chart, no "
+        f"trainer): {floor['finished']}/{floor['sessions']} complete in "
         f"{f(floor['took_s'])} s; CPU seconds: web server {f(floor['server_cpu_s'])}, "
         f"simulated browsers {f(floor['clients_cpu_s'])}"
     )

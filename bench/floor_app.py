@@ -4,8 +4,10 @@ on screen, with no training and no model behind it.
 - Sidebar inputs (number inputs, a select box), a ``Train`` button, a status element keyed
   ``training-status`` and an ``st.empty`` holding the same Altair chart as the live panel:
   ``Train`` redraws it ten times a second for ``FLOOR_SECONDS`` (environment, default 8)
-  with as many rows as a real run would have by then, then says "Run k: Training complete
-  in X s" (so bench_page's recorder reads it like the real page).
+  with as many rows as a real run would have by then (``FLOOR_BATCHES`` over the whole
+  time, default 400 a second), then says "Run k: Training complete in X s" (so the
+  benches' recorders read it like the real page). bench_class.py serves it for a class at
+  full pace: a run alone's time, a whole coding-train run's batches.
 - Three sliders ``Red``, ``Green``, ``Blue`` in a fragment, a swatch and a ``Prediction``
   metric (the nearest of a few named colours: no model).
 
@@ -53,7 +55,7 @@ with left:
     if clicked:
         state.runs += 1
         data = charts.LiveChartData(BATCHES_PER_EPOCH)
-        rows = synthetic_rows(int(SECONDS * BATCHES_PER_SECOND))
+        rows = synthetic_rows(int(os.environ.get("FLOOR_BATCHES", SECONDS * BATCHES_PER_SECOND)))
         started = time.monotonic()
         while (elapsed := time.monotonic() - started) < SECONDS:
             seen = rows[: int(len(rows) * elapsed / SECONDS)]
