@@ -29,6 +29,7 @@ from colorclf.views import charts
 
 BATCHES_PER_SECOND = 400  # about what the coding-train preset trains on this machine
 SECONDS = float(os.environ.get("FLOOR_SECONDS", "8"))
+BATCHES = int(os.environ.get("FLOOR_BATCHES", SECONDS * BATCHES_PER_SECOND))  # a whole run's
 NAMED = {
     "red-ish": (255, 0, 0),
     "green-ish": (0, 255, 0),
@@ -55,7 +56,7 @@ with left:
     if clicked:
         state.runs += 1
         data = charts.LiveChartData(BATCHES_PER_EPOCH)
-        rows = synthetic_rows(int(os.environ.get("FLOOR_BATCHES", SECONDS * BATCHES_PER_SECOND)))
+        rows = synthetic_rows(BATCHES)
         started = time.monotonic()
         while (elapsed := time.monotonic() - started) < SECONDS:
             seen = rows[: int(len(rows) * elapsed / SECONDS)]
