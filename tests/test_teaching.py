@@ -190,6 +190,28 @@ def test_overlay_keeps_colours_near_the_slice_and_is_stable() -> None:
     assert set(decision_map.decision_map_frame(predictor, 0.5)["layer"]) == {"map"}
 
 
+def test_decision_map_keeps_what_the_weights_do_not_change() -> None:
+    """An epoch's redraw rebuilds only the labels and probabilities: the geometry and the
+    overlay's columns are built once per grid and overlay, and the cache stays bounded."""
+    dataset = random_dataset(1000)
+    overlay = decision_map.overlay_frame(dataset, 0.5)
+    first = decision_map.decision_map_table(random_predictor(1), 0.5, overlay)
+    second = decision_map.decision_map_table(random_predictor(2), 0.5, overlay)
+    for name in ("layer", "x", "y", "rgb"):
+        assert first.column(name).equals(second.column(name))
+    grid = decision_map.grid_cells(0.5, decision_map.HUE_STEPS, decision_map.LIGHTNESS_STEPS)
+    kept = decision_map._fixed_columns(grid, overlay)
+    assert decision_map._fixed_columns(grid, overlay) is kept
+    assert decision_map._fixed_columns(grid, overlay.copy()) is not kept  # another overlay
+    for _ in range(2 * decision_map._FIXED_MOST):
+        decision_map._fixed_columns(grid, overlay.copy())
+    assert len(decision_map._FIXED) <= decision_map._FIXED_MOST
+    # The labels did change with the weights, and the points kept their true labels.
+    assert not first.column("label").equals(second.column("label"))
+    frame = second.to_pandas()
+    assert frame[frame["layer"] == "data"]["label"].tolist() == overlay["label"].tolist()
+
+
 # ---------------------------------------------------------------------------- confusion matrix
 
 
