@@ -304,7 +304,8 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
         out["result"] = result
         out["server_errors"] = server.errors_in_log()
         out["load"] = os.getloadavg()
-        if out["server_errors"]:
+        unfinished = any(s.complete_at is None for s in result["sessions"])
+        if out["server_errors"] or unfinished:  # kept to tell why
             out["log"] = server.keep_log(Path(tempfile.gettempdir()) / "bench_class_server.log")
     finally:
         sampler.stop.set()
@@ -388,9 +389,14 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
     for s in sessions:
         if s.complete_at is None:  # why a page never said "Training complete"
             quiet = end - s.last_frame_at if s.last_frame_at else math.nan
+            pressed = s.pressed_at - out["result"]["opened"] if s.pressed_at else math.nan
             print(
-                f"    {s.name}: last status {s.last_status!r}, {s.fragment_runs} fragment runs, "
-                f"timers {sorted(s.timers)!r}, silent the last {f(quiet)} s"
+                f"    {s.name}: last status {s.last_status!r}, pressed at +{f(pressed)} s, "
+                f"page runs {s.page_runs} ({s.runs_at_press[0]} before the press), fragment "
+                f"runs {s.fragment_runs} ({s.runs_at_press[1]} before), {s.frames} messages, "
+                f"first row {'seen' if s.first_row_at else 'never'}, slider moves during the "
+                f"training {s.slider_during_training}, timers {sorted(s.timers)!r}, silent the "
+                f"last {f(quiet)} s; server log kept in {out.get('log')}"
             )
     print(
         f"  press → first chart row: median {f(srv.median(first_rows))} s, "
