@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -173,13 +174,15 @@ class _FixedColumns(NamedTuple):
 # page keeps one overlay per data set and saturation.
 _FIXED: dict[tuple[int, int], tuple[object, object, _FixedColumns]] = {}
 _FIXED_MOST = 32  # a class's sessions at a handful of saturations
+_FIXED_LOCK = threading.Lock()  # every session's script thread draws maps at once
 
 
 def _fixed_columns(grid: dict[str, np.ndarray], points: pd.DataFrame) -> _FixedColumns:
     """The weight-independent columns for ``grid`` and ``points``: built once per pair, as
     building them took half of a redraw's ~2.6 ms (pandas on the overlay)."""
     key = (id(grid), id(points))
-    held = _FIXED.get(key)
+    with _FIXED_LOCK:
+        held = _FIXED.get(key)
     if held is not None and held[0] is grid and held[1] is points:
         return held[2]
     n_map, n_data = len(grid["hue_start"]), len(points)
@@ -194,9 +197,10 @@ def _fixed_columns(grid: dict[str, np.ndarray], points: pd.DataFrame) -> _FixedC
         point_codes=pd.Categorical(points["label"], dtype=_LABEL_TYPE).codes.astype(np.int8),
         no_probability=np.full(n_data, np.nan, dtype=np.float32),
     )
-    if len(_FIXED) >= _FIXED_MOST:
-        _FIXED.pop(next(iter(_FIXED)))  # the oldest: dicts keep insertion order
-    _FIXED[key] = (grid, points, fixed)
+    with _FIXED_LOCK:
+        while len(_FIXED) >= _FIXED_MOST:
+            _FIXED.pop(next(iter(_FIXED)))  # the oldest: dicts keep insertion order
+        _FIXED[key] = (grid, points, fixed)
     return fixed
 
 
