@@ -166,3 +166,29 @@ def test_the_first_rows_and_the_end_are_drawn_without_waiting_for_the_next_frame
     job.state = RunStatus.TRAINING
     assert not wait(True, rows_come_at_0_3, run_waits=lambda: True)  # gives way at once
     assert now[0] == 0.0
+
+
+def test_a_page_run_that_draws_a_runs_end_lingers_one_tick_of_the_live_timer(monkeypatch) -> None:
+    """Only a page run that draws a run's end over a page whose live panel had a timer (a
+    tick may still be on its way) lingers: one tick of that timer and a margin, capped."""
+    from colorclf.app import live
+    from colorclf.core.runs import RunStatus
+
+    def lingers(drawn, on_screen, load=1.0) -> float:
+        monkeypatch.setattr(live, "drawn_state", lambda: drawn)
+        monkeypatch.setattr(live, "state_on_screen", lambda: on_screen)
+        monkeypatch.setattr(live, "load_factor", lambda: load)
+        return live.end_linger_seconds()
+
+    margin = live.END_LINGER_MARGIN_SECONDS
+    assert lingers(RunStatus.COMPLETE, RunStatus.TRAINING) == live.POLL_SECONDS + margin
+    assert lingers(RunStatus.STOPPED, RunStatus.TRAINING, load=4.0) == (
+        4 * live.POLL_SECONDS + margin
+    )
+    assert lingers(RunStatus.FAILED, RunStatus.QUEUED) == live.QUEUE_POLL_SECONDS + margin
+    assert lingers(RunStatus.COMPLETE, RunStatus.TRAINING, load=100.0) == (
+        live.END_LINGER_MOST_SECONDS
+    )
+    assert lingers(RunStatus.TRAINING, RunStatus.TRAINING) == 0.0  # still training
+    assert lingers(RunStatus.COMPLETE, RunStatus.COMPLETE) == 0.0  # no timer held
+    assert lingers(RunStatus.COMPLETE, None) == 0.0  # a fresh page

@@ -258,6 +258,30 @@ def _page_again_after_end(job: TrainingJob) -> bool:
     return True
 
 
+# A page run that draws a run's end stays alive a little past its last element: about one
+# tick of the live panel's timer, which the browser holds until this run reaches it. Why:
+# when a request from the browser (such a tick, a slider's rest) reaches the server just
+# after a script runner stopped, Streamlit starts a new runner and ignores the old one's
+# messages that its event loop had not yet sent (AppSession drops events whose sender is not
+# the current runner). Under a class's load the loop runs behind, and bench_class saw about
+# one page in 450 never show "Training complete" (the end page run started, its elements
+# never came). Requests that arrive while this run lingers are queued on it instead, and by
+# the time it stops the loop has sent its end. It costs no CPU, and a click that asks for
+# the page again still starts at once (fastReruns replaces a running run).
+END_LINGER_MARGIN_SECONDS = 0.15
+END_LINGER_MOST_SECONDS = 1.5
+
+
+def end_linger_seconds() -> float:
+    """How long this page run lingers after drawing a run's end (0: it drew none, or the
+    page it replaces had no live timer, so no tick is on its way)."""
+    on_screen = state_on_screen()
+    if drawn_state() not in FINAL_STATES or on_screen not in ACTIVE:
+        return 0.0
+    tick = QUEUE_POLL_SECONDS if on_screen == RunStatus.QUEUED else POLL_SECONDS * load_factor()
+    return min(END_LINGER_MOST_SECONDS, tick + END_LINGER_MARGIN_SECONDS)
+
+
 class _LivePanel:
     """The status element and the live chart of one job, as placeholders that are redrawn
     only when what they show has changed.

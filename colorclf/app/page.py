@@ -3,6 +3,8 @@ the teaching views and the shareable link."""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from colorclf.app import live
@@ -149,7 +151,10 @@ def training_page() -> None:
     # Last, and on the first page only once it is painted: TensorFlow's import in a new
     # trainer would compete with the browser for it.
     prepare_runtime_once_painted()
+    linger = live.end_linger_seconds()  # before the page's state on screen becomes this run's
     page_run_finished()
+    if linger:
+        time.sleep(linger)
 
 
 TITLE = "Colour classifier"
