@@ -252,7 +252,7 @@ def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monk
     """The job's state can change between the buttons and the live panel of one page run
     (Stop is asynchronous). The page must not end up with a Stop button under "Stopped at
     epoch …" and nothing polling: it draws itself again with Resume."""
-    from colorclf.app import live
+    from colorclf.app import buttons
     from colorclf.serve.job import TrainingJob
 
     at = new_app()
@@ -274,13 +274,13 @@ def test_a_run_that_stops_while_the_page_draws_still_gets_its_resume_button(monk
     monkeypatch.setattr(
         TrainingJob, "active", property(lambda job: still_busy["on"] or real_active.fget(job))
     )
-    real_buttons = live.training_buttons
+    real_buttons = buttons.training_buttons
 
     def buttons_then_stopped(*args, **kwargs):
         real_buttons(*args, **kwargs)
         still_busy["on"] = False
 
-    monkeypatch.setattr(live, "training_buttons", buttons_then_stopped)
+    monkeypatch.setattr(buttons, "training_buttons", buttons_then_stopped)
     at.run()
     assert not at.exception
     labels = [b.label for b in at.button]

@@ -1,4 +1,5 @@
-"""The live panel: Train/Stop/Resume, the status element and the live loss chart."""
+"""The live panel: the status element and the live loss chart of the session's run, which
+redraw while it trains and draw the page again when it ends (its buttons: ``buttons.py``)."""
 
 from __future__ import annotations
 
@@ -16,91 +17,23 @@ from colorclf.app.state import (
     in_page_run,
     inline_fragment,
     model_awaited,
-    read_job_state,
     state_on_screen,
     training_state,
 )
 from colorclf.app.streamlit_private import another_run_waits
 from colorclf.core import hyperparams
-from colorclf.core.dataset import ColorDataset
-from colorclf.core.hyperparams import Hyperparams
-from colorclf.core.runs import ACTIVE, Run, RunStatus
+from colorclf.core.runs import ACTIVE, RunStatus
 from colorclf.serve.gate import SHARED_GATE
 from colorclf.serve.job import TrainingJob
 from colorclf.serve.status import describe_status
 from colorclf.views import charts
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
-ADMIT_WAIT_SECONDS = 0.3  # Train waits this long at most for the run to leave the queue
-FIRST_ROWS_WAIT_SECONDS = 0.5  # and then for its first rows (alone they take ~0.15 s)
 # How often a waiting live panel looks for a click that asks for another run, times the load
 # factor: under a class's load a frame comes only every second anyway.
 CLICK_POLL_SECONDS = 0.02
 QUEUE_POLL_SECONDS = 1.0  # while a run waits in the queue, its place is enough
 LIVE_FRAGMENT = "live"  # the live panel's name among the fragments drawn inline
-TRAIN_KEY = "train"
-
-
-def start_training(dataset: ColorDataset, hp: Hyperparams) -> TrainingJob | None:
-    """Start a new run unless one is already queued or training (the tutorial's istraining)."""
-    state = training_state()
-    if state.job is not None and state.job.active:
-        return None
-    state.uploaded_predictor = None  # the sliders follow the new run
-    state.link_notices = []
-    run = Run(number=len(state.runs) + 1, hyperparams=hp, data_source=dataset.source)
-    job = TrainingJob(run, dataset, is_alive=state.heartbeat.alive)
-    state.runs.append(run)
-    state.job = job
-    job.start()
-    if job.wait_admitted(ADMIT_WAIT_SECONDS):
-        job.wait_first_rows(FIRST_ROWS_WAIT_SECONDS)
-    return job
-
-
-def training_buttons(dataset: ColorDataset | None, hp: Hyperparams) -> None:
-    """``Train``; ``Stop`` while a run trains; ``Resume`` for a stopped run; ``Step`` (one more
-    epoch, then stop) for a stopped or finished one.
-
-    Train acts in the script run (not an ``on_click`` callback) so that it trains the
-    settings of this run: a value typed and a click sent together reach the callback's
-    arguments one run late. It acts before its button is drawn, so this same run draws the
-    new run (Train disabled, Stop, the live panel polling): a second page run per Train cost
-    a class's web server a third of its page runs (bench/bench_class.py).
-    """
-    if st.session_state.get(TRAIN_KEY) and dataset is not None and drawn_state() not in ACTIVE:
-        start_training(dataset, hp)
-        read_job_state()  # everything drawn from here on draws the new run
-    job = current_job()
-    drawn = drawn_state()
-    busy = drawn in ACTIVE
-    left, middle, right = st.columns(3)
-    left.button(
-        "Train",
-        type="primary",
-        disabled=busy or dataset is None,
-        width="stretch",
-        key=TRAIN_KEY,
-    )
-    if busy:
-        # Outside the polling fragment: a button redrawn 10×/s is hard to click.
-        middle.button(
-            "Stop",
-            width="stretch",
-            key="stop",
-            on_click=job.stop,  # type: ignore[union-attr]
-            disabled=job is not None and job.stopping,
-        )
-    elif job is not None and drawn in (RunStatus.STOPPED, RunStatus.FAILED) and job.can_resume:
-        middle.button("Resume", width="stretch", key="resume", on_click=job.resume)
-    if job is not None and drawn in (RunStatus.STOPPED, RunStatus.COMPLETE) and job.can_step:
-        right.button(
-            "Step",
-            width="stretch",
-            key="step",
-            on_click=job.step,
-            help="Train exactly one more epoch, then stop.",
-        )
 
 
 def live_panel() -> None:
@@ -126,9 +59,10 @@ def live_panel() -> None:
     )
 
 
-# Every page's redraws share the server's cores: the views that follow the training redraw
-# at most every FOLLOW_SECONDS times the load factor.
-FOLLOW_SECONDS = 0.25
+# Every page's redraws share the server's cores: the live panel asks the views that follow
+# the training whether their picture changed at most every FOLLOW_CHECK_SECONDS times the load
+# factor (each view is redrawn at most every follow.FOLLOW_SECONDS).
+FOLLOW_CHECK_SECONDS = 0.25
 
 
 def load_factor() -> float:
@@ -180,7 +114,7 @@ def _live_panel_body() -> None:
     heartbeat = training_state().heartbeat
     while True:
         panel.draw()
-        if time.monotonic() - views_drawn >= FOLLOW_SECONDS * load_factor():
+        if time.monotonic() - views_drawn >= FOLLOW_CHECK_SECONDS * load_factor():
             views_drawn = time.monotonic()
             views.draw_changed()
         heartbeat.beat()  # the tab is open: its live panel still runs

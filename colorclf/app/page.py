@@ -7,7 +7,7 @@ import time
 
 import streamlit as st
 
-from colorclf.app import live
+from colorclf.app import buttons, live
 from colorclf.app.ask import ask_panel
 from colorclf.app.controls import (
     SOURCE_KEY,
@@ -135,7 +135,7 @@ def training_page() -> None:
     # The buttons before the views and the sliders (each has its own container, so the
     # layout is the same): a Train click draws the page again at once, not after the views.
     with buttons_area if presenter else train_column:
-        live.training_buttons(dataset, hp)
+        buttons.training_buttons(dataset, hp)
     # The views and the sliders register what follows a training (follow.py) before the
     # live panel runs: its run draws them.
     draw_views(placed, dataset)
