@@ -343,13 +343,13 @@ def marshal_chart(frame: Any, spec: dict[str, Any]) -> tuple[int, int]:
 
 
 def server_cost(repeats: int) -> list[dict[str, float]]:
-    from colorclf.views import charts
+    from colorclf.views import chart_data, charts
 
     spec = charts.loss_chart_spec()
     results = []
     for size in HISTORY_SIZES:
         rows = synthetic_rows(size)
-        base = charts.LiveChartData(BATCHES_PER_EPOCH)
+        base = chart_data.LiveChartData(BATCHES_PER_EPOCH)
         base.update(rows[: max(0, len(rows) - ROWS_PER_REDRAW)])
         update_ms, marshal_ms, wire, arrow = [], [], 0, 0
         for _ in range(repeats):
@@ -365,7 +365,7 @@ def server_cost(repeats: int) -> list[dict[str, float]]:
         cold = []
         for _ in range(max(1, repeats // 5)):
             start = time.perf_counter()
-            fresh = charts.LiveChartData(BATCHES_PER_EPOCH)
+            fresh = chart_data.LiveChartData(BATCHES_PER_EPOCH)
             fresh.update(rows)
             marshal_chart(fresh.table(), spec)
             cold.append((time.perf_counter() - start) * 1000)

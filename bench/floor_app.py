@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import streamlit as st
 from _rows import BATCHES_PER_EPOCH, synthetic_rows
 
-from colorclf.views import charts
+from colorclf.views import chart_data, charts
 
 BATCHES_PER_SECOND = 400  # about what the coding-train preset trains on this machine
 SECONDS = float(os.environ.get("FLOOR_SECONDS", "8"))
@@ -55,7 +55,7 @@ with left:
     chart = st.empty()
     if clicked:
         state.runs += 1
-        data = charts.LiveChartData(BATCHES_PER_EPOCH)
+        data = chart_data.LiveChartData(BATCHES_PER_EPOCH)
         rows = synthetic_rows(BATCHES)
         started = time.monotonic()
         while (elapsed := time.monotonic() - started) < SECONDS:

@@ -22,8 +22,8 @@ from colorclf.core.labels import LABELS
 from colorclf.core.predict import Predictor
 from colorclf.core.runs import RunStatus
 from colorclf.data.sources import SourceKind
-from colorclf.views import charts
 from colorclf.views.ceiling import fingerprint
+from colorclf.views.chart_data import MAX_BATCH_POINTS
 from tests.conftest import open_tab, rendered
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -119,7 +119,7 @@ def test_train_two_epochs_then_chart_status_and_sliders():
     spec, table = find_chart(at, "series")
     series = table.column("series").to_pylist()
     # Batches are thinned into power-of-two buckets: at most MAX_BATCH_POINTS, never under half.
-    assert charts.MAX_BATCH_POINTS // 2 <= series.count("batch loss") <= charts.MAX_BATCH_POINTS
+    assert MAX_BATCH_POINTS // 2 <= series.count("batch loss") <= MAX_BATCH_POINTS
     assert series.count("loss") == series.count("batch loss") == series.count("accuracy")
     assert series.count("val loss") == 2 and series.count("val accuracy") == 2
     assert max(table.column("epoch").to_pylist()) == pytest.approx(2.0)  # the axis: epochs

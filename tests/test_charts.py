@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from colorclf.core.rows import make_row
-from colorclf.views import charts
+from colorclf.views import chart_data, charts
 
 
 def batch_rows(n: int, *, start: int = 1, seed: int = 0) -> list[dict]:
@@ -35,7 +35,7 @@ def epoch_row(epoch: int, step: int, val: float | None = 0.5) -> dict:
     )
 
 
-def sent(data: charts.LiveChartData):
+def sent(data: chart_data.LiveChartData):
     """What the page sends (the Arrow table), as a pandas frame for easy filtering."""
     return data.table().to_pandas()
 
@@ -49,7 +49,7 @@ def series(frame, name: str, batches_per_epoch: int = 1):
 
 def test_a_short_history_is_sent_whole():
     rows = batch_rows(50)
-    data = charts.LiveChartData(1)
+    data = chart_data.LiveChartData(1)
     assert data.update(rows)
     steps, values = series(sent(data), "batch loss")
     assert steps.tolist() == list(range(1, 51))
@@ -60,12 +60,12 @@ def test_a_short_history_is_sent_whole():
 def test_a_long_history_is_bounded_and_its_buckets_are_true_means():
     n = 100_000
     rows = batch_rows(n) + [epoch_row(e, e * 100) for e in range(1, 1001)]
-    data = charts.LiveChartData(1)
+    data = chart_data.LiveChartData(1)
     data.update(rows)
     frame = sent(data)
-    assert len(frame) <= 3 * charts.MAX_BATCH_POINTS + 2 * charts.MAX_EPOCH_POINTS
+    assert len(frame) <= 3 * chart_data.MAX_BATCH_POINTS + 2 * chart_data.MAX_EPOCH_POINTS
     steps, values = series(frame, "batch loss")
-    assert charts.MAX_BATCH_POINTS // 2 <= len(steps) <= charts.MAX_BATCH_POINTS
+    assert chart_data.MAX_BATCH_POINTS // 2 <= len(steps) <= chart_data.MAX_BATCH_POINTS
     assert steps[-1] == n  # the line reaches the newest batch
     # Independent check: equal-size buckets from the start; each point is its bucket's mean.
     size = int(steps[0])
@@ -75,15 +75,15 @@ def test_a_long_history_is_bounded_and_its_buckets_are_true_means():
         assert step == min((k + 1) * size, n)
         assert value == pytest.approx(bucket.mean(), rel=1e-5)
     epoch_steps, _ = series(frame, "val loss")
-    assert len(epoch_steps) <= charts.MAX_EPOCH_POINTS + 1
+    assert len(epoch_steps) <= chart_data.MAX_EPOCH_POINTS + 1
     assert epoch_steps[-1] == 100_000  # the newest epoch is always kept
 
 
 def test_feeding_rows_in_pieces_gives_the_same_frame_as_all_at_once():
     rows = [*batch_rows(5000), epoch_row(1, 5000), *batch_rows(3000, start=5001, seed=1)]
-    whole = charts.LiveChartData(100)
+    whole = chart_data.LiveChartData(100)
     whole.update(rows)
-    pieces = charts.LiveChartData(100)
+    pieces = chart_data.LiveChartData(100)
     for end in range(0, len(rows) + 1, 37):
         pieces.update(rows[:end])
     pieces.update(rows)
@@ -94,7 +94,7 @@ def test_feeding_rows_in_pieces_gives_the_same_frame_as_all_at_once():
 
 
 def test_missing_validation_values_are_left_out():
-    data = charts.LiveChartData(10)
+    data = chart_data.LiveChartData(10)
     data.update([*batch_rows(10), epoch_row(1, 10, val=None)])
     frame = sent(data)
     assert set(frame["series"]) == {"batch loss", "loss", "accuracy"}
@@ -112,17 +112,17 @@ def test_the_spec_is_fixed_carries_no_data_and_draws_on_a_canvas():
 
 
 def test_the_arrow_table_the_page_sends_has_the_chart_fields():
-    data = charts.LiveChartData(3_000)
+    data = chart_data.LiveChartData(3_000)
     data.update([*batch_rows(3_000), epoch_row(1, 3_000), epoch_row(2, 3_000, val=None)])
     table = data.table()
     assert table.column_names == ["epoch", "series", "value"]
     assert str(table.schema.field("series").type).startswith("dictionary<values=string")
-    assert set(table.column("series").to_pylist()) <= set(charts.SERIES)
+    assert set(table.column("series").to_pylist()) <= set(chart_data.SERIES)
     assert np.isfinite(table.column("value").to_numpy()).all()
 
 
 def test_the_axis_is_in_epochs_and_validation_points_sit_on_whole_epochs():
-    data = charts.LiveChartData(25)
+    data = chart_data.LiveChartData(25)
     rows = []
     for epoch in (1, 2):
         rows += batch_rows(25, start=(epoch - 1) * 25 + 1, seed=epoch)
@@ -136,8 +136,8 @@ def test_the_axis_is_in_epochs_and_validation_points_sit_on_whole_epochs():
 
 def test_the_smoothed_line_is_a_start_corrected_moving_average_of_the_batches():
     rows = batch_rows(100)  # under MAX_BATCH_POINTS: sent unthinned
-    assert len(rows) <= charts.MAX_BATCH_POINTS
-    data = charts.LiveChartData(100)  # smoothing over a tenth of an epoch: 10 batches
+    assert len(rows) <= chart_data.MAX_BATCH_POINTS
+    data = chart_data.LiveChartData(100)  # smoothing over a tenth of an epoch: 10 batches
     data.update(rows)
     frame = sent(data)
     _, smoothed = series(frame, "loss", 100)
@@ -163,7 +163,7 @@ def test_two_panels_share_one_epoch_axis_and_keep_accuracy_between_0_and_1():
 
 def test_the_best_epoch_is_marked_at_its_validation_loss():
     rows = [epoch_row(1, 10, 0.9), epoch_row(2, 20, 0.4), epoch_row(3, 30, 0.6)]
-    data = charts.LiveChartData(10)
+    data = chart_data.LiveChartData(10)
     data.update(rows[:1])
     assert series(sent(data), "best epoch", 10)[0].tolist() == [10]
     data.update(rows)
@@ -173,7 +173,7 @@ def test_the_best_epoch_is_marked_at_its_validation_loss():
     # An equal loss later is no improvement (Keras' rule); no validation: no marker.
     data.update([*rows, epoch_row(4, 40, 0.4)])
     assert series(sent(data), "best epoch", 10)[0].tolist() == [20]
-    empty = charts.LiveChartData(10)
+    empty = chart_data.LiveChartData(10)
     empty.update([epoch_row(1, 10, None)])
     assert len(series(sent(empty), "best epoch")[0]) == 0
     spec = json.dumps(charts.loss_chart_spec())
@@ -197,6 +197,6 @@ def test_the_pointer_picks_the_nearest_batch_along_x_and_dashes_tell_validation_
     assert "value" in pointer["encoding"]["strokeDash"]
     titles = [tip["title"] for tip in points["encoding"]["tooltip"]]
     assert titles[0] == "epoch" and "val loss" in titles and "batch loss" in titles
-    dashes = dict(zip(charts.SERIES, charts.SERIES_DASHES, strict=True))
+    dashes = dict(zip(chart_data.SERIES, charts.SERIES_DASHES, strict=True))
     assert dashes["val loss"] != dashes["loss"] and dashes["val accuracy"] != dashes["accuracy"]
     assert '"strokeDash"' in text and spec["description"] == charts.DESCRIPTION

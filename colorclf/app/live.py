@@ -27,6 +27,7 @@ from colorclf.serve.gate import SHARED_GATE
 from colorclf.serve.job import TrainingJob
 from colorclf.serve.status import describe_status
 from colorclf.views import charts
+from colorclf.views.chart_data import LiveChartData
 
 POLL_SECONDS = 0.1  # the live chart's redraw throttle: ~10 frames per second
 # How often a waiting live panel looks for a click that asks for another run, times the load
@@ -242,8 +243,8 @@ class _LivePanel:
         # What the chart shows now, in words a screen reader reads (the canvas has none).
         self.summary_slot = st.empty()
         st.caption(CHART_WORDS)
-        self.chart_data: charts.LiveChartData = training_state().charts.setdefault(
-            job.run.number, charts.LiveChartData(job.batches_per_epoch)
+        self.chart_data: LiveChartData = training_state().charts.setdefault(
+            job.run.number, LiveChartData(job.batches_per_epoch)
         )
         self.shown: dict[str, Any] = {}
 
@@ -280,7 +281,7 @@ class _LivePanel:
             self.progress_slot.progress(percent / 100)
         if self._changed("rows", len(job.run.rows)):
             if len(job.run.rows) < self.chart_data.consumed:  # a dead trainer's part epoch
-                self.chart_data = training_state().charts[job.run.number] = charts.LiveChartData(
+                self.chart_data = training_state().charts[job.run.number] = LiveChartData(
                     job.batches_per_epoch
                 )
             self.chart_data.update(job.run.rows)
@@ -341,7 +342,7 @@ STATUS_ICONS = {
 }
 
 
-def draw_loss_chart(slot: Any, data: charts.LiveChartData, *, large: bool = False) -> None:
+def draw_loss_chart(slot: Any, data: LiveChartData, *, large: bool = False) -> None:
     """The live loss chart in ``slot``: a fixed spec and at most a few hundred points
     (``large``: presenter mode's taller chart in large type)."""
     slot.vega_lite_chart(data.table(), charts.loss_chart_spec(large), width="stretch")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from colorclf.core.hyperparams import Hyperparams
     from colorclf.data.sources import SourceKind
     from colorclf.serve.modelcheck import ModelCheck
-    from colorclf.views.charts import LiveChartData
+    from colorclf.views.chart_data import LiveChartData
     from colorclf.views.cleaning import CleaningRules
 
 T = TypeVar("T")
