@@ -434,7 +434,7 @@ def test_the_status_says_when_a_run_waits_for_a_trainer_to_start(small_data):
 
 
 def test_a_heartbeat_stays_alive_while_the_page_stamps_it_and_dies_after_the_grace():
-    from colorclf.serve.job import Heartbeat
+    from colorclf.serve.heartbeat import Heartbeat
 
     now = [1000.0]
     heartbeat = Heartbeat(grace_seconds=90, clock=lambda: now[0])

@@ -23,7 +23,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from colorclf.core.predict import Predictor
 from colorclf.core.runs import Run, RunStatus
-from colorclf.serve.job import Heartbeat, TrainingJob
+from colorclf.serve.heartbeat import Heartbeat
+from colorclf.serve.job import TrainingJob
 
 if TYPE_CHECKING:
     from colorclf.core.hyperparams import Hyperparams

@@ -56,28 +56,6 @@ class TrainerHung(RuntimeError):
     """The trainer of a job stopped answering; the message says how."""
 
 
-class Heartbeat:
-    """When the page last ran for a session: the page stamps it (``beat``) at every page run
-    and every live-panel frame; ``alive`` says whether that was recent.
-
-    A session whose tab was closed stops stamping. A hidden tab's timers still fire, but
-    Chrome slows a tab hidden for five minutes to one timer a minute, hence the grace.
-    """
-
-    def __init__(
-        self, grace_seconds: float = 90.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.grace_seconds = grace_seconds
-        self._clock = clock
-        self._last = clock()
-
-    def beat(self) -> None:
-        self._last = self._clock()
-
-    def alive(self) -> bool:
-        return self._clock() - self._last < self.grace_seconds
-
-
 class TrainingJob:
     """One training of one session: the run, its split and progress, and a thread that hands
     the work to a trainer process and collects what comes back.
