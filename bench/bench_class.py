@@ -13,7 +13,10 @@
    run complete within 1.3 × (N × one run's trainer CPU ÷ cores); server + trainer ≤ 1 GB at
    peak, as the sum of their proportional set sizes (a library page both processes map is
    one page of the host's memory; the sum of resident sizes, which counts it twice, is
-   shown beside it); no error element, no server traceback.
+   shown beside it); no error element, no server traceback. Beside the full-pace figure, the
+   same class on two bare pages (``floor_app.py``: the page's widgets and chart, no trainer;
+   ``trainer_floor_app.py``: real runs on the app's trainers, only their chart): what the
+   page costs, and what the trainers and Streamlit cost with as little page as can be.
 
    The sessions are **websocket clients speaking Streamlit's own protocol** (``BackMsg`` /
    ``ForwardMsg`` from ``streamlit.proto``), not 30 browser pages: on 2 shared cores, 30
@@ -88,6 +91,7 @@ FIRST_ROW_MAX_S = 3.0
 LIVE_SLOWEST_RATIO = 1.5  # the slowest run of the class ÷ one run alone (wall time)
 FULL_CLASS_RATIO = 1.3  # full pace: the class ÷ its CPU work spread over the cores
 FLOOR_APP = "bench/floor_app.py"  # full pace: the same class on a bare page (bench_page's)
+TRAINER_FLOOR_APP = "bench/trainer_floor_app.py"  # ... and on a bare page with the trainers
 FLOOR_BATCHES = 1580  # a coding-train run on the built-in data: 10 epochs of 158 batches
 
 
@@ -311,24 +315,37 @@ def class_at_pace(args: argparse.Namespace, pace: str) -> dict[str, Any]:
         sampler.stop.set()
         srv.stop_server(server)
     if pace == "full":
-        out["floor"] = floor_class(args, out["alone"]["reported_s"] or 0.2)
+        run_seconds = out["alone"]["reported_s"] or 0.2
+        env = {"FLOOR_SECONDS": f"{run_seconds:.2f}", "FLOOR_BATCHES": str(FLOOR_BATCHES)}
+        out["floor"] = floor_class(args, FLOOR_APP, env)
+        out["trainer_floor"] = floor_class(args, TRAINER_FLOOR_APP, query_string=query)
     return out
 
 
-def floor_class(args: argparse.Namespace, run_seconds: float) -> dict[str, float]:
-    """The same class on a bare page with the page's widgets and chart and no trainer
-    (``floor_app.py``: a press draws the chart of a whole run for as long as a run alone
-    takes): the web server's and the simulated browsers' CPU from the first press to the
-    last complete."""
+def floor_class(
+    args: argparse.Namespace,
+    script: str,
+    env: dict[str, str] | None = None,
+    query_string: str = "",
+) -> dict[str, float]:
+    """The same class on a bare page (``script``): the web server's, the simulated browsers'
+    and (where the page trains) the trainers' CPU from the first press to the last complete.
+
+    ``FLOOR_APP`` has the page's widgets and chart and no trainer (a press draws the chart of
+    a whole run for as long as a run alone takes); ``TRAINER_FLOOR_APP`` trains for real on
+    the app's trainers and draws only the chart: what the trainers and Streamlit cost a class
+    with as little page as can be."""
     cap = srv.Deadline(args.cap)
-    env = {"FLOOR_SECONDS": f"{run_seconds:.2f}", "FLOOR_BATCHES": str(FLOOR_BATCHES)}
-    server = srv.start_server(env, script=FLOOR_APP)
+    server = srv.start_server(env, script=script)
     try:
-        srv.log("[floor] a bare page's class: warm-up, then the sessions")
-        run_sessions(server, 1, 0.0, srv.Deadline(min(120, cap.left())), args.seed)
-        timeline = CpuTimeline([], server.pid)
+        srv.log(f"[floor] {script}: warm-up, then the class")
+        warm = srv.Deadline(min(120, cap.left()))
+        run_sessions(server, 1, 0.0, warm, args.seed, query_string=query_string)
+        timeline = CpuTimeline(srv.descendants(server.pid), server.pid)
         timeline.start()
-        result = run_sessions(server, args.sessions, args.stagger, cap, args.seed)
+        result = run_sessions(
+            server, args.sessions, args.stagger, cap, args.seed, query_string=query_string
+        )
         timeline.stop.set()
         timeline.join()
     finally:
@@ -337,11 +354,12 @@ def floor_class(args: argparse.Namespace, run_seconds: float) -> dict[str, float
     pressed = [s.pressed_at for s in sessions if s.pressed_at is not None]
     done = [s.complete_at for s in sessions if s.complete_at is not None]
     first, last = min(pressed, default=math.nan), max(done, default=math.nan)
-    _, server_cpu, clients_cpu = timeline.between(first, last)
+    trainer_cpu, server_cpu, clients_cpu = timeline.between(first, last)
     return {
         "finished": len(done),
         "sessions": len(sessions),
         "took_s": last - first,
+        "trainer_cpu_s": trainer_cpu,
         "server_cpu_s": server_cpu,
         "clients_cpu_s": clients_cpu,
     }
@@ -528,7 +546,29 @@ def report_pace(args: argparse.Namespace, out: dict[str, Any]) -> list[list[str]
             ]
         )
         rows += report_floor(out["floor"], ideal * cores * FULL_CLASS_RATIO - window[0], window)
+        rows += report_trainer_floor(out["trainer_floor"], ideal)
     return rows
+
+
+def report_trainer_floor(floor: dict[str, float], ideal: float) -> list[list[str]]:
+    """The full-pace figure for the bare page on the app's trainers, against the same ideal
+    (the same runs on the same trainers): how much of the gap is the page's, how much the
+    trainers' and Streamlit's."""
+    f = srv.fmt
+    print(
+        f"  the same class on a bare page with the app's trainers ({TRAINER_FLOOR_APP}): "
+        f"{floor['finished']}/{floor['sessions']} complete, first press → last complete "
+        f"{f(floor['took_s'])} s; CPU seconds: trainer {f(floor['trainer_cpu_s'])}, web server "
+        f"{f(floor['server_cpu_s'])}, simulated browsers {f(floor['clients_cpu_s'])}"
+    )
+    return [
+        [
+            "full: the same on a bare page with the trainers ÷ the same ideal",
+            f"{f(floor['took_s'])} ÷ {f(ideal)} = {f(floor['took_s'] / ideal)}",
+            "(info)",
+            "—",
+        ]
+    ]
 
 
 def report_floor(
