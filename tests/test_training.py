@@ -548,3 +548,37 @@ def test_stocked_models_train_the_run_a_new_one_would(split) -> None:
     train(build_model(HP), split, HP, new_rows.append)
     assert _strip_seconds(stocked_rows) == _strip_seconds(new_rows)
     assert models.take(HP) is not stocked  # the second stocked one
+
+
+def _epochs_sent_and_end(split, hp: Hyperparams, initial: list, each_epoch: bool) -> tuple:
+    """Each epoch's weights as the sink reads them off the run, and the model's at the end."""
+    from colorclf.train.loop import TrainRun
+
+    model = build_model(hp)
+    model.set_weights(initial)
+    sent: list[np.ndarray] = []
+
+    def sink(row: dict) -> None:
+        if row["kind"] == "epoch":
+            sent.append([array for k, b, _ in run.predictor().layers for array in (k, b)])
+
+    run = TrainRun(model, split, hp, sink, model_each_epoch=each_epoch)
+    run.to_end()
+    return sent, model.get_weights()
+
+
+def test_a_scheduled_run_leaves_its_weights_in_the_model_only_at_its_end(split) -> None:
+    """The trainer's runs keep the weights in NumPy (``model_each_epoch=False``): what the
+    page is sent at each epoch, and the model at the end, are the same run's weights as a
+    run that puts them into the model at every epoch's end."""
+    hp = HP.replace(epochs=3)
+    initial = build_model(hp).get_weights()
+    sent_each, end_each = _epochs_sent_and_end(split, hp, initial, each_epoch=True)
+    sent_end, end_only = _epochs_sent_and_end(split, hp, initial, each_epoch=False)
+    assert len(sent_each) == len(sent_end) == 3
+    for epoch_each, epoch_end in zip(sent_each, sent_end, strict=True):
+        for a, b in zip(epoch_each, epoch_end, strict=True):
+            np.testing.assert_array_equal(a, b)
+    for a, b in zip(end_each, end_only, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(sent_end[0][0], sent_end[-1][0])  # the epochs' weights moved

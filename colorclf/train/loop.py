@@ -91,6 +91,8 @@ class TrainRun:
     when that many epochs in a row brought no lower validation loss, and at that stop or at
     the planned end puts the best epoch's weights back (``best_weights``: those of an earlier
     part of the run). ``callbacks`` are more Keras callbacks, driven beside ``LossStream``.
+    With ``model_each_epoch``, the model holds each epoch's weights at its end, for the sink
+    and the callbacks to read (as Keras' ``fit`` leaves them); without, only at the run's end.
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class TrainRun:
         until_epoch: int | None = None,
         best_weights: list[np.ndarray] | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
+        model_each_epoch: bool = True,
     ) -> None:
         self.model, self.split, self.hp, self.sink = model, split, hp, sink
         self.progress = progress or Progress(epochs_planned=hp.epochs)
@@ -148,6 +151,7 @@ class TrainRun:
             should_stop=should_stop,
         )
         self.callbacks = BatchCallbacks([stream, *callbacks], model=model)
+        self.model_each_epoch = model_each_epoch
         model.stop_training = False
 
     # ----- time ----------------------------------------------------------------------
@@ -249,7 +253,8 @@ class TrainRun:
     def _close_epoch(self) -> None:
         hp, progress = self.hp, self.progress
         self._epoch_open = False
-        self.model.set_weights(self._weights)  # the sink and callbacks may read them
+        if self.model_each_epoch:  # the sink and callbacks may read the model now
+            self.model.set_weights(self._weights)
         split = self.split
         val_loss, val_accuracy = evaluate_arrays(self.predictor(), split.x_val, split.y_val)
         row = progress.epoch_done(val_loss, val_accuracy, self.clock())

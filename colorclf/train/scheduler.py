@@ -84,6 +84,9 @@ class ActiveRun:
             should_stop=self.should_stop,
             until_epoch=task.until_epoch,
             best_weights=task.state.best_weights if task.state is not None else None,
+            # This sink reads the NumPy weights; putting them into the model at every epoch's
+            # end cost a class's trainer about a twentieth of its CPU.
+            model_each_epoch=False,
         )
 
     def _sink(self, row: Row) -> None:
