@@ -556,6 +556,41 @@ def test_early_stopping_says_where_keeps_the_best_weights_and_resume_goes_on(sma
     assert steps == list(range(1, len(steps) + 1))
 
 
+def test_the_model_file_is_made_by_a_trainer_when_first_read_and_holds_the_pages_model(
+    small_data,
+):
+    """No ``.keras`` file is made at a run's end: the first read of ``model_bytes`` asks a
+    trainer for it (the Download button's click), later reads reuse it, and it holds the
+    weights the page asks (``predictor``)."""
+    from colorclf.train.modelfile import load_model_bytes
+
+    job = make_job(small_data, epochs=2)
+    assert not job.has_model_file and job.model_bytes is None
+    job.start()
+    assert job.join(timeout=120) and job.state == "complete", job.error
+    assert job.has_model_file and not job.model_file.made  # not made until asked
+    data = job.model_bytes
+    assert data is not None and job.model_bytes is data  # made once, then kept
+    model = load_model_bytes(data, "run.keras")
+    kernels_and_biases = [array for k, b, _ in job.predictor.layers for array in (k, b)]
+    for in_file, asked in zip(model.get_weights(), kernels_and_biases, strict=True):
+        np.testing.assert_allclose(in_file, asked, rtol=0, atol=1e-7)
+    assert job.step() and job.join(timeout=120)  # a Step's end: a new model, a new file
+    assert not job.model_file.made and job.model_bytes not in (None, data)
+
+
+def test_a_model_file_no_trainer_can_make_is_one_line():
+    from colorclf.core.errors import ModelFileError
+    from colorclf.core.protocol import ModelState
+    from colorclf.serve.model_file import make_model_file
+
+    wrong = ModelState(weights=[np.zeros((2, 2), np.float32)], optimizer=[])
+    with pytest.raises(ModelFileError) as raised:
+        make_model_file(Hyperparams(), wrong)
+    message = str(raised.value)
+    assert message.startswith("the model file could not be made: ") and "\n" not in message
+
+
 def test_the_status_answers_a_stop_at_once_and_names_the_first_epoch(small_data):
     job = make_job(small_data, epochs=5)
     job.run.status = "training"  # started; no epoch has ended yet

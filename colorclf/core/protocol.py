@@ -3,7 +3,8 @@
 A trainer serves many runs at once, so every message about a run names its task (a number the
 server gives each request, counted from 1 per trainer). The exchange:
 
-    server → trainer   Train(task, TrainTask)   Check(task, CheckTask)   Exit()
+    server → trainer   Train(task, TrainTask)   Check(task, CheckTask)   Save(task, SaveTask)
+                       Exit()
                        (stops travel on the trainer's standard input: ``stop N``)
     trainer → server   Ready(pid)                once, after importing TensorFlow
                        Rows(task, rows)          the loss-stream rows of one chunk of batches
@@ -12,6 +13,7 @@ server gives each request, counted from 1 per trainer). The exchange:
                                                  and what a Resume needs should the trainer die
                        Done(task, TrainResult)   after the last epoch, or after a stop
                        Checked(task, predictor)  an uploaded model file that passed
+                       Saved(task, data)         a finished run's .keras file, made when asked
                        Failed(task, message)     a one-line error
                        Alive()                   every second while any task runs
 
@@ -55,7 +57,9 @@ class TrainResult:
     progress: Progress
     state: ModelState
     predictor: Predictor
-    model_bytes: bytes  # the .keras file, for "Download model"
+    # What the model holds at the end (with early stopping the best epoch's weights) and its
+    # optimiser's slots: what its .keras file holds, made only when asked (SaveTask).
+    model_state: ModelState
 
 
 @dataclass
@@ -66,6 +70,15 @@ class CheckTask:
     data: bytes
     name: str
     max_memory_bytes: int
+
+
+@dataclass
+class SaveTask:
+    """A finished run's model to write as a ``.keras`` file: its settings (the layers) and
+    ``model_state`` (a ``TrainResult``'s)."""
+
+    hp: Hyperparams
+    state: ModelState
 
 
 @dataclass
@@ -87,6 +100,12 @@ class Train:
 class Check:
     task: int
     work: CheckTask
+
+
+@dataclass
+class Save:
+    task: int
+    work: SaveTask
 
 
 @dataclass
@@ -131,10 +150,16 @@ class Checked:
 
 
 @dataclass
+class Saved:
+    task: int
+    data: bytes
+
+
+@dataclass
 class Failed:
     task: int
     message: str
 
 
-TaskMessage = Rows | EpochEnd | Done | Checked | Failed
+TaskMessage = Rows | EpochEnd | Done | Checked | Saved | Failed
 """A message about one task; the others (Ready, Alive) are about the trainer itself."""

@@ -37,6 +37,7 @@ from colorclf.core.protocol import (
 from colorclf.core.rows import Progress, Row, batches_per_epoch
 from colorclf.core.runs import ACTIVE, Run, RunStatus
 from colorclf.serve.gate import SHARED_GATE, FairGate
+from colorclf.serve.model_file import ModelFile
 from colorclf.serve.pool import SHARED_POOL, TrainerPool, Worker, WorkerGone
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ class TrainingJob:
     complete one can ``step`` (one more epoch, then stopped again).
     ``run.rows`` receives every row; ``predictor`` follows the weights at each epoch end
     (and at a stop), for the decision map and the sliders; ``model_bytes`` is the ``.keras``
-    file of the weights after the last finished batch (with patience: the best epoch's).
+    file of the weights after the last finished batch (with patience: the best epoch's), made
+    by a trainer when first read (``model_file``).
     """
 
     def __init__(
@@ -84,7 +86,7 @@ class TrainingJob:
         self.progress = Progress(epochs_planned=self.hp.epochs)
         self.batches_per_epoch = batches_per_epoch(len(self.split.x_train), self.hp.batch_size)
         self.state_after_stop: ModelState | None = None
-        self.model_bytes: bytes | None = None
+        self.model_file = ModelFile(self.hp, pool)
         self.predictor: Predictor | None = None
         self.error: str | None = None
         self.stop_reason: str | None = None
@@ -141,6 +143,17 @@ class TrainingJob:
     def stopping(self) -> bool:
         """Stop was asked and the run has not stopped yet (the trainer ends its batch)."""
         return self.active and self._stop.is_set()
+
+    @property
+    def has_model_file(self) -> bool:
+        """The run has ended with a model the page can offer as a ``.keras`` file."""
+        return self.model_file.held and not self.active
+
+    @property
+    def model_bytes(self) -> bytes | None:
+        """The ``.keras`` file (None: none yet, or the session is gone); the first read waits
+        while a trainer makes it (``ModelFile.read``)."""
+        return None if self.active else self.model_file.read()
 
     def queue_position(self) -> int | None:
         return self._gate.position(self)
@@ -374,7 +387,7 @@ class TrainingJob:
     def _finish(self, result: TrainResult) -> None:
         self.progress = result.progress
         self.predictor = result.predictor
-        self.model_bytes = result.model_bytes
+        self.model_file.hold(result.model_state)
         # Kept after the planned end too: Step goes on from there.
         self.state_after_stop = result.state
         self.run.status = (
@@ -384,4 +397,4 @@ class TrainingJob:
     def discard(self) -> None:
         """Drop the weights: the session is gone, nobody will resume or download them."""
         self.state_after_stop = None
-        self.model_bytes = None
+        self.model_file.hold(None)

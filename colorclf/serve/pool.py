@@ -38,7 +38,7 @@ from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 
 import colorclf
-from colorclf.core.protocol import Alive, Check, Ready, TaskMessage, Train
+from colorclf.core.protocol import Alive, Check, Ready, Save, TaskMessage, Train
 
 WORKER_START_SECONDS = 120.0  # importing TensorFlow in a new process: ~5 s idle, more if busy
 WORKER_MAX_TASKS = 500  # tasks before an idle trainer is replaced by a fresh process
@@ -174,7 +174,7 @@ class Worker:
                 channel.put(message)
 
     # ----- tasks -----------------------------------------------------------------------
-    def submit(self, make: type[Train] | type[Check], work: object) -> TaskChannel:
+    def submit(self, make: type[Train] | type[Check] | type[Save], work: object) -> TaskChannel:
         """Send ``make(number, work)`` in a thread of its own; the task's channel."""
         with self._lock:
             number = next(self._numbers)

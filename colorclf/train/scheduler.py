@@ -142,7 +142,6 @@ class ActiveRun:
 
     def _result(self) -> TrainResult:
         from colorclf.train.model import capture_state, predictor_from_model
-        from colorclf.train.modelfile import model_to_bytes
 
         run = self._run
         assert run is not None and run.outcome is not None
@@ -152,7 +151,7 @@ class ActiveRun:
             progress=outcome.progress,
             state=capture_state(run.model, outcome.last_weights, outcome.best_weights),
             predictor=predictor_from_model(run.model),
-            model_bytes=model_to_bytes(run.model),
+            model_state=capture_state(run.model),
         )
 
 

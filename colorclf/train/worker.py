@@ -45,7 +45,18 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from colorclf.core.errors import ModelFileError
-from colorclf.core.protocol import Alive, Check, Checked, CheckTask, Failed, Ready, Train
+from colorclf.core.protocol import (
+    Alive,
+    Check,
+    Checked,
+    CheckTask,
+    Failed,
+    Ready,
+    Save,
+    Saved,
+    SaveTask,
+    Train,
+)
 from colorclf.train.scheduler import ActiveRun, Scheduler, Send, warm_up, warm_up_steps
 
 if TYPE_CHECKING:
@@ -100,6 +111,30 @@ def _check(number: int, task: CheckTask, send: Send, busy: Callable[[int], None]
         send(Checked(number, check_task(task)))
     except ModelFileError as error:  # names the file already
         send(Failed(number, str(error)))
+    except Exception as error:
+        send(Failed(number, f"{type(error).__name__}: {error}"))
+    finally:
+        busy(-1)
+
+
+def save_task(task: SaveTask) -> bytes:
+    """A finished run's ``.keras`` file: a model of its settings (a kept one when there is
+    one) put into its state, saved by Keras."""
+    from colorclf.train.model import BUILT_MODELS, restore_state
+    from colorclf.train.modelfile import model_to_bytes
+
+    model = BUILT_MODELS.take(task.hp)
+    try:
+        restore_state(model, task.state)
+        return model_to_bytes(model)
+    finally:
+        BUILT_MODELS.give_back(task.hp, model)  # the next take puts it back to a fresh one
+
+
+def _save(number: int, task: SaveTask, send: Send, busy: Callable[[int], None]) -> None:
+    busy(+1)
+    try:
+        send(Saved(number, save_task(task)))
     except Exception as error:
         send(Failed(number, f"{type(error).__name__}: {error}"))
     finally:
@@ -168,7 +203,7 @@ def worker_main(conn: Connection, stops: Stops) -> None:
     checks = [0]
 
     def send(message: Any) -> None:
-        with lock:  # scheduler threads, checks and the heartbeat: one message at a time
+        with lock:  # scheduler threads, checks, saves and the heartbeat: one message at a time
             conn.send(message)
 
     def checking(change: int) -> None:
@@ -198,6 +233,10 @@ def worker_main(conn: Connection, stops: Stops) -> None:
             elif isinstance(message, Check):
                 threading.Thread(
                     target=_check, args=(message.task, message.work, send, checking), daemon=True
+                ).start()
+            elif isinstance(message, Save):
+                threading.Thread(
+                    target=_save, args=(message.task, message.work, send, checking), daemon=True
                 ).start()
             else:
                 return

@@ -3,6 +3,8 @@ and an uploaded model file that the sliders and views then ask."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -15,10 +17,12 @@ from colorclf.app.state import (
     training_state,
 )
 from colorclf.app.tabs.common import widget_key
+from colorclf.core.errors import ModelFileError
 from colorclf.core.text import plain
 
 if TYPE_CHECKING:
     from colorclf.core.predict import Predictor
+    from colorclf.serve.job import TrainingJob
     from colorclf.serve.modelcheck import ModelCheck
 
 KEY = "files"
@@ -30,7 +34,7 @@ def _tfjs_download(predictor: Predictor, file_name: str, key: str) -> None:
 
     st.download_button(
         "Download for TensorFlow.js",
-        data=tfjs_zip(predictor),
+        data=functools.partial(tfjs_zip, predictor),
         file_name=file_name.removesuffix(".keras") + "-tfjs.zip",
         mime="application/zip",
         key=widget_key(key, "download-tfjs"),
@@ -43,16 +47,26 @@ def _tfjs_download(predictor: Predictor, file_name: str, key: str) -> None:
 CHECK_POLL_SECONDS = 0.25  # how often the page looks whether an upload's check is done
 
 
+def _made_file(job: TrainingJob) -> bytes:
+    """The job's ``.keras`` file, made by a trainer when Download is clicked (Streamlit runs
+    this in a thread of its own and says "Failed to generate file" should it raise)."""
+    data = job.model_bytes
+    if data is None:
+        raise ModelFileError("the model is gone: train again to download it")
+    return data
+
+
 def render_model_files(
-    model_bytes: bytes | None,
+    model_file: Callable[[], bytes] | bytes | None,
     *,
     key: str,
     file_name: str | None = None,
     predictor: Predictor | None = None,
 ) -> Predictor | None:
-    """A "Download model" button (``.keras``) for a model file's bytes, beside it "Download
-    for TensorFlow.js" (a zip of ``model.json`` + weights, ``core/tfjs.py``) when
-    ``predictor`` holds the same weights, and an "Upload a model (.keras)" uploader.
+    """A "Download model" button (``.keras``) for a model file's bytes, or for a callable that
+    makes them on the click; beside it "Download for TensorFlow.js" (a zip of ``model.json`` +
+    weights, ``core/tfjs.py``, also made on the click) when ``predictor`` holds the same
+    weights; and an "Upload a model (.keras)" uploader.
 
     An uploaded file is opened in a trainer process (``serve.modelcheck``), never here: the
     web server does not import Keras. Meanwhile the page says what the check is doing, and a
@@ -66,14 +80,14 @@ def render_model_files(
     from colorclf.serve.modelcheck import ModelCheck
     from colorclf.train.modelfile import MODEL_FILE_NAME  # a name: no Keras behind it
 
-    if model_bytes is not None:
+    if model_file is not None:
         if file_name is None:
             job = current_job()
             file_name = f"{job.run.file_stem}.keras" if job is not None else MODEL_FILE_NAME
         with st.container(horizontal=True):  # the two downloads side by side
             st.download_button(
                 "Download model",
-                data=model_bytes,
+                data=model_file,
                 file_name=file_name,
                 mime="application/zip",
                 key=widget_key(key, "download"),
@@ -139,9 +153,10 @@ def render_tab(dataset: object) -> None:
     model everywhere the page asks one, until the user takes the trained one back."""
     state = training_state()
     job = current_job()
-    model_bytes = job.model_bytes if job is not None and not job.active else None
-    predictor = job.predictor if model_bytes is not None and job is not None else None
-    uploaded = render_model_files(model_bytes, key=KEY, predictor=predictor)
+    has_file = job is not None and job.has_model_file
+    model_file = functools.partial(_made_file, job) if has_file else None
+    predictor = job.predictor if has_file and job is not None else None
+    uploaded = render_model_files(model_file, key=KEY, predictor=predictor)
     if uploaded is not None:
         state.uploaded_predictor = uploaded
         st.rerun()
