@@ -47,8 +47,9 @@ class ChunkStep:
     """A traced chunk of training steps for every run of one architecture.
 
     The weights and the optimiser's float slots (its learning rate among them) travel in and
-    out as one flat float32 vector, and its step count as one integer: binding a dozen
-    separate arrays to the function's inputs cost more than training a chunk of 32 batches
+    out as one flat float32 vector, its step count, the batch size and the batches to train
+    as one integer vector, and the inputs with their one-hot labels as one matrix: binding
+    each argument to the function's inputs cost more than training a chunk of 32 batches
     (bench_engine's profile).
     """
 
@@ -68,11 +69,8 @@ class ChunkStep:
         self._sizes = [int(np.prod(shape)) for shape in self._shapes]
         signature = [
             tf.TensorSpec([sum(self._sizes)], tf.float32),
-            tf.TensorSpec([len(self._count)], tf.int64),
-            tf.TensorSpec([None, 3], tf.float32),
-            tf.TensorSpec([None, None], tf.float32),
-            tf.TensorSpec([], tf.int32),
-            tf.TensorSpec([], tf.int32),
+            tf.TensorSpec([len(self._count) + 2], tf.int64),  # the counts, batch size, batches
+            tf.TensorSpec([None, None], tf.float32),  # r, g, b, then the one-hot label
         ]
         # Traced once, and called as the concrete function: the tf.function's own call binds
         # and looks up its arguments again each time, a third of a chunk's fixed cost
@@ -81,10 +79,13 @@ class ChunkStep:
             self._chunk, input_signature=signature, autograph=False
         ).get_concrete_function()
 
-    def _chunk(self, packed, counts, x, y, batch_size, count):
+    def _chunk(self, packed, ints, xy):
         import tensorflow as tf
 
         model, variables, optimizer = self.model, self._weights, self.model.optimizer
+        counts = ints[: len(self._count)]
+        batch_size, count = (tf.cast(ints[-2], tf.int32), tf.cast(ints[-1], tf.int32))
+        x, y = xy[:, :3], xy[:, 3:]
         for variable, value, shape in zip(
             self._packed, tf.split(packed, self._sizes), self._shapes, strict=True
         ):
@@ -137,10 +138,11 @@ class ChunkStep:
         the state after them and every batch's loss and accuracy."""
         floats = [s for i, s in enumerate(optimizer) if i not in self._count]
         packed = np.concatenate([np.ravel(a) for a in (*weights, *floats)]).astype(np.float32)
-        counts = np.array([optimizer[i] for i in self._count], dtype=np.int64).reshape(-1)
-        packed_out, counts_out, losses, accuracies = self._run(
-            packed, counts, x, y, np.int32(batch_size), np.int32(count)
+        ints = np.array(
+            [*(int(optimizer[i]) for i in self._count), batch_size, count], dtype=np.int64
         )
+        xy = np.concatenate([x, y], axis=1, dtype=np.float32)
+        packed_out, counts_out, losses, accuracies = self._run(packed, ints, xy)
         values = np.split(np.asarray(packed_out), np.cumsum(self._sizes)[:-1])
         values = [v.reshape(shape) for v, shape in zip(values, self._shapes, strict=True)]
         new_weights, new_floats = values[: len(weights)], iter(values[len(weights) :])
