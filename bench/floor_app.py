@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streamlit as st
+from _floor_page import floor_page_start
 from _rows import BATCHES_PER_EPOCH, synthetic_rows
 
 from colorclf.views import chart_data, charts
@@ -38,15 +39,8 @@ NAMED = {
     "yellow-ish": (255, 255, 0),
 }
 
-st.set_page_config(page_title="floor", layout="wide")
+floor_page_start("floor")
 state = st.session_state
-state.setdefault("runs", 0)
-with st.sidebar:
-    st.header("Network")
-    st.number_input("Epochs", 1, 500, 10)
-    st.number_input("Batch size", 1, 4096, 32)
-    st.selectbox("Optimizer", ["sgd", "adam"])
-    st.number_input("Learning rate", 0.0001, 10.0, 0.25, format="%.4f")
 left, right = st.columns([3, 2])
 with left:
     clicked = st.button("Train", type="primary")

@@ -16,8 +16,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streamlit as st
+from _floor_page import floor_page_start
 
 from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS, load_factor
 from colorclf.core.runs import ACTIVE, Run, RunStatus
@@ -34,15 +36,8 @@ def dataset():
     return builtin_dataset()
 
 
-st.set_page_config(page_title="trainer floor", layout="wide")
+floor_page_start("trainer floor")
 state = st.session_state
-state.setdefault("runs", 0)
-with st.sidebar:
-    st.header("Network")
-    st.number_input("Epochs", 1, 500, 10)
-    st.number_input("Batch size", 1, 4096, 32)
-    st.selectbox("Optimizer", ["sgd", "adam"])
-    st.number_input("Learning rate", 0.0001, 10.0, 0.25, format="%.4f")
 clicked = st.button("Train", type="primary")
 with st.container(border=True, key="training-status"):
     label = st.empty()
