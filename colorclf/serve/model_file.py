@@ -1,10 +1,10 @@
 """A finished run's ``.keras`` file, made in a trainer process when a student asks for it.
 
 The page's "Download model" hands Streamlit a callable (deferred data), so the file is made on
-the click, not at every run's end: Keras' save cost a class's trainer about a sixth of its CPU
-at full pace (bench/bench_class.py), for a file few students download. The web server does not
-import Keras, so a trainer of the ``TrainerPool`` makes it (a ``Save`` task) and sends the
-bytes back.
+the click, not at every run's end: Keras' save was a fifth of a full-pace class's trainer time
+(py-spy of the trainer during bench/bench_class.py), for a file few students download. The
+web server does not import Keras, so a trainer of the ``TrainerPool`` makes it (a ``Save``
+task) and sends the bytes back.
 """
 
 from __future__ import annotations
