@@ -1,7 +1,9 @@
-"""What both floor pages (``floor_app.py``, ``trainer_floor_app.py``) draw before their own
-part: the page's config and the training page's sidebar inputs."""
+"""What both floor pages (``floor_app.py``, ``trainer_floor_app.py``) draw alike: the page's
+config, the training page's sidebar inputs, and Train over a status label and a chart slot."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
@@ -16,3 +18,12 @@ def floor_page_start(title: str) -> None:
         st.number_input("Batch size", 1, 4096, 32)
         st.selectbox("Optimizer", ["sgd", "adam"])
         st.number_input("Learning rate", 0.0001, 10.0, 0.25, format="%.4f")
+
+
+def floor_train_controls() -> tuple[bool, Any, Any]:
+    """``Train`` (whether it was clicked), the status label's slot (in a container keyed
+    ``training-status``, as the training page's, which the benches read) and the chart's."""
+    clicked = st.button("Train", type="primary")
+    with st.container(border=True, key="training-status"):
+        label = st.empty()
+    return clicked, label, st.empty()

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streamlit as st
-from _floor_page import floor_page_start
+from _floor_page import floor_page_start, floor_train_controls
 from _rows import BATCHES_PER_EPOCH, synthetic_rows
 
 from colorclf.views import chart_data, charts
@@ -43,10 +43,7 @@ floor_page_start("floor")
 state = st.session_state
 left, right = st.columns([3, 2])
 with left:
-    clicked = st.button("Train", type="primary")
-    with st.container(border=True, key="training-status"):
-        label = st.empty()
-    chart = st.empty()
+    clicked, label, chart = floor_train_controls()
     if clicked:
         state.runs += 1
         data = chart_data.LiveChartData(BATCHES_PER_EPOCH)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streamlit as st
-from _floor_page import floor_page_start
+from _floor_page import floor_page_start, floor_train_controls
 
 from colorclf.core.hyperparams import DEFAULT_PRESET, PRESETS, load_factor
 from colorclf.core.runs import ACTIVE, Run, RunStatus
@@ -38,10 +38,7 @@ def dataset():
 
 floor_page_start("trainer floor")
 state = st.session_state
-clicked = st.button("Train", type="primary")
-with st.container(border=True, key="training-status"):
-    label = st.empty()
-chart = st.empty()
+clicked, label, chart = floor_train_controls()
 if clicked:
     state.runs += 1
     hp = PRESETS[DEFAULT_PRESET].replace(pace=st.query_params.get("pace", "full"))
