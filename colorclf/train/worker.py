@@ -105,18 +105,6 @@ def check_task(task: CheckTask) -> Predictor:
         return predictor_from_upload(task.data, task.name)
 
 
-def _check(number: int, task: CheckTask, send: Send, busy: Callable[[int], None]) -> None:
-    busy(+1)
-    try:
-        send(Checked(number, check_task(task)))
-    except ModelFileError as error:  # names the file already
-        send(Failed(number, str(error)))
-    except Exception as error:
-        send(Failed(number, f"{type(error).__name__}: {error}"))
-    finally:
-        busy(-1)
-
-
 def save_task(task: SaveTask) -> bytes:
     """A finished run's ``.keras`` file: a model of its settings (a kept one when there is
     one) put into its state, saved by Keras."""
@@ -131,12 +119,19 @@ def save_task(task: SaveTask) -> bytes:
         BUILT_MODELS.give_back(task.hp, model)  # the next take puts it back to a fresh one
 
 
-def _save(number: int, task: SaveTask, send: Send, busy: Callable[[int], None]) -> None:
+def _one_shot(message: Check | Save, send: Send, busy: Callable[[int], None]) -> None:
+    """Answer a check or a save in this thread (counted ``busy`` meanwhile, so the trainer
+    beats and does not tidy): the result, or one line."""
     busy(+1)
     try:
-        send(Saved(number, save_task(task)))
+        if isinstance(message, Check):
+            send(Checked(message.task, check_task(message.work)))
+        else:
+            send(Saved(message.task, save_task(message.work)))
+    except ModelFileError as error:  # names the file already
+        send(Failed(message.task, str(error)))
     except Exception as error:
-        send(Failed(number, f"{type(error).__name__}: {error}"))
+        send(Failed(message.task, f"{type(error).__name__}: {error}"))
     finally:
         busy(-1)
 
@@ -230,13 +225,9 @@ def worker_main(conn: Connection, stops: Stops) -> None:
                 scheduler.add(
                     ActiveRun(message.task, message.work, send, stops.asked(message.task))
                 )
-            elif isinstance(message, Check):
+            elif isinstance(message, Check | Save):
                 threading.Thread(
-                    target=_check, args=(message.task, message.work, send, checking), daemon=True
-                ).start()
-            elif isinstance(message, Save):
-                threading.Thread(
-                    target=_save, args=(message.task, message.work, send, checking), daemon=True
+                    target=_one_shot, args=(message, send, checking), daemon=True
                 ).start()
             else:
                 return
