@@ -549,6 +549,7 @@ def test_early_stopping_says_where_keeps_the_best_weights_and_resume_goes_on(sma
     assert describe_status(job)["label"] == f"Stopped early at epoch {k} (best: epoch {j})"
     # The model the page and the download see is the best epoch's.
     assert _val_loss(job.predictor, job) == pytest.approx(losses[j - 1], abs=1e-4)
+    _assert_file_holds_the_predictor(job)
     assert job.can_resume
     assert job.resume() and job.join(timeout=120)
     assert job.run.epoch_rows()[k]["epoch"] == k + 1  # the same run goes on
@@ -562,7 +563,6 @@ def test_the_model_file_is_made_by_a_trainer_when_first_read_and_holds_the_pages
     """No ``.keras`` file is made at a run's end: the first read of ``model_bytes`` asks a
     trainer for it (the Download button's click), later reads reuse it, and it holds the
     weights the page asks (``predictor``)."""
-    from colorclf.train.modelfile import load_model_bytes
 
     job = make_job(small_data, epochs=2)
     assert not job.has_model_file and job.model_bytes is None
@@ -571,12 +571,18 @@ def test_the_model_file_is_made_by_a_trainer_when_first_read_and_holds_the_pages
     assert job.has_model_file and not job.model_file.made  # not made until asked
     data = job.model_bytes
     assert data is not None and job.model_bytes is data  # made once, then kept
-    model = load_model_bytes(data, "run.keras")
+    _assert_file_holds_the_predictor(job)
+    assert job.step() and job.join(timeout=120)  # a Step's end: a new model, a new file
+    assert not job.model_file.made and job.model_bytes not in (None, data)
+
+
+def _assert_file_holds_the_predictor(job: TrainingJob) -> None:
+    from colorclf.train.modelfile import load_model_bytes
+
+    model = load_model_bytes(job.model_bytes, "run.keras")
     kernels_and_biases = [array for k, b, _ in job.predictor.layers for array in (k, b)]
     for in_file, asked in zip(model.get_weights(), kernels_and_biases, strict=True):
         np.testing.assert_allclose(in_file, asked, rtol=0, atol=1e-7)
-    assert job.step() and job.join(timeout=120)  # a Step's end: a new model, a new file
-    assert not job.model_file.made and job.model_bytes not in (None, data)
 
 
 def test_a_model_file_no_trainer_can_make_is_one_line():

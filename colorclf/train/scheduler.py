@@ -146,12 +146,20 @@ class ActiveRun:
         run = self._run
         assert run is not None and run.outcome is not None
         outcome = run.outcome
+        state = capture_state(run.model, outcome.last_weights, outcome.best_weights)
+        # The model file holds what the model holds: the same state, unless early stopping
+        # put the best epoch's weights back into the model (its slots are the same).
+        model_state = state
+        if outcome.last_weights is not None:
+            model_state = ModelState(
+                [np.array(w) for w in run.model.get_weights()], state.optimizer
+            )
         return TrainResult(
             stopped=outcome.stopped,
             progress=outcome.progress,
-            state=capture_state(run.model, outcome.last_weights, outcome.best_weights),
+            state=state,
             predictor=predictor_from_model(run.model),
-            model_state=capture_state(run.model),
+            model_state=model_state,
         )
 
 
